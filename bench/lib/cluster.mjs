@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { repoRoot } from './paths.mjs';
+import { firstJsonLine, spawnTracked } from './processes.mjs';
+
+const SECRET = 'bench-cluster-secret-0123456789';
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+export const MAX_DOWNLOADS = 1_000_000;
+
+/**
+ * A production-shaped cluster: the gateway and each storage node in its own
+ * OS process (test-support/*-process.mjs), all on 127.0.0.1, data under dir.
+ */
+export async function startCluster({ dir, nodes = 3 }) {
+  const flags = {
+    port: 0,
+    data: join(dir, 'gateway'),
+    secret: SECRET,
+    adminKey: ADMIN_KEY,
+    store: false,
+    maxDownloads: String(MAX_DOWNLOADS),
+  };
+  const cluster = { flags, nodes: [], gateway: await startGatewayProcess(flags) };
+  for (let i = 1; i <= nodes; i++) cluster.nodes.push(await startNodeProcess(dir, i, cluster.gateway.url));
+  await waitForNodesUp(cluster.gateway.url, nodes);
+  return cluster;
+}
+
+/** nodeArgs lets the profiler run the gateway under --cpu-prof. */
+export async function startGatewayProcess(flags, nodeArgs = []) {
+  const script = join(repoRoot, 'test-support/gateway-process.mjs');
+  const proc = spawnTracked('gateway', process.execPath, [...nodeArgs, script, JSON.stringify(flags)], { cwd: repoRoot });
+  const { url } = await firstJsonLine(proc);
+  return { proc, url };
+}
+
+async function startNodeProcess(dir, index, parentUrl) {
+  const dataDir = join(dir, `node-${index}`);
+  mkdirSync(dataDir, { recursive: true });
+  const config = { host: '127.0.0.1', port: 0, dataDir, parentUrl, secret: SECRET, heartbeatMs: 1000 };
+  return spawnNode(`node-${index}`, config);
+}
+
+async function spawnNode(name, config, nodeArgs = []) {
+  const script = join(repoRoot, 'test-support/node-process.mjs');
+  const proc = spawnTracked(name, process.execPath, [...nodeArgs, script, JSON.stringify(config)], { cwd: repoRoot });
+  const { nodeId, url } = await firstJsonLine(proc);
+  return { proc, nodeId, url, config };
+}
+
+/** Stops the gateway and starts it again on the same port and data (the nodes keep heartbeating to it). */
+export async function restartGateway(cluster, nodeArgs) {
+  await cluster.gateway.proc.stop();
+  const flags = { ...cluster.flags, port: Number(new URL(cluster.gateway.url).port) };
+  cluster.gateway = await startGatewayProcess(flags, nodeArgs);
+  await waitForNodesUp(cluster.gateway.url, cluster.nodes.length);
+  return cluster.gateway;
+}
+
+/** Restarts every storage node on its own port and data (nodeArgs as for the gateway). */
+export async function restartNodes(cluster, nodeArgs) {
+  for (const [i, node] of cluster.nodes.entries()) {
+    await node.proc.stop();
+    const config = { ...node.config, port: Number(new URL(node.url).port) };
+    cluster.nodes[i] = await spawnNode(node.proc.name, config, nodeArgs);
+  }
+  await waitForNodesUp(cluster.gateway.url, cluster.nodes.length);
+}
+
+export async function waitForNodesUp(gatewayUrl, count, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let seen = [];
+  while (Date.now() < deadline) {
+    const res = await request(`${gatewayUrl}/v1/cluster`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const view = await res.body.json();
+    seen = (view.nodes ?? []).map((node) => node.status);
+    if (seen.filter((status) => status === 'up').length >= count) return;
+    await sleep(100);
+  }
+  throw new Error(`the gateway never saw ${count} nodes up (saw: ${seen.join(', ') || 'none'})`);
+}
+
+/** Uploads one file that survives the whole benchmark; returns its /d/ URL. */
+export async function uploadForDownloads(gatewayUrl, bytes) {
+  const res = await request(`${gatewayUrl}/v1/files?downloads=${MAX_DOWNLOADS}&ttl=1h`, {
+    method: 'POST',
+    headers: { 'content-type': 'image/jpeg' },
+    body: bytes,
+    headersTimeout: 30_000,
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 201) throw new Error(`upload failed: ${res.statusCode} ${text}`);
+  const file = JSON.parse(text);
+  if (file.size !== bytes.length) throw new Error(`upload stored ${file.size} bytes, sent ${bytes.length}`);
+  return `${gatewayUrl}/d/${file.id}`;
+}

@@ -1,0 +1,86 @@
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { CliError } from '../errors.js';
+import { downloadView, print, printJson } from '../output.js';
+import { createProgressBar } from '../progress-bar.js';
+
+interface DownloadOptions {
+  output?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'image/avif': 'avif',
+  'image/tiff': 'tif',
+};
+
+export function registerDownload(program: Command, context: CliContext): void {
+  program
+    .command('download')
+    .description('download a file (takes one of its downloads)')
+    .argument('<id-or-url>', 'the file id or its link')
+    .option('-o, --output <path>', 'where to save it: a file name, or a directory (default: ./<id>.<ext>)')
+    .option('-f, --force', 'overwrite the output file if it exists')
+    .option('--json', 'print the result as JSON')
+    .action(async (idOrUrl: string, options: DownloadOptions) => {
+      const { id, legim } = await context.clientFor(idOrUrl);
+      const outputIsDir = options.output !== undefined && (await isDirectory(options.output));
+      let target: string;
+      if (options.output !== undefined && !outputIsDir) {
+        target = resolve(options.output);
+      } else {
+        // Reading the metadata does not take a download; it also reports an
+        // exhausted or expired file before anything is written.
+        const info = await legim.info(id);
+        target = resolve(join(options.output ?? '.', `${id}.${extensionFor(info.contentType)}`));
+      }
+      if (!options.force && (await exists(target))) {
+        throw new CliError('FILE_EXISTS', `${target} already exists; pass --force to overwrite it (no download was used)`);
+      }
+
+      const bar = options.json ? undefined : createProgressBar({ label: 'downloading' });
+      try {
+        const result = await legim.downloadTo(id, target, {
+          ...(bar && { onProgress: ({ received, total }: { received: number; total?: number }) => bar.update(received, total) }),
+        });
+        bar?.done();
+        const summary = { id, path: result.path, size: result.size, sha256: result.sha256, downloadsLeft: result.downloadsLeft };
+        if (options.json) printJson(summary);
+        else print(downloadView(summary));
+      } finally {
+        bar?.done();
+      }
+    });
+}
+
+export function extensionFor(contentType: string): string {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  const known = EXTENSIONS[type];
+  if (known) return known;
+  const subtype = /^[a-z]+\/([a-z0-9]+)/.exec(type)?.[1];
+  return subtype ?? 'bin';
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return path.endsWith('/');
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

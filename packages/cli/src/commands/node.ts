@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { NodeConfigFlags } from '@legim/node';
+import type { CliContext } from '../context.js';
+import { CliError } from '../errors.js';
+import { announceReady, runUntilStopped } from '../lifecycle.js';
+import { formatBytes, formatRows, print, printJsonLine, printNote } from '../output.js';
+import { explicitOptions } from './explicit-options.js';
+
+/** Flags passed through to `parseNodeConfig`, which validates them. */
+const NODE_FLAGS = ['port', 'host', 'data', 'parent', 'secret', 'advertise', 'capacity', 'heartbeatMs'] as const;
+
+export function registerNode(program: Command, context: CliContext): void {
+  const node = program.command('node').description('run a Legim storage node');
+
+  node
+    .command('start')
+    .description('run a storage node in the foreground and join it to a parent (Ctrl-C stops it)')
+    .option('--parent <url>', 'the gateway or cluster node to join: http://10.0.0.6:3333 or 10.0.0.6:3333 (env LEGIM_PARENT)')
+    .option('-c, --config <file>', 'a YAML config file (see docs/node-api.md); flags and environment win over it')
+    .option('-p, --port <port>', 'port to listen on (default 8888, env LEGIM_NODE_PORT)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--data <dir>', 'data directory for the blobs (default .legim/node-<port>, env LEGIM_NODE_DATA)')
+    .option('--secret <secret>', 'the cluster secret shared with the gateway (env LEGIM_CLUSTER_SECRET)')
+    .option('--advertise <url>', 'the URL the gateway uses to reach this node (default http://host:port)')
+    .option('--capacity <size>', 'most bytes to store, e.g. 10GB (default: the whole disk)')
+    .option('--heartbeat-ms <ms>', 'milliseconds between reports to the parent (default 1000)')
+    .option('--json', 'print the node address as one JSON line once listening')
+    .action(async (options: { config?: string; json?: boolean }, command: Command) => {
+      const yamlText = options.config === undefined ? undefined : await readConfigFile(options.config);
+      // Loaded here so that client commands never load the node's code.
+      const { parseNodeConfig, startNode } = await import('@legim/node');
+      const config = parseNodeConfig({
+        // Every option is a string here; parseNodeConfig validates them all.
+        flags: explicitOptions(command, NODE_FLAGS) as NodeConfigFlags,
+        env: context.env,
+        ...(yamlText !== undefined && { yamlText }),
+      });
+      const started = await startNode(config);
+
+      if (options.json) {
+        printJsonLine({ type: 'ready', role: 'node', url: started.url, nodeId: started.nodeId });
+      } else {
+        print(`Legim storage node ${started.nodeId} listening on ${started.url}`);
+        print(
+          formatRows([
+            ['parent', config.parentUrl ?? 'none (joins no cluster)'],
+            ['data', config.dataDir],
+            ['capacity', config.capacityBytes === undefined ? 'the whole disk' : formatBytes(config.capacityBytes)],
+          ]),
+        );
+        print('Press Ctrl-C to stop');
+      }
+      announceReady({ type: 'ready', role: 'node', url: started.url, nodeId: started.nodeId });
+
+      await runUntilStopped(started, (reason) => {
+        if (!options.json && reason !== 'disconnect') printNote('stopping the node…');
+      });
+    });
+}
+
+async function readConfigFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError('NO_SUCH_FILE', `no such config file: ${path}`);
+    throw error;
+  }
+}

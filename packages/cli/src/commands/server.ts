@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { announceReady, runUntilStopped } from '../lifecycle.js';
+import { port } from '../options.js';
+import { formatRows, print, printJsonLine, printNote } from '../output.js';
+import { maskSecret } from '../settings.js';
+import { explicitOptions } from './explicit-options.js';
+
+/** Flags passed through to `parseGatewayConfig`, which validates them. */
+const GATEWAY_FLAGS = [
+  'port', 'host', 'data', 'publicUrl', 'adminKey', 'secret', 'store', 'replicas', 'writeQuorum', 'maxUpload',
+  'maxPixels', 'defaultDownloads', 'maxDownloads', 'defaultTtl', 'maxTtl', 'deleteGrace', 'sweepInterval',
+  'healthInterval',
+] as const;
+
+export function registerServer(program: Command, context: CliContext): void {
+  const server = program.command('server').description('run a Legim gateway');
+
+  server
+    .command('start')
+    .description('run a gateway in the foreground (Ctrl-C stops it)')
+    .option('-p, --port <port>', 'port to listen on (default 3333, env LEGIM_PORT)', port)
+    .option('--host <host>', 'address to listen on (default 127.0.0.1, env LEGIM_HOST)')
+    .option('--data <dir>', 'data directory (default $XDG_DATA_HOME/legim/gateway, env LEGIM_DATA)')
+    .option('--public-url <url>', 'base of the links handed to users (default http://host:port)')
+    .option('--admin-key <key>', 'admin API key (default: generated once into the data directory; env LEGIM_ADMIN_KEY)')
+    .option('--secret <secret>', 'cluster secret storage nodes must present (env LEGIM_CLUSTER_SECRET)')
+    .option('--no-store', 'keep no replicas on this gateway; only on storage nodes')
+    .option('--replicas <n>', 'copies of each file (default 3)')
+    .option('--write-quorum <n>', 'durable copies before an upload succeeds (default 2)')
+    .option('--max-upload <size>', 'largest upload, e.g. 100MB')
+    .option('--max-pixels <n>', 'largest image in pixels (default 100000000)')
+    .option('--default-downloads <n>', 'downloads when the uploader gives none (default 3)')
+    .option('--max-downloads <n>', 'most downloads an uploader may ask for (default 1000)')
+    .option('--default-ttl <duration>', 'time to live when the uploader gives none (default 1h)')
+    .option('--max-ttl <duration>', 'longest time to live (default 30d)')
+    .option('--delete-grace <duration>', 'delay between the last download and deletion (default 60s)')
+    .option('--sweep-interval <duration>', 'how often expired files are swept (default 1s)')
+    .option('--health-interval <duration>', 'how often nodes are probed (default 1s)')
+    .option('--json', 'print the gateway address as one JSON line once listening')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      // Loaded here so that client commands never load SQLite and sharp.
+      const { parseGatewayConfig, startGateway } = await import('@legim/server');
+      const config = parseGatewayConfig({ flags: explicitOptions(command, GATEWAY_FLAGS), env: context.env });
+      const gateway = await startGateway(config);
+
+      if (options.json) {
+        printJsonLine({ type: 'ready', role: 'gateway', url: gateway.url, dataDir: config.dataDir });
+      } else {
+        print(`Legim gateway listening on ${gateway.url}`);
+        print(
+          formatRows([
+            ['data', config.dataDir],
+            ['storage', config.store ? "this gateway's disk and any storage nodes" : 'storage nodes only (--no-store)'],
+            ['admin key', `${maskSecret(gateway.adminKey)}  (${config.adminKey ? 'from --admin-key / LEGIM_ADMIN_KEY' : `kept in ${join(config.dataDir, 'identity.json')}`})`],
+            ['use it', 'legim config set server ' + gateway.url],
+          ]),
+        );
+        print('Press Ctrl-C to stop');
+      }
+      announceReady({ type: 'ready', role: 'gateway', url: gateway.url });
+
+      await runUntilStopped(gateway, (reason) => {
+        if (!options.json && reason !== 'disconnect') printNote('stopping the gateway…');
+      });
+    });
+}

@@ -1,0 +1,71 @@
+import { fileURLToPath } from 'node:url';
+import type { Legim } from '@legim/sdk';
+import { Settings, normalizeServerUrl } from './settings.js';
+
+/** What a command needs besides its own arguments; built once per run. */
+export interface CliContext {
+  /** The settings, with the global `--server` flag applied. */
+  readonly settings: Settings;
+  /** An SDK client for the configured server. */
+  client(): Promise<Legim>;
+  /**
+   * The file id and a client for the server that holds it: a full link
+   * (`https://other-host/d/<id>`) is fetched from its own host, and the
+   * configured API key is sent only to the configured server.
+   */
+  clientFor(idOrUrl: string): Promise<{ id: string; legim: Legim }>;
+  /** The server the last client was made for, for error messages. */
+  readonly lastServer: string | undefined;
+  /** The built CLI entry point, forked by `legim up`. */
+  readonly cliPath: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function createContext(readGlobals: () => { server?: string | undefined }, env: NodeJS.ProcessEnv = process.env): CliContext {
+  let settings: Settings | undefined;
+  let lastServer: string | undefined;
+
+  const context: CliContext = {
+    get settings() {
+      settings ??= new Settings({ env, serverFlag: readGlobals().server });
+      return settings;
+    },
+    async client() {
+      const { Legim } = await loadSdk();
+      const url = context.settings.server;
+      lastServer = url;
+      return new Legim({ url, apiKey: context.settings.apiKey });
+    },
+    async clientFor(idOrUrl) {
+      const { Legim, fileIdFromUrl } = await loadSdk();
+      const id = fileIdFromUrl(idOrUrl);
+      const configured = context.settings.resolve('server');
+      const linkBase = baseOfLink(idOrUrl);
+      // An explicit --server or LEGIM_URL wins over the link's host.
+      const useLink = linkBase !== undefined && (configured.source === 'config' || configured.source === 'default');
+      const url = useLink ? linkBase : (configured.value ?? context.settings.server);
+      const sameServer = url === configured.value;
+      lastServer = url;
+      return { id, legim: new Legim({ url, apiKey: sameServer ? context.settings.apiKey : undefined }) };
+    },
+    get lastServer() {
+      return lastServer;
+    },
+    cliPath: fileURLToPath(new URL('./main.js', import.meta.url)),
+    env,
+  };
+  return context;
+}
+
+/** The SDK (and undici under it) loads only when a command talks to a server, so `--help` and `config` start fast. */
+function loadSdk(): Promise<typeof import('@legim/sdk')> {
+  return import('@legim/sdk');
+}
+
+/** `https://host/prefix/d/<id>` → `https://host/prefix`; undefined for a bare id. */
+function baseOfLink(idOrUrl: string): string | undefined {
+  if (!/^https?:\/\//i.test(idOrUrl.trim())) return undefined;
+  const url = new URL(idOrUrl.trim());
+  const path = url.pathname.replace(/\/(?:d|v1\/files)\/[^/]+\/?$/, '');
+  return normalizeServerUrl(`${url.origin}${path}`);
+}

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { registerConfig } from './commands/config.js';
+import { registerDownload } from './commands/download.js';
+import { registerInfo } from './commands/info.js';
+import { registerNode } from './commands/node.js';
+import { registerRm } from './commands/rm.js';
+import { registerServer } from './commands/server.js';
+import { registerUp } from './commands/up.js';
+import { registerUpload } from './commands/upload.js';
+import { createContext, type CliContext } from './context.js';
+
+export interface GlobalOptions {
+  server?: string;
+  debug?: boolean;
+}
+
+/**
+ * The whole command tree. Commander parses and validates; each action hands
+ * the work to the SDK or a service and the printing to `output.ts`. Errors
+ * are thrown, never printed here: `main.ts` reports them.
+ */
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: Command; context: CliContext } {
+  const program = new Command('legim');
+  const context = createContext(() => program.opts<GlobalOptions>(), env);
+
+  // Set before the subcommands are added, so that they inherit exitOverride and the output settings.
+  program
+    .description('Legim: a distributed image store with limited downloads and expiry')
+    .version(readVersion(), '-v, --version')
+    .option('-s, --server <url>', 'the gateway to talk to (default: from "legim config", LEGIM_URL, or http://127.0.0.1:3333)')
+    .option('--debug', 'print stack traces of unexpected errors')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      // Usage errors are reported by main.ts as one red line, like every other failure.
+      outputError: () => {},
+    });
+
+  registerUp(program, context);
+  registerUpload(program, context);
+  registerDownload(program, context);
+  registerInfo(program, context);
+  registerRm(program, context);
+  registerConfig(program, context);
+  registerServer(program, context);
+  registerNode(program, context);
+  return { program, context };
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

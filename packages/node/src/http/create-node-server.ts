@@ -1,0 +1,69 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { LegimError } from '@legim/sdk';
+import type { BlobStore } from '../blob-store.js';
+import type { JoinRequest } from '../tree/join-message.js';
+import { createSecretCheck } from './auth.js';
+import { registerBlobRoutes } from './blob-routes.js';
+import { registerClusterRoutes } from './cluster-routes.js';
+import { sendError, type NodeLogger } from './responses.js';
+import { Router, splitRequestTarget } from './router.js';
+
+/** What the storage node's HTTP API is built from; see docs/node-api.md. */
+export interface NodeServerDeps {
+  /** An initialised store (`await store.init()` first). */
+  store: BlobStore;
+  /** The cluster secret every request must carry as `Authorization: Bearer <secret>`. */
+  secret: string;
+  nodeId: string;
+  /** `Date.now()` when the node started, for `uptimeSeconds`; defaults to now. */
+  startedAt?: number;
+  /** Told to children in the `POST /join` answer (default 1000). */
+  heartbeatMs?: number;
+  /** Called with each validated child join, e.g. to relay it up the tree. */
+  onJoin?: (join: JoinRequest) => Promise<void> | void;
+  /** Defaults to `console.error`. */
+  log?: NodeLogger;
+}
+
+/**
+ * Builds the storage node's request handler. It does not listen: pass it to
+ * `http.createServer()` (as `startNode` does) or call it from a test.
+ *
+ * @example
+ * const server = http.createServer(createNodeServer({ store, secret, nodeId }));
+ * server.listen(8888);
+ */
+export function createNodeServer(deps: NodeServerDeps): RequestListener {
+  const log = deps.log ?? ((message, error) => console.error(message, error));
+  const isAuthorized = createSecretCheck(deps.secret);
+  const router = new Router();
+  registerBlobRoutes(router, deps.store);
+  registerClusterRoutes(router, {
+    store: deps.store,
+    nodeId: deps.nodeId,
+    startedAt: deps.startedAt ?? Date.now(),
+    heartbeatMs: deps.heartbeatMs ?? 1000,
+    onJoin: deps.onJoin,
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      if (!isAuthorized(req.headers.authorization)) {
+        throw new LegimError('UNAUTHORIZED', 'this storage node needs the cluster secret: send Authorization: Bearer <secret>');
+      }
+      const method = req.method ?? 'GET';
+      const { path, query } = splitRequestTarget(req.url ?? '/');
+      const match = router.match(method, path);
+      if (match === undefined) throw new LegimError('NOT_FOUND', `no endpoint ${path} on a storage node; see docs/node-api.md`);
+      if ('allowedMethods' in match) {
+        throw new LegimError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, { details: { allow: match.allowedMethods } });
+      }
+      await match.handler({ req, res, path, query, param: match.param });
+    } catch (error) {
+      sendError(req, res, error, log);
+    }
+  };
+  return (req, res) => {
+    void handle(req, res);
+  };
+}

@@ -1,0 +1,19 @@
+export { assertValidBlobKey, isValidBlobKey } from './blob-key.js';
+export {
+  BlobStore,
+  type BlobPage,
+  type BlobStoreOptions,
+  type BlobStoreStats,
+  type OpenedBlob,
+  type PutBlobOptions,
+} from './blob-store.js';
+export type { BlobInfo, BlobSidecar } from './blob-sidecar.js';
+export type { ByteRangeRequest } from './byte-range.js';
+export { parseByteSize } from './byte-size.js';
+export { parseNodeConfig, type NodeConfig, type NodeConfigFlags, type ParseNodeConfigInput } from './config.js';
+export { createNodeServer, type NodeServerDeps } from './http/create-node-server.js';
+export type { NodeLogger } from './http/responses.js';
+export { loadOrCreateNodeIdentity, type NodeIdentity } from './node-identity.js';
+export { startNode, type RunningNode, type StartNodeOptions } from './start-node.js';
+export type { JoinRequest, JoinResponse } from './tree/join-message.js';
+export { ParentLink, type ParentLinkOptions, type ParentLinkStatus } from './tree/parent-link.js';

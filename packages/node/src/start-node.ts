@@ -1,0 +1,139 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { LegimError } from '@legim/sdk';
+import type { Dispatcher } from 'undici';
+import { BlobStore } from './blob-store.js';
+import type { NodeConfig } from './config.js';
+import { createNodeServer } from './http/create-node-server.js';
+import type { NodeLogger } from './http/responses.js';
+import { loadOrCreateNodeIdentity } from './node-identity.js';
+import { ParentLink } from './tree/parent-link.js';
+
+/** A started storage node. */
+export interface RunningNode {
+  nodeId: string;
+  /** The URL it advertises (and the gateway uses). */
+  url: string;
+  /** The port it actually listens on (useful with `port: 0`). */
+  port: number;
+  store: BlobStore;
+  /** Present when the node has a parent. */
+  parentLink: ParentLink | undefined;
+  /** Stops heartbeats, then the server; connections still busy after the grace period are cut. */
+  close(): Promise<void>;
+}
+
+export interface StartNodeOptions {
+  /** Defaults to `console.error`. */
+  log?: NodeLogger;
+  /** For the parent link's requests. */
+  dispatcher?: Dispatcher;
+  /** How long `close()` lets in-flight requests finish (default 1000 ms). */
+  closeGraceMs?: number;
+}
+
+/**
+ * Starts a storage node: loads or creates its identity, opens its store,
+ * listens, and joins its parent if it has one.
+ *
+ * @example
+ * const node = await startNode(parseNodeConfig({ flags, env: process.env }));
+ * process.once('SIGTERM', () => void node.close());
+ */
+export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
+  const log = options.log ?? ((message, error) => console.error(message, error ?? ''));
+  await mkdir(config.dataDir, { recursive: true });
+  const { nodeId } = await loadOrCreateNodeIdentity(config.dataDir);
+  const store = new BlobStore({ dataDir: config.dataDir, capacityBytes: config.capacityBytes });
+  await store.init();
+
+  let parentLink: ParentLink | undefined;
+  const handler = createNodeServer({
+    store,
+    secret: config.secret,
+    nodeId,
+    startedAt: Date.now(),
+    heartbeatMs: config.heartbeatMs,
+    onJoin: async (join) => {
+      await parentLink?.relay(join);
+    },
+    log,
+  });
+  const server = createServer(handler);
+  const port = await listen(server, config.port, config.host);
+  const url = config.advertiseUrl ?? `http://${advertisedHost(config.host)}:${port}`;
+
+  if (config.parentUrl !== undefined) {
+    parentLink = new ParentLink({
+      parentUrl: config.parentUrl,
+      secret: config.secret,
+      nodeId,
+      url,
+      readStats: () => store.stats(),
+      heartbeatMs: config.heartbeatMs,
+      log,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+    parentLink.start();
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await parentLink?.stop();
+      await closeServer(server, options.closeGraceMs ?? 1000);
+    })();
+    return closing;
+  };
+  return { nodeId, url, port, store, parentLink, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const fail = (error: NodeJS.ErrnoException): void => {
+      const hint =
+        error.code === 'EADDRINUSE'
+          ? `port ${port} on ${host} is already in use: choose another with --port`
+          : error.code === 'EADDRNOTAVAIL'
+            ? `${host} is not an address of this machine: fix --host`
+            : error.code === 'EACCES'
+              ? `not allowed to listen on ${host}:${port}: use a port above 1023`
+              : undefined;
+      reject(hint === undefined ? error : new LegimError('INVALID_OPTION', hint, { cause: error }));
+    };
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function closeServer(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const cutOff = setTimeout(() => server.closeAllConnections(), graceMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(cutOff);
+  }
+}
+
+/**
+ * The host part of the default advertised URL. A wildcard bind address is
+ * not reachable from elsewhere, so the first external IPv4 address stands
+ * in for it; set `advertise` when that guess is wrong.
+ */
+function advertisedHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') {
+    for (const addresses of Object.values(networkInterfaces())) {
+      const external = addresses?.find((address) => address.family === 'IPv4' && !address.internal);
+      if (external) return external.address;
+    }
+    return '127.0.0.1';
+  }
+  return host.includes(':') ? `[${host}]` : host;
+}

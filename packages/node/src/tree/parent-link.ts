@@ -1,0 +1,170 @@
+import { errorFromResponse } from '@legim/sdk';
+import { request, type Dispatcher } from 'undici';
+import type { NodeLogger } from '../http/responses.js';
+import type { BlobStoreStats } from '../storage-ledger.js';
+import type { JoinRequest, JoinResponse } from './join-message.js';
+
+export interface ParentLinkOptions {
+  /** Base URL of the parent node or gateway, e.g. `http://10.0.0.6:3333`. */
+  parentUrl: string;
+  secret: string;
+  nodeId: string;
+  /** This node's advertised URL. */
+  url: string;
+  /** Fresh stats for each heartbeat. */
+  readStats: () => Promise<BlobStoreStats>;
+  /** Time between joins while the parent answers (default 1000); the parent's answer overrides it. */
+  heartbeatMs?: number;
+  /** Longest wait between attempts while the parent is down (default 5000). */
+  maxBackoffMs?: number;
+  /** Per-request limit for headers and body (default 5000). */
+  timeoutMs?: number;
+  dispatcher?: Dispatcher;
+  log?: NodeLogger;
+}
+
+export interface ParentLinkStatus {
+  /** The last join succeeded. */
+  connected: boolean;
+  consecutiveFailures: number;
+  lastJoinAt: number | undefined;
+  lastError: string | undefined;
+  heartbeatMs: number;
+}
+
+const MIN_HEARTBEAT_MS = 10;
+const MAX_HEARTBEAT_MS = 60_000;
+
+/**
+ * A node's control-plane link to its parent: joins right after `start()`,
+ * then every `heartbeatMs` with fresh stats, backing off exponentially (with
+ * jitter) while the parent is down. It also relays children's joins upward,
+ * so the gateway learns the whole tree. Reads and writes never wait on it.
+ */
+export class ParentLink {
+  readonly #options: ParentLinkOptions;
+  readonly #joinUrl: URL;
+  readonly #maxBackoffMs: number;
+  readonly #timeoutMs: number;
+  readonly #log: NodeLogger;
+  readonly #abort = new AbortController();
+  #heartbeatMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #beating: Promise<void> | undefined;
+  #running = false;
+  #failures = 0;
+  #lastJoinAt: number | undefined;
+  #lastError: string | undefined;
+
+  constructor(options: ParentLinkOptions) {
+    this.#options = options;
+    this.#joinUrl = new URL('join', options.parentUrl.endsWith('/') ? options.parentUrl : `${options.parentUrl}/`);
+    this.#heartbeatMs = options.heartbeatMs ?? 1000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#log = options.log ?? ((message, error) => console.error(message, error ?? ''));
+  }
+
+  start(): void {
+    if (this.#running || this.#abort.signal.aborted) return;
+    this.#running = true;
+    this.#schedule(0);
+  }
+
+  /** Stops heartbeats and cancels a join in flight. The link cannot be restarted. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#abort.abort();
+    await this.#beating;
+  }
+
+  status(): ParentLinkStatus {
+    return {
+      connected: this.#lastJoinAt !== undefined && this.#failures === 0,
+      consecutiveFailures: this.#failures,
+      lastJoinAt: this.#lastJoinAt,
+      lastError: this.#lastError,
+      heartbeatMs: this.#heartbeatMs,
+    };
+  }
+
+  /**
+   * Forwards a child's join to the parent, naming this node as the child's
+   * parent unless a deeper node already did. Never throws: while the parent
+   * is down the relay is skipped (resolves `false`), and the child's next
+   * heartbeat brings it back once the parent returns.
+   */
+  async relay(join: JoinRequest): Promise<boolean> {
+    if (!this.#running || this.#failures > 0) return false;
+    try {
+      await this.#postJoin({ ...join, parentId: join.parentId ?? this.#options.nodeId });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    this.#timer = setTimeout(() => {
+      this.#beating = this.#beat().finally(() => {
+        this.#beating = undefined;
+      });
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #beat(): Promise<void> {
+    let nextDelay: number;
+    try {
+      const { nodeId, url, readStats } = this.#options;
+      const reply = await this.#postJoin({ nodeId, url, stats: await readStats() });
+      if (this.#failures > 0) this.#log(`parent ${this.#options.parentUrl} is reachable again`);
+      this.#failures = 0;
+      this.#lastError = undefined;
+      this.#lastJoinAt = Date.now();
+      if (Number.isFinite(reply.heartbeatMs)) {
+        this.#heartbeatMs = Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, reply.heartbeatMs));
+      }
+      nextDelay = this.#heartbeatMs;
+    } catch (error) {
+      if (!this.#running) return;
+      this.#failures += 1;
+      this.#lastError = error instanceof Error ? error.message : String(error);
+      // One line when the parent goes away, not one per retry.
+      if (this.#failures === 1) this.#log(`cannot join parent ${this.#options.parentUrl} (${this.#lastError}); retrying with back-off`);
+      nextDelay = this.#backoffMs();
+    }
+    if (this.#running) this.#schedule(nextDelay);
+  }
+
+  #backoffMs(): number {
+    const exponential = this.#heartbeatMs * 2 ** Math.min(this.#failures - 1, 16);
+    const jitter = 0.75 + Math.random() * 0.5;
+    return Math.min(this.#maxBackoffMs, exponential) * jitter;
+  }
+
+  async #postJoin(join: JoinRequest): Promise<JoinResponse> {
+    const response = await request(this.#joinUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.#options.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify(join),
+      signal: this.#abort.signal,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+      ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
+    });
+    const text = await response.body.text();
+    const body = parseJsonOrUndefined(text);
+    if (response.statusCode !== 200) throw errorFromResponse(response.statusCode, body);
+    return (body ?? {}) as JoinResponse;
+  }
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,189 @@
+import type { Dispatcher } from 'undici';
+import { getCluster, getHealth } from './cluster.js';
+import { LegimError } from './errors.js';
+import { fileIdFromUrl } from './file-id.js';
+import {
+  deleteFile,
+  downloadFile,
+  downloadFileTo,
+  getFileInfo,
+  uploadFile,
+  type Download,
+  type DownloadOptions,
+  type DownloadToOptions,
+  type DownloadToResult,
+  type UploadOptions,
+} from './files.js';
+import type { HttpContext } from './http.js';
+import type { UploadInput } from './transfer.js';
+import type { ClusterView, FileInfo, Health, UploadedFile } from './types.js';
+
+export interface LegimOptions {
+  /** The gateway's base URL, e.g. `http://127.0.0.1:3333`. */
+  url: string;
+  /** The admin key, sent as `Authorization: Bearer`; needed for `health`, `cluster` and deleting any file. */
+  apiKey?: string;
+  /** An undici dispatcher (Agent, Pool, ProxyAgent...) for every request; undici's global one otherwise. */
+  dispatcher?: Dispatcher;
+  /** Milliseconds to wait for the response headers, and between chunks of a body. undici's 300 000 by default. */
+  timeoutMs?: number;
+}
+
+/**
+ * A client for one Legim gateway. It holds no connection of its own: requests
+ * go through the `dispatcher` given (undici's global one otherwise), so a
+ * client is cheap to create and needs no closing. Every failure is a
+ * `LegimError` with a stable `code`; an abort rejects with the signal's reason.
+ *
+ * @example
+ * import { Legim } from '@legim/sdk';
+ *
+ * const legim = new Legim({ url: 'http://127.0.0.1:3333' });
+ * const file = await legim.upload('photo.jpg', { downloads: 3, ttl: '1h' });
+ * console.log(file.url, file.downloadsLeft, file.expiresAt);
+ */
+export class Legim {
+  /** The gateway's base URL, without a trailing slash. */
+  readonly url: string;
+  readonly #ctx: HttpContext;
+
+  constructor(options: LegimOptions) {
+    const url = normalizeUrl(options?.url);
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) {
+      throw new LegimError('INVALID_OPTION', `invalid timeoutMs ${timeoutMs}: expected a whole number of milliseconds > 0`);
+    }
+    this.url = url;
+    this.#ctx = { baseUrl: url, apiKey: options.apiKey, dispatcher: options.dispatcher, timeoutMs };
+  }
+
+  /**
+   * Uploads an image: a file path (streamed from disk), a `Buffer` or
+   * `Uint8Array`, or a `Readable` (sent chunked). Resolves once the gateway
+   * holds enough durable copies; keep `deleteToken` to delete the file later.
+   *
+   * @throws LegimError e.g. `INVALID_OPTION`, `UNSUPPORTED_MEDIA_TYPE`, `INVALID_IMAGE`,
+   *   `PAYLOAD_TOO_LARGE`, `IMAGE_TOO_LARGE`, `NO_STORAGE_NODES`, `IO_ERROR`, `NETWORK_ERROR`
+   * @example
+   * const file = await legim.upload('photo.jpg', {
+   *   downloads: 3,
+   *   ttl: '1h',
+   *   onProgress: ({ sent, total }) => console.log(`${sent} / ${total} bytes`),
+   * });
+   * console.log(file.url); // http://127.0.0.1:3333/d/5f0c8a0e-...
+   */
+  upload(input: UploadInput, options?: UploadOptions): Promise<UploadedFile> {
+    return uploadFile(this.#ctx, input, options);
+  }
+
+  /**
+   * Starts downloading the original: takes one download. Resolves with the
+   * headers' facts and a stream of the bytes, which you must consume or
+   * destroy. Prefer {@link Legim.downloadTo}, which also verifies the digest.
+   *
+   * @throws LegimError `FILE_NOT_FOUND`, `DOWNLOADS_EXHAUSTED`, `EXPIRED`, `UNAVAILABLE`, `NETWORK_ERROR`...
+   * @example
+   * import { pipeline } from 'node:stream/promises';
+   *
+   * const { stream, size, downloadsLeft } = await legim.download(link);
+   * await pipeline(stream, process.stdout);
+   */
+  download(idOrUrl: string, options?: DownloadOptions): Promise<Download> {
+    return downloadFile(this.#ctx, idOrUrl, options);
+  }
+
+  /**
+   * Downloads the original into `path`: takes one download, writes to
+   * `${path}.partial`, checks the SHA-256 against the `ETag`, then renames.
+   * On any failure the partial file is deleted and nothing is left at `path`.
+   *
+   * @throws LegimError `DIGEST_MISMATCH` if the bytes do not match, `IO_ERROR` if the
+   *   file cannot be written, or any error of {@link Legim.download}
+   * @example
+   * const saved = await legim.downloadTo(link, 'photo.jpg', {
+   *   onProgress: ({ received, total }) => console.log(`${received} / ${total}`),
+   * });
+   * console.log(saved.sha256, saved.downloadsLeft);
+   */
+  downloadTo(idOrUrl: string, path: string, options?: DownloadToOptions): Promise<DownloadToResult> {
+    return downloadFileTo(this.#ctx, idOrUrl, path, options);
+  }
+
+  /**
+   * Reads a file's metadata without taking a download.
+   *
+   * @throws LegimError `FILE_NOT_FOUND`, `EXPIRED`, `DOWNLOADS_EXHAUSTED`, `DELETED`...
+   * @example
+   * const { downloadsLeft, expiresAt, variants } = await legim.info(link);
+   */
+  info(idOrUrl: string): Promise<FileInfo> {
+    return getFileInfo(this.#ctx, idOrUrl);
+  }
+
+  /**
+   * Deletes a file with its delete token, or else with the client's admin key.
+   *
+   * @throws LegimError `FORBIDDEN` for a wrong token, `FILE_NOT_FOUND`...
+   * @example
+   * const file = await legim.upload('photo.jpg');
+   * await legim.delete(file.id, file.deleteToken);
+   */
+  delete(idOrUrl: string, token?: string): Promise<void> {
+    return deleteFile(this.#ctx, idOrUrl, token);
+  }
+
+  /**
+   * The gateway's health (admin key).
+   *
+   * @throws LegimError `UNAUTHORIZED` without the admin key
+   * @example
+   * const { status, nodes } = await legim.health();
+   * if (status === 'degraded') console.warn(`${nodes.down} node(s) down`);
+   */
+  health(): Promise<Health> {
+    return getHealth(this.#ctx);
+  }
+
+  /**
+   * The tree of storage nodes with status, latency and capacity (admin key).
+   *
+   * @throws LegimError `UNAUTHORIZED` without the admin key
+   * @example
+   * const { nodes } = await legim.cluster();
+   * for (const node of nodes) console.log(node.id, node.status, node.latencyMs);
+   */
+  cluster(): Promise<ClusterView> {
+    return getCluster(this.#ctx);
+  }
+
+  /**
+   * The download link of a file on this gateway (no request is made).
+   *
+   * @throws LegimError `INVALID_OPTION` if `id` is not a file id or link
+   * @example
+   * legim.fileUrl('5f0c8a0e-6a4b-4f7e-9a59-1c1d4a3f8e21');
+   * // 'http://127.0.0.1:3333/d/5f0c8a0e-6a4b-4f7e-9a59-1c1d4a3f8e21'
+   */
+  fileUrl(id: string): string {
+    return `${this.url}/d/${fileIdFromUrl(id)}`;
+  }
+}
+
+function normalizeUrl(url: unknown): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new LegimError(
+      'INVALID_OPTION',
+      `invalid Legim server URL ${JSON.stringify(url)}: expected http(s)://host:port, e.g. http://127.0.0.1:3333`,
+    );
+  }
+  if (parsed.search !== '' || parsed.hash !== '') {
+    throw new LegimError('INVALID_OPTION', `the Legim server URL ${url} must not have a query or fragment`);
+  }
+  return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
+}

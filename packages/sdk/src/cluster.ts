@@ -1,0 +1,10 @@
+import { readJson, send, type HttpContext } from './http.js';
+import type { ClusterView, Health } from './types.js';
+
+export async function getHealth(ctx: HttpContext): Promise<Health> {
+  return readJson<Health>(ctx, await send(ctx, { method: 'GET', path: '/v1/health' }));
+}
+
+export async function getCluster(ctx: HttpContext): Promise<ClusterView> {
+  return readJson<ClusterView>(ctx, await send(ctx, { method: 'GET', path: '/v1/cluster' }));
+}

@@ -1,0 +1,101 @@
+/**
+ * The one error family of Legim. Every failure that crosses a process
+ * boundary carries a stable `code`; the HTTP status is derived from the code
+ * in exactly one place (this table), so the server, the storage nodes and the
+ * SDK always agree.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: 400,
+  INVALID_OPTION: 400,
+  EMPTY_BODY: 400,
+  INVALID_IMAGE: 422,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IMAGE_TOO_LARGE: 413,
+  PAYLOAD_TOO_LARGE: 413,
+  INVALID_KEY: 400,
+  DIGEST_MISMATCH: 422,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  FILE_NOT_FOUND: 404,
+  BLOB_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  RANGE_NOT_SATISFIABLE: 416,
+  DOWNLOADS_EXHAUSTED: 410,
+  EXPIRED: 410,
+  DELETED: 410,
+  INSUFFICIENT_STORAGE: 507,
+  NO_STORAGE_NODES: 503,
+  REPLICATION_FAILED: 503,
+  UNAVAILABLE: 503,
+  /** Client side only: the SDK could not reach the server, or the connection broke. */
+  NETWORK_ERROR: 502,
+  /** Client side only: a local file could not be read (upload) or written (download). */
+  IO_ERROR: 500,
+  INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const BRAND = Symbol.for('legim.error');
+
+export interface LegimErrorOptions {
+  cause?: unknown;
+  /** Overrides the status derived from the code (used when rebuilding a server reply). */
+  statusCode?: number;
+  /** Extra, machine-readable facts (e.g. `retryAfter` seconds). */
+  details?: Record<string, unknown>;
+}
+
+export class LegimError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: LegimErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LegimError';
+    this.code = code;
+    this.statusCode = options.statusCode ?? ERROR_CODES[code];
+    this.details = options.details;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** Works across duplicate installs of the package, unlike `instanceof`. */
+  static is(value: unknown): value is LegimError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  toJSON(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/**
+ * Rebuilds a typed error from a server reply (status plus parsed JSON body, if
+ * any). `details` carries facts from the reply's headers, e.g. `retryAfter`.
+ */
+export function errorFromResponse(
+  statusCode: number,
+  body: unknown,
+  details?: Record<string, unknown>,
+): LegimError {
+  const error = (body as Partial<ErrorBody> | undefined)?.error;
+  if (error && isErrorCode(error.code)) {
+    return new LegimError(error.code, String(error.message ?? error.code), { statusCode, details });
+  }
+  // An unknown code (a newer server) or no JSON at all: keep the status and any message.
+  const code: ErrorCode = statusCode === 404 ? 'NOT_FOUND' : statusCode >= 500 ? 'UNAVAILABLE' : 'BAD_REQUEST';
+  const message =
+    typeof error?.message === 'string' && error.message !== '' ? error.message : `the server answered HTTP ${statusCode}`;
+  return new LegimError(code, message, { statusCode, details });
+}

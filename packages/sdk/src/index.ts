@@ -1,0 +1,31 @@
+export { Legim, type LegimOptions } from './client.js';
+export type {
+  Download,
+  DownloadOptions,
+  DownloadToOptions,
+  DownloadToResult,
+  UploadOptions,
+} from './files.js';
+export type { DownloadProgress, UploadInput, UploadProgress } from './transfer.js';
+export type {
+  ClusterNode,
+  ClusterView,
+  FileInfo,
+  FileStatus,
+  Health,
+  NodeStats,
+  NodeStatus,
+  UploadedFile,
+  VariantInfo,
+} from './types.js';
+export { fileIdFromUrl } from './file-id.js';
+export { formatDuration, parseDuration } from './duration.js';
+export {
+  ERROR_CODES,
+  LegimError,
+  errorFromResponse,
+  isErrorCode,
+  type ErrorBody,
+  type ErrorCode,
+  type LegimErrorOptions,
+} from './errors.js';

@@ -1,0 +1,101 @@
+/**
+ * The shapes the gateway sends, as documented in `docs/api.md`. Timestamps
+ * stay ISO 8601 strings, as on the wire.
+ */
+
+/**
+ * Where a file is in its life. `docs/api.md` documents `stored`: at least
+ * `writeQuorum` copies are durable. A newer gateway may send other values.
+ */
+export type FileStatus = 'stored' | (string & {});
+
+/**
+ * A processed variant of an image (`thumb`, `small`, `webp`...), served by
+ * `GET /v1/files/:id/variants/:name` without taking a download.
+ * `docs/api.md` does not spell out its fields yet; these are the ones a
+ * client can rely on.
+ */
+export interface VariantInfo {
+  contentType: string;
+  size: number;
+  width?: number;
+  height?: number;
+  url?: string;
+}
+
+/** The file object of `GET /v1/files/:id`. Reading it does not take a download. */
+export interface FileInfo {
+  /** A random UUID. */
+  id: string;
+  title: string;
+  /** Bytes of the original. */
+  size: number;
+  /** Detected from the bytes, never from the name: `image/jpeg`, `image/png`... */
+  contentType: string;
+  width: number;
+  height: number;
+  /** Hex SHA-256 of the original; also its `ETag`. */
+  sha256: string;
+  maxDownloads: number;
+  downloadsLeft: number;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; from this instant every request answers `410 EXPIRED`. */
+  expiresAt: string;
+  /** The download link, `<gateway>/d/<id>`. */
+  url: string;
+  /** Durable copies known to the gateway. */
+  replicas: number;
+  /** Variants ready so far, by name. */
+  variants: Record<string, VariantInfo>;
+  status: FileStatus;
+}
+
+/** The answer to an upload: the file object plus the token that deletes it. */
+export type UploadedFile = FileInfo & {
+  /** Sent only once, in the upload response: keep it to delete the file later. */
+  deleteToken: string;
+};
+
+/** `GET /v1/health` (admin key). `degraded` when fewer nodes are live than the replica count. */
+export interface Health {
+  status: 'ok' | 'degraded';
+  nodes: { up: number; suspect: number; down: number };
+  files: number;
+  writeQuorum: number;
+  replicas: number;
+}
+
+/** How the gateway's prober sees a storage node. */
+export type NodeStatus = 'up' | 'suspect' | 'down';
+
+/** A storage node's disk, as it reports it in its heartbeats. */
+export interface NodeStats {
+  blobCount: number;
+  usedBytes: number;
+  freeBytes: number;
+  totalBytes: number;
+}
+
+/** One storage node in the tree of `GET /v1/cluster`. */
+export interface ClusterNode {
+  id: string;
+  /** The URL the node advertised; the gateway streams to and from it. */
+  url: string;
+  /** The node it joined under; `null` for the gateway's own storage. */
+  parentId: string | null;
+  status: NodeStatus;
+  /** Latency EWMA of the health probes; `null` before the first probe. */
+  latencyMs: number | null;
+  /** ISO 8601 time of the last heartbeat. */
+  lastSeen: string;
+  stats: NodeStats;
+  /** Files with a replica on this node. */
+  files: number;
+}
+
+/** `GET /v1/cluster` (admin key): the tree, flattened; rebuild it with `parentId`. */
+export interface ClusterView {
+  gateway: { id: string; url: string };
+  nodes: ClusterNode[];
+}

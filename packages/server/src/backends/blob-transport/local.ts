@@ -1,0 +1,43 @@
+import { PassThrough } from 'node:stream';
+import type { BlobStore } from '@legim/node';
+import type { NodeStats } from '../../metadata/types.js';
+import type { BlobRead, BlobTransport, BlobUpload, StoredBlob } from './blob-transport.js';
+
+/** The gateway's own disk: the same BlobStore a node uses, without the HTTP hop. */
+export class LocalBlobTransport implements BlobTransport {
+  constructor(
+    readonly nodeId: string,
+    private readonly store: BlobStore,
+  ) {}
+
+  openUpload(key: string, meta: Record<string, unknown>): BlobUpload {
+    const stream = new PassThrough({ highWaterMark: 256 * 1024 });
+    let digest: string | undefined;
+    const stored = this.store.put(key, stream, { expectedSha256: () => digest, meta });
+    stored.catch((error: unknown) => stream.destroy(error as Error));
+    return {
+      stream,
+      commit: async (sha256: string): Promise<StoredBlob> => {
+        digest = sha256;
+        stream.end();
+        const info = await stored;
+        return { size: info.size, sha256: info.sha256 };
+      },
+      abort: (reason: Error) => stream.destroy(reason),
+    };
+  }
+
+  async read(key: string, range?: { start: number; end?: number }): Promise<BlobRead> {
+    return this.store.open(key, range);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.store.delete(key);
+  }
+
+  probe(): Promise<NodeStats> {
+    return this.store.stats();
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,108 @@
+import type { BlobTransport } from '../backends/blob-transport/blob-transport.js';
+import type { MetadataStore, NodeRecord, NodeStats } from '../metadata/types.js';
+
+export type NodeStatus = 'up' | 'suspect' | 'down';
+
+/** What the gateway knows of one storage node right now. */
+export interface ClusterNode {
+  id: string;
+  url: string;
+  parentId: string | null;
+  transport: BlobTransport;
+  status: NodeStatus;
+  /** Exponentially weighted moving average of probe round trips. */
+  latencyMs: number | undefined;
+  consecutiveFailures: number;
+  lastSeen: number;
+  stats: NodeStats;
+}
+
+export type TransportFactory = (node: { id: string; url: string }) => BlobTransport;
+
+const EMPTY_STATS: NodeStats = { blobCount: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 };
+
+/**
+ * The storage nodes in the tree. Nodes announce themselves with joins and
+ * heartbeats; the registry remembers them in the metadata store so a
+ * restarted gateway knows where its replicas are before anyone re-joins.
+ */
+export class NodeRegistry {
+  private readonly nodes = new Map<string, ClusterNode>();
+
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly createTransport: TransportFactory,
+  ) {}
+
+  async load(): Promise<void> {
+    for (const record of await this.metadata.listNodes()) this.track(record, 'down');
+  }
+
+  /** Adds a node that lives inside this process (the gateway's own disk). */
+  addLocal(id: string, transport: BlobTransport, stats: NodeStats): ClusterNode {
+    const node = this.nodeFrom({ id, url: 'local', parentId: null, lastSeen: Date.now(), stats }, transport, 'up');
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  /** A join or heartbeat from a node (directly or relayed through its parent). */
+  async heartbeat(record: NodeRecord): Promise<ClusterNode> {
+    const known = this.nodes.get(record.id);
+    if (known && known.url === record.url) {
+      known.parentId = record.parentId;
+      known.lastSeen = record.lastSeen;
+      known.stats = record.stats;
+    } else {
+      if (known) await known.transport.close();
+      this.track(record, 'up');
+    }
+    await this.metadata.upsertNode(record);
+    return this.nodes.get(record.id)!;
+  }
+
+  get(id: string): ClusterNode | undefined {
+    return this.nodes.get(id);
+  }
+
+  all(): ClusterNode[] {
+    return [...this.nodes.values()];
+  }
+
+  live(): ClusterNode[] {
+    return this.all().filter((node) => node.status === 'up');
+  }
+
+  /** The failure domain: the child of the gateway this node hangs under. */
+  domainOf(node: ClusterNode): string {
+    let current = node;
+    for (let hops = 0; hops < 32; hops++) {
+      const parent = current.parentId ? this.nodes.get(current.parentId) : undefined;
+      if (!parent) return current.id;
+      current = parent;
+    }
+    return current.id;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((node) => node.transport.close()));
+    this.nodes.clear();
+  }
+
+  private track(record: NodeRecord, status: NodeStatus): void {
+    this.nodes.set(record.id, this.nodeFrom(record, this.createTransport(record), status));
+  }
+
+  private nodeFrom(record: NodeRecord, transport: BlobTransport, status: NodeStatus): ClusterNode {
+    return {
+      id: record.id,
+      url: record.url,
+      parentId: record.parentId,
+      transport,
+      status,
+      latencyMs: undefined,
+      consecutiveFailures: 0,
+      lastSeen: record.lastSeen,
+      stats: record.stats ?? EMPTY_STATS,
+    };
+  }
+}

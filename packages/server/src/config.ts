@@ -1,0 +1,143 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LegimError, parseDuration } from '@legim/sdk';
+import { parseByteSize } from '@legim/node';
+
+/** Everything the gateway needs to know, validated once at the edge. */
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Base of the links handed to users; defaults to http://host:port. */
+  publicUrl: string | undefined;
+  /** Undefined: read from or generated into the data directory. */
+  adminKey: string | undefined;
+  clusterSecret: string | undefined;
+  /** Whether the gateway keeps replicas on its own disk too. */
+  store: boolean;
+  replicas: number;
+  writeQuorum: number;
+  maxUploadBytes: number;
+  maxPixels: number;
+  defaultDownloads: number;
+  maxDownloads: number;
+  defaultTtlSeconds: number;
+  maxTtlSeconds: number;
+  deleteGraceMs: number;
+  sweepIntervalMs: number;
+  healthIntervalMs: number;
+}
+
+export type GatewayFlags = Partial<Record<keyof typeof FLAG_ENV, string | number | boolean | undefined>>;
+
+/** Flag name → environment variable; flags win over the environment. */
+const FLAG_ENV = {
+  host: 'LEGIM_HOST',
+  port: 'LEGIM_PORT',
+  data: 'LEGIM_DATA',
+  publicUrl: 'LEGIM_PUBLIC_URL',
+  adminKey: 'LEGIM_ADMIN_KEY',
+  secret: 'LEGIM_CLUSTER_SECRET',
+  store: 'LEGIM_STORE',
+  replicas: 'LEGIM_REPLICAS',
+  writeQuorum: 'LEGIM_WRITE_QUORUM',
+  maxUpload: 'LEGIM_MAX_UPLOAD',
+  maxPixels: 'LEGIM_MAX_PIXELS',
+  defaultDownloads: 'LEGIM_DEFAULT_DOWNLOADS',
+  maxDownloads: 'LEGIM_MAX_DOWNLOADS',
+  defaultTtl: 'LEGIM_DEFAULT_TTL',
+  maxTtl: 'LEGIM_MAX_TTL',
+  deleteGrace: 'LEGIM_DELETE_GRACE',
+  sweepInterval: 'LEGIM_SWEEP_INTERVAL',
+  healthInterval: 'LEGIM_HEALTH_INTERVAL',
+} as const;
+
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
+  return join(base, 'legim');
+}
+
+export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.ProcessEnv }): GatewayConfig {
+  const env = input.env ?? {};
+  const flags = input.flags ?? {};
+  const pick = (name: keyof typeof FLAG_ENV): string | undefined => {
+    const value = flags[name] ?? env[FLAG_ENV[name]];
+    return value === undefined || value === '' ? undefined : String(value);
+  };
+
+  const replicas = integer('replicas', pick('replicas'), 3, 1, 16);
+  const config: GatewayConfig = {
+    host: pick('host') ?? '127.0.0.1',
+    port: integer('port', pick('port'), 3333, 0, 65535),
+    dataDir: resolve(pick('data') ?? join(defaultDataDir(env), 'gateway')),
+    publicUrl: url('publicUrl', pick('publicUrl')),
+    adminKey: secret('adminKey', pick('adminKey')),
+    clusterSecret: secret('secret', pick('secret')),
+    store: boolean('store', pick('store'), true),
+    replicas,
+    writeQuorum: integer('writeQuorum', pick('writeQuorum'), Math.min(2, replicas), 1, replicas),
+    maxUploadBytes: bytes('maxUpload', pick('maxUpload'), 100 * 1024 * 1024),
+    maxPixels: integer('maxPixels', pick('maxPixels'), 100_000_000, 1, 2 ** 40),
+    defaultDownloads: integer('defaultDownloads', pick('defaultDownloads'), 3, 1, 2 ** 31),
+    maxDownloads: integer('maxDownloads', pick('maxDownloads'), 1000, 1, 2 ** 31),
+    defaultTtlSeconds: seconds('defaultTtl', pick('defaultTtl'), 3600),
+    maxTtlSeconds: seconds('maxTtl', pick('maxTtl'), 30 * 86400),
+    deleteGraceMs: seconds('deleteGrace', pick('deleteGrace'), 60, 0) * 1000,
+    sweepIntervalMs: seconds('sweepInterval', pick('sweepInterval'), 1, 0.05) * 1000,
+    healthIntervalMs: seconds('healthInterval', pick('healthInterval'), 1, 0.05) * 1000,
+  };
+  if (config.defaultDownloads > config.maxDownloads) {
+    throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);
+  }
+  if (config.defaultTtlSeconds > config.maxTtlSeconds) {
+    throw invalid('defaultTtl', `must not exceed maxTtl (${config.maxTtlSeconds}s)`);
+  }
+  return config;
+}
+
+function invalid(name: string, why: string): LegimError {
+  return new LegimError('INVALID_OPTION', `invalid ${name}: ${why}`);
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw invalid(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function seconds(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  // Sub-second values are allowed for the intervals (tests run them fast).
+  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : parseDuration(raw);
+  if (!(value >= min)) throw invalid(name, `expected a duration of at least ${min}s, got "${raw}"`);
+  return value;
+}
+
+function bytes(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  return parseByteSize(raw, name);
+}
+
+function boolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw invalid(name, `expected true or false, got "${raw}"`);
+}
+
+function url(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return new URL(raw).toString().replace(/\/$/, '');
+  } catch {
+    throw invalid(name, `expected an http(s) URL, got "${raw}"`);
+  }
+}
+
+function secret(name: string, raw: string | undefined): string | undefined {
+  if (raw !== undefined && raw.length < 16) throw invalid(name, 'must be at least 16 characters long');
+  return raw;
+}

@@ -1,0 +1,38 @@
+import { LegimError } from '@legim/sdk';
+import type { FileRecord, MetadataStore, Tombstone } from '../metadata/types.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Finds a file that may still be served, or throws the error that tells the
+ * client why not (404 unknown, 410 expired / used up / deleted).
+ */
+export async function findServableFile(metadata: MetadataStore, id: string, now: number): Promise<FileRecord> {
+  const file = UUID.test(id) ? await metadata.getFile(id.toLowerCase()) : undefined;
+  if (!file) throw await goneOrMissing(metadata, id);
+  if (file.expiresAt <= now) throw expired();
+  if (file.deleteReason === 'deleted') throw deleted();
+  if (file.downloadsLeft === 0) throw exhausted(file.maxDownloads);
+  return file;
+}
+
+export async function goneOrMissing(metadata: MetadataStore, id: string): Promise<LegimError> {
+  const tombstone = UUID.test(id) ? await metadata.getTombstone(id.toLowerCase()) : undefined;
+  return tombstone ? tombstoneError(tombstone) : new LegimError('FILE_NOT_FOUND', `no file with id ${JSON.stringify(id)}`);
+}
+
+function tombstoneError(tombstone: Tombstone): LegimError {
+  switch (tombstone.reason) {
+    case 'expired':
+      return expired();
+    case 'exhausted':
+      return new LegimError('DOWNLOADS_EXHAUSTED', 'every download of this file was used; it has been deleted');
+    case 'deleted':
+      return deleted();
+  }
+}
+
+export const expired = () => new LegimError('EXPIRED', 'this file has expired and is no longer available');
+export const deleted = () => new LegimError('DELETED', 'this file was deleted by its owner');
+export const exhausted = (max: number) =>
+  new LegimError('DOWNLOADS_EXHAUSTED', `all ${max} download${max === 1 ? '' : 's'} of this file were used`);

@@ -1,0 +1,85 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { LegimError } from '@legim/sdk';
+import type { DownloadService } from '../download/download-service.js';
+import type { FileService } from '../files/file-service.js';
+import type { ClusterService } from '../cluster/cluster-service.js';
+import type { UploadService } from '../upload/upload-service.js';
+import { uploadSource } from '../upload/upload-source.js';
+import { requireBearer } from './auth.js';
+import { fileView } from './file-view.js';
+import { readJson, sendError, sendJson } from './responses.js';
+import { Router } from './router.js';
+
+export interface GatewayServices {
+  publicUrl: () => string;
+  adminKey: string;
+  clusterSecret: string;
+  maxUploadBytes: number;
+  uploads: UploadService;
+  downloads: DownloadService;
+  files: FileService;
+  cluster: ClusterService;
+}
+
+/** The gateway's HTTP surface (docs/api.md) as a request listener; listening happens elsewhere. */
+export function createGateway(services: GatewayServices): RequestListener {
+  const router = routes(services);
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const match = router.match(req.method ?? 'GET', url.pathname);
+    if (match.kind !== 'found') {
+      const error =
+        match.kind === 'wrong-method'
+          ? new LegimError('METHOD_NOT_ALLOWED', `use ${match.allowed.join(' or ')} on ${url.pathname}`)
+          : new LegimError('NOT_FOUND', `no such endpoint: ${req.method} ${url.pathname}`);
+      if (match.kind === 'wrong-method') res.setHeader('Allow', match.allowed.join(', '));
+      drainAndAnswer(req, res, error);
+      return;
+    }
+    Promise.resolve(match.handler(req, res, { ...match.params, ...Object.fromEntries(url.searchParams) })).catch(
+      (error: unknown) => drainAndAnswer(req, res, error),
+    );
+  };
+}
+
+function routes(s: GatewayServices): Router {
+  const admin = (req: IncomingMessage) => requireBearer(req, s.adminKey, 'admin key');
+  return new Router()
+    .on('POST', '/v1/files', async (req, res) => {
+      const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
+      const source = await uploadSource(req, query, s.maxUploadBytes);
+      const result = await s.uploads.upload(source);
+      sendJson(res, 201, { ...fileView(result.file, s.publicUrl(), result.replicas), deleteToken: result.deleteToken });
+    })
+    .on('GET', '/v1/files/:id', async (_req, res, params) => {
+      const { file, replicas } = await s.files.info(params['id']!);
+      sendJson(res, 200, fileView(file, s.publicUrl(), replicas));
+    })
+    .on('DELETE', '/v1/files/:id', async (req, res, params) => {
+      await s.files.delete(params['id']!, req, params['token']);
+      res.writeHead(204).end();
+    })
+    .on('GET', '/d/:id', (_req, res, params) => s.downloads.download(params['id']!, res))
+    .on('HEAD', '/d/:id', (_req, res, params) => s.downloads.head(params['id']!, res))
+    .on('GET', '/v1/health', async (req, res) => {
+      admin(req);
+      sendJson(res, 200, await s.cluster.health());
+    })
+    .on('GET', '/v1/cluster', async (req, res) => {
+      admin(req);
+      sendJson(res, 200, await s.cluster.view(s.publicUrl()));
+    })
+    .on('POST', '/join', async (req, res) => {
+      requireBearer(req, s.clusterSecret, 'cluster secret');
+      sendJson(res, 200, await s.cluster.join(await readJson(req)));
+    });
+}
+
+/**
+ * Answers an error; when the request body was not read to its end the
+ * connection is closed instead of reading (possibly gigabytes) on.
+ */
+function drainAndAnswer(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+  sendError(req, res, error);
+}

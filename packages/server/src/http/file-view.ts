@@ -1,0 +1,22 @@
+import type { FileRecord } from '../metadata/types.js';
+
+/** The public JSON shape of a file (docs/api.md, "The file object"). */
+export function fileView(file: FileRecord, publicUrl: string, replicas: number) {
+  return {
+    id: file.id,
+    title: file.title,
+    size: file.size,
+    contentType: file.contentType,
+    width: file.width,
+    height: file.height,
+    sha256: file.sha256,
+    maxDownloads: file.maxDownloads,
+    downloadsLeft: file.downloadsLeft,
+    createdAt: new Date(file.createdAt).toISOString(),
+    expiresAt: new Date(file.expiresAt).toISOString(),
+    url: `${publicUrl}/d/${file.id}`,
+    replicas,
+    variants: {},
+    status: file.status,
+  };
+}

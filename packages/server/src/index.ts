@@ -1,0 +1,6 @@
+export { parseGatewayConfig, defaultDataDir, type GatewayConfig, type GatewayFlags } from './config.js';
+export { startGateway, type RunningGateway } from './start-gateway.js';
+export { createGateway, type GatewayServices } from './http/create-gateway.js';
+export type { MetadataStore, FileRecord, NodeRecord } from './metadata/types.js';
+export type { DownloadCounter } from './backends/download-counter/download-counter.js';
+export type { BlobTransport } from './backends/blob-transport/blob-transport.js';

@@ -1,0 +1,60 @@
+import type Database from 'better-sqlite3';
+
+/** Append-only: a released migration is never edited, a new one is added. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE files (
+     id TEXT PRIMARY KEY,
+     title TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     content_type TEXT NOT NULL,
+     extension TEXT NOT NULL,
+     width INTEGER NOT NULL,
+     height INTEGER NOT NULL,
+     sha256 TEXT NOT NULL,
+     max_downloads INTEGER NOT NULL,
+     downloads_left INTEGER NOT NULL CHECK (downloads_left >= 0),
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     delete_at INTEGER,
+     delete_reason TEXT,
+     delete_token_hash TEXT NOT NULL,
+     status TEXT NOT NULL,
+     replicas_wanted INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX files_expires_at ON files (expires_at);
+   CREATE INDEX files_delete_at ON files (delete_at) WHERE delete_at IS NOT NULL;
+   CREATE TABLE replicas (
+     file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+     node_id TEXT NOT NULL,
+     PRIMARY KEY (file_id, node_id)
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX replicas_node ON replicas (node_id);
+   CREATE TABLE tombstones (
+     id TEXT PRIMARY KEY,
+     reason TEXT NOT NULL,
+     deleted_at INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   CREATE TABLE pending_blob_deletes (
+     node_id TEXT NOT NULL,
+     blob_key TEXT NOT NULL,
+     since INTEGER NOT NULL,
+     PRIMARY KEY (node_id, blob_key)
+   ) STRICT, WITHOUT ROWID;
+   CREATE TABLE nodes (
+     id TEXT PRIMARY KEY,
+     url TEXT NOT NULL,
+     parent_id TEXT,
+     last_seen INTEGER NOT NULL,
+     stats TEXT NOT NULL
+   ) STRICT, WITHOUT ROWID;`,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,217 @@
+import type Database from 'better-sqlite3';
+import type {
+  BlobLocation,
+  DeleteReason,
+  FileRecord,
+  MetadataStore,
+  NodeRecord,
+  Tombstone,
+  UnderReplicatedFile,
+} from './types.js';
+
+interface FileRow {
+  id: string;
+  title: string;
+  size: number;
+  content_type: string;
+  extension: string;
+  width: number;
+  height: number;
+  sha256: string;
+  max_downloads: number;
+  downloads_left: number;
+  created_at: number;
+  expires_at: number;
+  delete_at: number | null;
+  delete_reason: DeleteReason | null;
+  delete_token_hash: string;
+  status: 'stored';
+  replicas_wanted: number;
+}
+
+const fromRow = (row: FileRow): FileRecord => ({
+  id: row.id,
+  title: row.title,
+  size: row.size,
+  contentType: row.content_type,
+  extension: row.extension,
+  width: row.width,
+  height: row.height,
+  sha256: row.sha256,
+  maxDownloads: row.max_downloads,
+  downloadsLeft: row.downloads_left,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  deleteAt: row.delete_at,
+  deleteReason: row.delete_reason,
+  deleteTokenHash: row.delete_token_hash,
+  status: row.status,
+  replicasWanted: row.replicas_wanted,
+});
+
+const toRow = (file: FileRecord): FileRow => ({
+  id: file.id,
+  title: file.title,
+  size: file.size,
+  content_type: file.contentType,
+  extension: file.extension,
+  width: file.width,
+  height: file.height,
+  sha256: file.sha256,
+  max_downloads: file.maxDownloads,
+  downloads_left: file.downloadsLeft,
+  created_at: file.createdAt,
+  expires_at: file.expiresAt,
+  delete_at: file.deleteAt,
+  delete_reason: file.deleteReason,
+  delete_token_hash: file.deleteTokenHash,
+  status: file.status,
+  replicas_wanted: file.replicasWanted,
+});
+
+export class SqliteMetadataStore implements MetadataStore {
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = {
+      insertFile: db.prepare(`INSERT INTO files VALUES (@id, @title, @size, @content_type, @extension, @width, @height,
+        @sha256, @max_downloads, @downloads_left, @created_at, @expires_at, @delete_at, @delete_reason,
+        @delete_token_hash, @status, @replicas_wanted)`),
+      getFile: db.prepare<[string], FileRow>('SELECT * FROM files WHERE id = ?'),
+      getTombstone: db.prepare<[string], { id: string; reason: DeleteReason; deleted_at: number }>(
+        'SELECT * FROM tombstones WHERE id = ?',
+      ),
+      replicaNodes: db.prepare<[string], { node_id: string }>('SELECT node_id FROM replicas WHERE file_id = ?'),
+      addReplica: db.prepare(
+        'INSERT OR IGNORE INTO replicas (file_id, node_id) SELECT id, ? FROM files WHERE id = ?',
+      ),
+      scheduleDeletion: db.prepare(`UPDATE files SET delete_at = @at, delete_reason = @reason
+        WHERE id = @id AND (delete_at IS NULL OR delete_at > @at)`),
+      due: db.prepare<[number, number, number], FileRow>(
+        `SELECT * FROM files WHERE delete_at <= ? OR expires_at <= ? ORDER BY expires_at LIMIT ?`,
+      ),
+      queueBlobDeletes: db.prepare(`INSERT OR IGNORE INTO pending_blob_deletes (node_id, blob_key, since)
+        SELECT node_id, file_id, ? FROM replicas WHERE file_id = ?`),
+      deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
+      insertTombstone: db.prepare('INSERT OR REPLACE INTO tombstones (id, reason, deleted_at) VALUES (?, ?, ?)'),
+      pruneTombstones: db.prepare('DELETE FROM tombstones WHERE deleted_at < ?'),
+      queueBlobDelete: db.prepare(
+        'INSERT OR IGNORE INTO pending_blob_deletes (node_id, blob_key, since) VALUES (?, ?, ?)',
+      ),
+      pendingDeletes: db.prepare<[number], { node_id: string; blob_key: string }>(
+        'SELECT node_id, blob_key FROM pending_blob_deletes ORDER BY since LIMIT ?',
+      ),
+      clearPendingDelete: db.prepare('DELETE FROM pending_blob_deletes WHERE node_id = ? AND blob_key = ?'),
+      underReplicated: db.prepare<[number, number], FileRow & { nodes: string | null }>(
+        `SELECT f.*, (SELECT group_concat(node_id) FROM replicas r WHERE r.file_id = f.id) AS nodes
+         FROM files f
+         WHERE f.delete_at IS NULL AND f.expires_at > ?
+           AND (SELECT count(*) FROM replicas r WHERE r.file_id = f.id) < f.replicas_wanted
+         LIMIT ?`,
+      ),
+      upsertNode: db.prepare(`INSERT INTO nodes (id, url, parent_id, last_seen, stats)
+        VALUES (@id, @url, @parentId, @lastSeen, @stats)
+        ON CONFLICT (id) DO UPDATE SET url = excluded.url, parent_id = excluded.parent_id,
+          last_seen = excluded.last_seen, stats = excluded.stats`),
+      listNodes: db.prepare<[], { id: string; url: string; parent_id: string | null; last_seen: number; stats: string }>(
+        'SELECT * FROM nodes ORDER BY id',
+      ),
+      countFiles: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files'),
+      countByNode: db.prepare<[], { node_id: string; n: number }>(
+        'SELECT node_id, count(*) AS n FROM replicas GROUP BY node_id',
+      ),
+    };
+  }
+
+  async insertFile(file: FileRecord, replicaNodeIds: string[]): Promise<void> {
+    this.db.transaction(() => {
+      this.statements.insertFile.run(toRow(file));
+      for (const nodeId of replicaNodeIds) this.statements.addReplica.run(nodeId, file.id);
+    })();
+  }
+
+  async getFile(id: string): Promise<FileRecord | undefined> {
+    const row = this.statements.getFile.get(id);
+    return row && fromRow(row);
+  }
+
+  async getTombstone(id: string): Promise<Tombstone | undefined> {
+    const row = this.statements.getTombstone.get(id);
+    return row && { id: row.id, reason: row.reason, deletedAt: row.deleted_at };
+  }
+
+  async replicaNodes(fileId: string): Promise<string[]> {
+    return this.statements.replicaNodes.all(fileId).map((row) => row.node_id);
+  }
+
+  async addReplica(fileId: string, nodeId: string): Promise<boolean> {
+    return this.statements.addReplica.run(nodeId, fileId).changes > 0;
+  }
+
+  async scheduleDeletion(id: string, at: number, reason: DeleteReason): Promise<boolean> {
+    return this.statements.scheduleDeletion.run({ id, at, reason }).changes > 0;
+  }
+
+  async dueForDeletion(now: number, limit: number): Promise<FileRecord[]> {
+    return this.statements.due.all(now, now, limit).map(fromRow);
+  }
+
+  async purgeFile(id: string, reason: DeleteReason, now: number): Promise<void> {
+    this.db.transaction(() => {
+      this.statements.queueBlobDeletes.run(now, id);
+      this.statements.deleteFile.run(id);
+      this.statements.insertTombstone.run(id, reason, now);
+      this.statements.pruneTombstones.run(now - TOMBSTONE_MS);
+    })();
+  }
+
+  async queueBlobDeletes(locations: BlobLocation[], now: number): Promise<void> {
+    this.db.transaction(() => {
+      for (const { nodeId, key } of locations) this.statements.queueBlobDelete.run(nodeId, key, now);
+    })();
+  }
+
+  async pendingBlobDeletes(limit: number): Promise<BlobLocation[]> {
+    return this.statements.pendingDeletes.all(limit).map((row) => ({ nodeId: row.node_id, key: row.blob_key }));
+  }
+
+  async clearPendingBlobDelete(location: BlobLocation): Promise<void> {
+    this.statements.clearPendingDelete.run(location.nodeId, location.key);
+  }
+
+  async underReplicated(limit: number): Promise<UnderReplicatedFile[]> {
+    return this.statements.underReplicated.all(Date.now(), limit).map((row) => ({
+      file: fromRow(row),
+      nodeIds: row.nodes ? row.nodes.split(',') : [],
+    }));
+  }
+
+  async upsertNode(node: NodeRecord): Promise<void> {
+    this.statements.upsertNode.run({ ...node, stats: JSON.stringify(node.stats) });
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    return this.statements.listNodes.all().map((row) => ({
+      id: row.id,
+      url: row.url,
+      parentId: row.parent_id,
+      lastSeen: row.last_seen,
+      stats: JSON.parse(row.stats) as NodeRecord['stats'],
+    }));
+  }
+
+  async countFiles(): Promise<number> {
+    return this.statements.countFiles.get()!.n;
+  }
+
+  async fileCountsByNode(): Promise<Map<string, number>> {
+    return new Map(this.statements.countByNode.all().map((row) => [row.node_id, row.n]));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/** How long a deleted id keeps answering 410 instead of 404. */
+const TOMBSTONE_MS = 7 * 24 * 3600 * 1000;

@@ -1,0 +1,143 @@
+import { once } from 'node:events';
+import { LegimError } from '@legim/sdk';
+import type { BlobUpload, StoredBlob } from '../backends/blob-transport/blob-transport.js';
+import type { ClusterNode } from '../cluster/node-registry.js';
+
+interface Target {
+  node: ClusterNode;
+  upload: BlobUpload;
+  error: unknown;
+}
+
+export interface ReplicatedWriteResult {
+  /** Nodes that hold the blob durably when the quorum was reached. */
+  durable: string[];
+  /** Settles when every other target finished: the nodes that made it late. */
+  late: Promise<string[]>;
+  /** Nodes whose copy failed; their (partial) blob is not kept. */
+  failed: string[];
+}
+
+export interface ReplicatedWriteOptions {
+  key: string;
+  meta: Record<string, unknown>;
+  targets: ClusterNode[];
+  writeQuorum: number;
+  /** Called once the source ended; returns the digest to commit with (or throws to abort). */
+  finish(): string;
+}
+
+/**
+ * Streams one source to several nodes at once (a source that throws aborts
+ * every copy, so validation belongs in the source). The source is read at the
+ * pace of the slowest live target (back-pressure, constant memory); a target
+ * that fails is dropped while enough remain for the write quorum. Resolves as
+ * soon as `writeQuorum` nodes have committed.
+ */
+export async function replicatedWrite(
+  source: AsyncIterable<Buffer>,
+  options: ReplicatedWriteOptions,
+): Promise<ReplicatedWriteResult> {
+  const targets: Target[] = options.targets.map((node) => {
+    const upload = node.transport.openUpload(options.key, options.meta);
+    const target: Target = { node, upload, error: undefined };
+    upload.stream.on('error', (error) => {
+      target.error ??= error;
+    });
+    return target;
+  });
+  const live = () => targets.filter((t) => t.error === undefined);
+  const abortAll = (reason: unknown) => {
+    for (const target of targets) target.upload.abort(reason instanceof Error ? reason : new Error(String(reason)));
+  };
+
+  let sha256: string;
+  try {
+    for await (const chunk of source) {
+      await Promise.all(live().map((target) => write(target, chunk)));
+      assertQuorumPossible(live().length, targets, options.writeQuorum);
+    }
+    sha256 = options.finish();
+  } catch (error) {
+    abortAll(error);
+    throw error;
+  }
+
+  return awaitQuorum(
+    live().map((target) => ({ target, commit: target.upload.commit(sha256) })),
+    targets,
+    options.writeQuorum,
+  );
+}
+
+async function write(target: Target, chunk: Buffer): Promise<void> {
+  const stream = target.upload.stream;
+  if (stream.write(chunk)) return;
+  try {
+    await once(stream, 'drain');
+  } catch (error) {
+    target.error ??= error;
+  }
+}
+
+function assertQuorumPossible(liveCount: number, targets: Target[], quorum: number): void {
+  if (liveCount < quorum) throw quorumError(targets, quorum);
+}
+
+function quorumError(targets: Target[], quorum: number): LegimError {
+  const errors = targets.map((t) => t.error).filter((e) => e !== undefined);
+  const storageFull = errors.length > 0 && errors.every((e) => LegimError.is(e) && e.code === 'INSUFFICIENT_STORAGE');
+  if (storageFull) return new LegimError('INSUFFICIENT_STORAGE', 'the storage nodes are full; nothing was stored');
+  const reasons = targets
+    .filter((t) => t.error !== undefined)
+    .map((t) => `${t.node.id}: ${t.error instanceof Error ? t.error.message : String(t.error)}`);
+  return new LegimError(
+    'REPLICATION_FAILED',
+    `could not store ${quorum} copies (${reasons.join('; ') || 'no node answered'}); nothing was kept, please retry`,
+  );
+}
+
+function awaitQuorum(
+  commits: { target: Target; commit: Promise<StoredBlob> }[],
+  targets: Target[],
+  quorum: number,
+): Promise<ReplicatedWriteResult> {
+  return new Promise((resolve, reject) => {
+    const durable: string[] = [];
+    const failed = targets.filter((t) => t.error !== undefined).map((t) => t.node.id);
+    const lateNodes: string[] = [];
+    let settled = 0;
+    let resolveLate: (ids: string[]) => void = () => {};
+    const late = new Promise<string[]>((r) => (resolveLate = r));
+    let answered = false;
+
+    const settle = () => {
+      settled++;
+      if (!answered && durable.length >= quorum) {
+        answered = true;
+        resolve({ durable: [...durable], late, failed });
+      }
+      if (settled < commits.length) return;
+      resolveLate(lateNodes);
+      if (!answered) {
+        answered = true;
+        const error = quorumError(targets, quorum);
+        // Copies that did commit must not outlive the failed upload.
+        reject(Object.assign(error, { orphans: [...durable] }));
+      }
+    };
+    if (commits.length === 0) {
+      resolveLate([]);
+      reject(quorumError(targets, quorum));
+    }
+    for (const { target, commit } of commits) {
+      commit.then(
+        () => (answered ? lateNodes : durable).push(target.node.id),
+        (error: unknown) => {
+          target.error ??= error;
+          failed.push(target.node.id);
+        },
+      ).finally(settle);
+    }
+  });
+}

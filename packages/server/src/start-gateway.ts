@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { BlobStore } from '@legim/node';
+import { HttpBlobTransport } from './backends/blob-transport/http.js';
+import { LocalBlobTransport } from './backends/blob-transport/local.js';
+import { SqliteDownloadCounter } from './backends/download-counter/sqlite.js';
+import { ClusterService } from './cluster/cluster-service.js';
+import { NodeRegistry } from './cluster/node-registry.js';
+import type { GatewayConfig } from './config.js';
+import { DownloadService } from './download/download-service.js';
+import { DeletionSweeper } from './expiry/deletion-sweeper.js';
+import { FileService } from './files/file-service.js';
+import { HealthMonitor } from './health/health-monitor.js';
+import { createGateway } from './http/create-gateway.js';
+import { loadIdentity } from './identity.js';
+import { openDatabase } from './metadata/open-database.js';
+import { SqliteMetadataStore } from './metadata/sqlite-metadata-store.js';
+import { ReplicaPlacer } from './placement/replica-placer.js';
+import { ReplicaRepairer } from './replication/replica-repairer.js';
+import { UploadService } from './upload/upload-service.js';
+
+export interface RunningGateway {
+  url: string;
+  dataDir: string;
+  gatewayId: string;
+  adminKey: string;
+  clusterSecret: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const HEARTBEAT_MS = 1000;
+const REPAIR_INTERVAL_MS = 5000;
+
+/** Wires the gateway from its configuration and starts listening. */
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const identity = loadIdentity(config.dataDir, config);
+  const db = openDatabase(join(config.dataDir, 'metadata.db'));
+  const metadata = new SqliteMetadataStore(db);
+  const registry = new NodeRegistry(metadata, (node) => new HttpBlobTransport(node.id, node.url, identity.clusterSecret));
+  await registry.load();
+  if (config.store) {
+    const store = new BlobStore({ dataDir: join(config.dataDir, 'store') });
+    await store.init();
+    registry.addLocal(identity.gatewayId, new LocalBlobTransport(identity.gatewayId, store), await store.stats());
+  }
+  const health = new HealthMonitor(registry, config.healthIntervalMs);
+  await health.probeAll();
+  const placer = new ReplicaPlacer(registry);
+  const repairer = new ReplicaRepairer(metadata, registry, placer, REPAIR_INTERVAL_MS);
+  const sweeper = new DeletionSweeper(metadata, registry, config.sweepIntervalMs);
+
+  let publicUrl = config.publicUrl ?? '';
+  const server = createServer(
+    { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
+    createGateway({
+      publicUrl: () => publicUrl,
+      adminKey: identity.adminKey,
+      clusterSecret: identity.clusterSecret,
+      maxUploadBytes: config.maxUploadBytes,
+      uploads: new UploadService({ config, metadata, registry, placer, repairer }),
+      downloads: new DownloadService({ config, metadata, counter: new SqliteDownloadCounter(db), registry, health }),
+      files: new FileService(metadata, sweeper, identity.adminKey),
+      cluster: new ClusterService(registry, metadata, {
+        gatewayId: identity.gatewayId,
+        replicas: config.replicas,
+        writeQuorum: config.writeQuorum,
+        heartbeatMs: HEARTBEAT_MS,
+      }),
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  publicUrl ||= url;
+
+  health.start();
+  repairer.start();
+  sweeper.start();
+  repairer.wake();
+  sweeper.wake();
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    });
+    await Promise.all([health.stop(), repairer.stop(), sweeper.stop()]);
+    await registry.close();
+    await metadata.close();
+  };
+  return {
+    url,
+    dataDir: config.dataDir,
+    gatewayId: identity.gatewayId,
+    adminKey: identity.adminKey,
+    clusterSecret: identity.clusterSecret,
+    server,
+    close: () => (closing ??= close()),
+  };
+}

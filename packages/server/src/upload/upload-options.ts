@@ -1,0 +1,48 @@
+import { LegimError, parseDuration } from '@legim/sdk';
+import type { GatewayConfig } from '../config.js';
+
+export interface UploadOptions {
+  maxDownloads: number;
+  ttlSeconds: number;
+  title: string;
+}
+
+const MAX_TITLE = 200;
+
+/** Validates `downloads`, `ttl` and `title` against the server's limits. */
+export function parseUploadOptions(
+  fields: Record<string, string>,
+  fileName: string | undefined,
+  config: GatewayConfig,
+): UploadOptions {
+  return {
+    maxDownloads: downloads(fields['downloads'], config),
+    ttlSeconds: ttl(fields['ttl'], config),
+    title: title(fields['title'] ?? fileName ?? ''),
+  };
+}
+
+function downloads(raw: string | undefined, config: GatewayConfig): number {
+  if (raw === undefined || raw === '') return config.defaultDownloads;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > config.maxDownloads) {
+    throw new LegimError('INVALID_OPTION', `downloads must be a whole number from 1 to ${config.maxDownloads}, got "${raw}"`);
+  }
+  return value;
+}
+
+function ttl(raw: string | undefined, config: GatewayConfig): number {
+  if (raw === undefined || raw === '') return config.defaultTtlSeconds;
+  const seconds = parseDuration(raw);
+  if (seconds > config.maxTtlSeconds) {
+    throw new LegimError('INVALID_OPTION', `ttl must be at most ${config.maxTtlSeconds}s on this server, got "${raw}"`);
+  }
+  return seconds;
+}
+
+function title(raw: string): string {
+  // Control characters would break headers and terminals.
+  const cleaned = raw.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  if (cleaned.length > MAX_TITLE) throw new LegimError('INVALID_OPTION', `title must be at most ${MAX_TITLE} characters`);
+  return cleaned;
+}

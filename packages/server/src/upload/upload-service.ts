@@ -1,0 +1,171 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { LegimError } from '@legim/sdk';
+import type { GatewayConfig } from '../config.js';
+import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
+import type { FileRecord, MetadataStore } from '../metadata/types.js';
+import type { ReplicaPlacer } from '../placement/replica-placer.js';
+import { replicatedWrite } from '../replication/replicated-write.js';
+import type { ReplicaRepairer } from '../replication/replica-repairer.js';
+import { ImageInspector } from '../validation/index.js';
+import { parseUploadOptions } from './upload-options.js';
+import type { UploadSource } from './upload-source.js';
+
+/** Bytes read before choosing nodes: enough for any supported image header. */
+const HEAD_BYTES = 64 * 1024;
+
+export interface UploadResult {
+  file: FileRecord;
+  replicas: number;
+  deleteToken: string;
+}
+
+export interface UploadServiceDeps {
+  config: GatewayConfig;
+  metadata: MetadataStore;
+  registry: NodeRegistry;
+  placer: ReplicaPlacer;
+  repairer: ReplicaRepairer;
+}
+
+/**
+ * Turns an upload into a replicated, indexed file: validates options and
+ * bytes as they stream, writes N copies, answers once W are durable.
+ */
+export class UploadService {
+  constructor(private readonly deps: UploadServiceDeps) {}
+
+  async upload(source: UploadSource): Promise<UploadResult> {
+    const { config, metadata } = this.deps;
+    const options = parseUploadOptions(source.fields, source.fileName, config);
+    if (source.declaredLength !== undefined && source.declaredLength > config.maxUploadBytes) {
+      throw tooLarge(config.maxUploadBytes);
+    }
+    const id = randomUUID();
+    const now = Date.now();
+    const expiresAt = now + options.ttlSeconds * 1000;
+    const checked = new CheckedStream(source.body, config);
+    await checked.readHead();
+
+    const targets = this.chooseTargets(id, source.declaredLength ?? 0);
+    const writeQuorum = Math.min(config.writeQuorum, targets.length);
+    const meta = { fileId: id, createdAt: now, expiresAt };
+    const written = await replicatedWrite(checked.chunks(), {
+      key: id,
+      meta,
+      targets,
+      writeQuorum,
+      finish: () => checked.finish(),
+    }).catch(async (error: unknown) => {
+      const orphans = (error as { orphans?: string[] }).orphans ?? [];
+      await metadata.queueBlobDeletes(orphans.map((nodeId) => ({ nodeId, key: id })), now);
+      throw error;
+    });
+
+    const image = checked.image!;
+    const deleteToken = randomBytes(24).toString('base64url');
+    const file: FileRecord = {
+      id,
+      title: options.title,
+      size: image.bytes,
+      contentType: image.contentType,
+      extension: image.extension,
+      width: image.width,
+      height: image.height,
+      sha256: checked.sha256!,
+      maxDownloads: options.maxDownloads,
+      downloadsLeft: options.maxDownloads,
+      createdAt: now,
+      expiresAt,
+      deleteAt: null,
+      deleteReason: null,
+      deleteTokenHash: hashToken(deleteToken),
+      status: 'stored',
+      replicasWanted: targets.length,
+    };
+    await metadata.insertFile(file, written.durable);
+    void written.late.then(async (nodeIds) => {
+      for (const nodeId of nodeIds) {
+        // A file deleted before its last copy landed must not leave that copy behind.
+        const recorded = await metadata.addReplica(id, nodeId);
+        if (!recorded) await metadata.queueBlobDeletes([{ nodeId, key: id }], Date.now());
+      }
+      if (written.durable.length + nodeIds.length < targets.length) this.deps.repairer.wake();
+    });
+    return { file, replicas: written.durable.length, deleteToken };
+  }
+
+  private chooseTargets(key: string, size: number): ClusterNode[] {
+    const { config, registry, placer } = this.deps;
+    const count = Math.min(config.replicas, registry.live().length);
+    const targets = placer.place(key, size, count);
+    if (targets.length === 0) {
+      throw new LegimError('NO_STORAGE_NODES', 'no storage node is up; start one with `legim node start --parent <gateway>`');
+    }
+    return targets;
+  }
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function tooLarge(limit: number): LegimError {
+  return new LegimError('PAYLOAD_TOO_LARGE', `the upload is larger than this server's limit of ${limit} bytes`);
+}
+
+/**
+ * The upload body with its checks applied to every chunk: size limit,
+ * image structure and the SHA-256 of what was actually received.
+ */
+class CheckedStream {
+  private readonly iterator: AsyncIterator<Buffer>;
+  private readonly inspector: ImageInspector;
+  private readonly hash = createHash('sha256');
+  private readonly head: Buffer[] = [];
+  private bytes = 0;
+  image: ReturnType<ImageInspector['finish']> | undefined;
+  sha256: string | undefined;
+
+  constructor(
+    body: AsyncIterable<Buffer>,
+    private readonly config: GatewayConfig,
+  ) {
+    this.iterator = body[Symbol.asyncIterator]();
+    this.inspector = new ImageInspector({ maxPixels: config.maxPixels });
+  }
+
+  /** Reads until the image header is known, so a non-image is refused before any node is contacted. */
+  async readHead(): Promise<void> {
+    let headBytes = 0;
+    while (!this.inspector.header() && headBytes < HEAD_BYTES) {
+      const next = await this.iterator.next();
+      if (next.done) break;
+      this.take(next.value);
+      this.head.push(next.value);
+      headBytes += next.value.length;
+    }
+    if (this.bytes === 0) throw new LegimError('EMPTY_BODY', 'the upload is empty; send the image bytes as the body');
+  }
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    yield* this.head;
+    this.head.length = 0;
+    for (let next = await this.iterator.next(); !next.done; next = await this.iterator.next()) {
+      this.take(next.value);
+      yield next.value;
+    }
+  }
+
+  finish(): string {
+    this.image = this.inspector.finish();
+    this.sha256 = this.hash.digest('hex');
+    return this.sha256;
+  }
+
+  private take(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.config.maxUploadBytes) throw tooLarge(this.config.maxUploadBytes);
+    this.inspector.push(chunk);
+    this.hash.update(chunk);
+  }
+}

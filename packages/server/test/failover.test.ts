@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
+import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
+import { call, uploadBytes, waitFor } from './support.js';
+
+describe('a storage node dies (SIGKILL)', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 3 });
+  });
+  afterAll(() => cluster?.close());
+
+  it('keeps every file downloadable and uploads working', async () => {
+    const photos = ['photo-small-flower-1600x1203.jpg', 'png-palette.png', 'gif-animated-8-frames.gif', 'tiff-lzw.tif', 'avif-photo.avif'];
+    const uploaded = [];
+    for (const name of photos) {
+      const bytes = fixtureBytes(name);
+      const up = await uploadBytes(cluster.gateway.url, bytes, { downloads: 10 });
+      expect(up.status).toBe(201);
+      uploaded.push({ url: up.json.url as string, sha: sha256(bytes) });
+    }
+    await waitFor(async () => {
+      const view = await call(`${cluster.gateway.url}/v1/health`, { headers: { authorization: `Bearer test-admin-key-0123456789abcdef` } });
+      return view.json.files === photos.length;
+    });
+
+    await cluster.nodes[0]!.kill('SIGKILL');
+
+    // Straight away, before the health monitor noticed: reads fail over invisibly.
+    for (const file of uploaded) {
+      const down = await call(file.url);
+      expect(down.status).toBe(200);
+      expect(sha256(down.body)).toBe(file.sha);
+    }
+    // Uploads go on with the two nodes left.
+    const bytes = fixtureBytes('jpeg-exif-gps.jpg');
+    await waitFor(async () => (await uploadBytes(cluster.gateway.url, bytes)).status === 201, 10_000, 'an upload to succeed');
+    const up = await uploadBytes(cluster.gateway.url, bytes);
+    expect(up.status).toBe(201);
+    expect(up.json.replicas).toBe(2);
+    expect(sha256((await call(up.json.url)).body)).toBe(sha256(bytes));
+  });
+});

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseGatewayConfig, startGateway, type GatewayFlags, type RunningGateway } from '@legim/server';
+import { repoRoot } from './fixtures.js';
+
+export interface NodeProcess {
+  nodeId: string;
+  url: string;
+  dataDir: string;
+  child: ChildProcess;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface TestCluster {
+  gateway: RunningGateway;
+  dataDir: string;
+  nodes: NodeProcess[];
+  startNode(options?: { dataDir?: string; port?: number }): Promise<NodeProcess>;
+  /** Stops the gateway (keeping its data) and starts it again. */
+  restartGateway(): Promise<RunningGateway>;
+  /** Resolves once the gateway sees `count` nodes up. */
+  waitForNodes(count: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const SECRET = 'test-cluster-secret-0123456789';
+const ADMIN = 'test-admin-key-0123456789abcdef';
+
+/**
+ * A real gateway (in this process, on port 0) with real storage nodes, each
+ * its own OS process, in a fresh temp folder. Nothing is mocked.
+ */
+export async function startCluster(options: { nodes: number; gateway?: GatewayFlags }): Promise<TestCluster> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'legim-test-'));
+  const flags: GatewayFlags = {
+    port: 0,
+    data: join(dataDir, 'gateway'),
+    secret: SECRET,
+    adminKey: ADMIN,
+    store: false,
+    healthInterval: '0.2',
+    sweepInterval: '0.2',
+    ...options.gateway,
+  };
+  const boot = () => startGateway(parseGatewayConfig({ flags, env: {} }));
+  let gateway = await boot();
+  const nodes: NodeProcess[] = [];
+
+  const cluster: TestCluster = {
+    get gateway() {
+      return gateway;
+    },
+    dataDir,
+    nodes,
+    async startNode(nodeOptions = {}) {
+      const node = await spawnNode({
+        dataDir: nodeOptions.dataDir ?? join(dataDir, `node-${nodes.length + 1}`),
+        port: nodeOptions.port ?? 0,
+        parentUrl: gateway.url,
+      });
+      nodes.push(node);
+      return node;
+    },
+    async restartGateway() {
+      const port = new URL(gateway.url).port;
+      await gateway.close();
+      flags.port = port;
+      gateway = await boot();
+      return gateway;
+    },
+    async waitForNodes(count) {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const res = await fetch(`${gateway.url}/v1/cluster`, { headers: { authorization: `Bearer ${ADMIN}` } });
+        const view = (await res.json()) as { nodes: { status: string }[] };
+        if (view.nodes.filter((n) => n.status === 'up').length >= count) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`the gateway never saw ${count} nodes up`);
+    },
+    async close() {
+      await Promise.all(nodes.map((node) => node.kill('SIGTERM')));
+      await gateway.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  for (let i = 0; i < options.nodes; i++) await cluster.startNode();
+  if (options.nodes > 0) await cluster.waitForNodes(options.nodes);
+  return cluster;
+}
+
+export const testAdminKey = ADMIN;
+export const testClusterSecret = SECRET;
+
+async function spawnNode(config: { dataDir: string; port: number; parentUrl: string }): Promise<NodeProcess> {
+  const nodeConfig = { host: '127.0.0.1', secret: SECRET, heartbeatMs: 200, ...config };
+  const child = spawn(process.execPath, [join(repoRoot, 'test-support/node-process.mjs'), JSON.stringify(nodeConfig)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: repoRoot,
+  });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`node process exited with ${code} before it was ready`)));
+  });
+  const { nodeId, url } = JSON.parse(firstLine) as { nodeId: string; url: string };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    nodeId,
+    url,
+    dataDir: config.dataDir,
+    child,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}

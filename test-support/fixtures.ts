@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The shared test images (see ../shared/fixtures/images/MANIFEST.md); LEGIM_FIXTURES overrides. */
+export const fixturesDir = process.env.LEGIM_FIXTURES ?? resolve(repoRoot, '../shared/fixtures/images');
+
+export function fixture(name: string): string {
+  return join(fixturesDir, name);
+}
+
+export function fixtureBytes(name: string): Buffer {
+  return readFileSync(fixture(name));
+}
+
+export function sha256(data: Buffer | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export { repoRoot };

@@ -1,0 +1,11 @@
+// Runs one storage node as its own OS process, so a test can SIGKILL it like
+// a real node failure. Usage: node node-process.mjs '<NodeConfig JSON>'
+// Prints one JSON line {nodeId, url} once listening.
+import { startNode } from '@legim/node';
+
+const config = JSON.parse(process.argv[2]);
+const node = await startNode(config);
+process.stdout.write(JSON.stringify({ nodeId: node.nodeId, url: node.url }) + '\n');
+const stop = () => node.close().then(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
