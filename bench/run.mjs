@@ -5,12 +5,13 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { restartGateway, restartNodes, startCluster, uploadForDownloads } from './lib/cluster.mjs';
-import { summariseProfileDir } from './lib/cpu-profile.mjs';
+import { summariseBusiestProfile } from './lib/cpu-profile.mjs';
 import { startCpuUsage } from './lib/cpu-usage.mjs';
 import { makeImages } from './lib/fixtures.mjs';
 import { NGINX_WORKERS, startNginx } from './lib/nginx.mjs';
 import { killAllNow, stopAll } from './lib/processes.mjs';
 import { measureRawFsync } from './lib/raw-fsync.mjs';
+import { bestOfRounds } from './lib/rounds.mjs';
 import { printCpu, printProfile, printTable, tableRows, writeResults } from './lib/report.mjs';
 import { findTools } from './lib/tools.mjs';
 import { measureUploads } from './lib/upload-load.mjs';
@@ -21,16 +22,21 @@ const { values: options } = parseArgs({
     profile: { type: 'boolean', default: process.env.BENCH_PROFILE === '1' },
     seconds: { type: 'string', default: '5' },
     uploaders: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 const SECONDS = Number(options.seconds);
 const WARMUP_SECONDS = 1;
 const UPLOADERS = Number(options.uploaders);
-// The whole run must end well inside 3 minutes, build included.
-const WATCHDOG_MS = 150_000;
+const ROUNDS = Number(options.rounds);
+// Loads run back to back; a hung server must not hang the run (the default
+// run must end well inside 3 minutes, build included).
+const LOADS = 6 * ROUNDS + (options.profile ? 2 : 0);
+const WATCHDOG_MS = Math.max(120, 1.6 * (LOADS * SECONDS + 30)) * 1000;
 const TARGETS = { small: { metric: 'req/s', ratio: 0.2 }, large: { metric: 'MB/s', ratio: 0.5 }, upload: 0.5 };
 
 let workDir;
+let interrupted = false;
 
 async function main() {
   const tools = findTools();
@@ -56,42 +62,54 @@ async function main() {
   results.uploads = await compareUploads(cluster, images.large);
   if (options.profile) results.profile = await profileSmallDownloads(cluster, tools.wrk, images.small);
 
+  results.table = tableRows(results);
   console.log('');
-  printTable(tableRows(results));
+  printTable(results.table);
   printCpu(results);
   if (results.profile) {
     printProfile('gateway', results.profile.gateway);
-    printProfile('storage nodes (all 3 together)', results.profile.nodes);
+    printProfile('busiest storage node', results.profile.node);
   }
   console.log(`\nresults: ${writeResults(results)}`);
 }
 
 async function compareDownloads(wrk, image, urls, watched) {
-  const measure = async (name) => {
+  const measure = (name) => async (round) => {
     const url = urls[name];
-    await runWrk({ binary: wrk, url, seconds: WARMUP_SECONDS, bodyBytes: image.size });
+    if (round === 0) await runWrk({ binary: wrk, url, seconds: WARMUP_SECONDS, bodyBytes: image.size });
     const cpu = startCpuUsage(watched);
     const result = await runWrk({ binary: wrk, url, seconds: SECONDS, bodyBytes: image.size });
     result.cpu = cpu();
     log(`download ${image.name} ${name}: ${result.requestsPerSec.toFixed(0)} req/s, ${result.payloadMBps.toFixed(1)} MB/s`);
     return result;
   };
-  const nginx = await measure('nginx');
-  const legim = await measure('legim');
-  return { size: image.size, legim, nginx };
+  const sides = { nginx: measure('nginx'), legim: measure('legim') };
+  const best = await bestOfRounds({ rounds: ROUNDS, sides, score: (r) => r.requestsPerSec });
+  return { size: image.size, ...best };
 }
 
 async function compareUploads(cluster, image) {
   const load = { concurrency: UPLOADERS, seconds: SECONDS };
-  let cpu = startCpuUsage([]);
-  const raw = await measureRawFsync({ dir: mkdir('raw-fsync'), imagePath: image.path, ...load });
-  raw.cpu = cpu();
-  log(`upload raw fsync x3: ${raw.perSec.toFixed(1)}/s`);
-  cpu = startCpuUsage(clusterProcs(cluster));
-  const legim = await measureUploads({ gatewayUrl: cluster.gateway.url, bytes: image.bytes, ...load });
-  legim.cpu = cpu();
-  log(`upload legim x3: ${legim.perSec.toFixed(1)}/s`);
-  return { size: image.size, concurrency: UPLOADERS, legim, raw, target: TARGETS.upload };
+  const rawDir = mkdir('raw-fsync');
+  const raw = async (round) => {
+    const cpu = startCpuUsage([]);
+    const dir = join(rawDir, String(round));
+    const result = await measureRawFsync({ dir, imagePath: image.path, ...load });
+    result.cpu = cpu();
+    result.cpu.perProcessCorePercent['raw-fsync'] = result.corePercent;
+    rmSync(dir, { recursive: true, force: true }); // Gigabytes per round.
+    log(`upload raw fsync x3: ${result.perSec.toFixed(1)}/s`);
+    return result;
+  };
+  const legim = async () => {
+    const cpu = startCpuUsage(clusterProcs(cluster));
+    const result = await measureUploads({ gatewayUrl: cluster.gateway.url, bytes: image.bytes, ...load });
+    result.cpu = cpu();
+    log(`upload legim x3: ${result.perSec.toFixed(1)}/s`);
+    return result;
+  };
+  const best = await bestOfRounds({ rounds: ROUNDS, sides: { raw, legim }, score: (r) => r.perSec });
+  return { size: image.size, concurrency: UPLOADERS, ...best, target: TARGETS.upload };
 }
 
 function clusterProcs(cluster) {
@@ -109,15 +127,21 @@ async function profileSmallDownloads(cluster, wrk, image) {
   await restartNodes(cluster, profiler(dirs.nodes));
   const url = await uploadForDownloads(gateway.url, image.bytes);
   await runWrk({ binary: wrk, url, seconds: WARMUP_SECONDS, bodyBytes: image.size });
+  const window = { from: microseconds() };
   const load = await runWrk({ binary: wrk, url, seconds: SECONDS, bodyBytes: image.size });
+  window.to = microseconds();
   log(`profiled cluster: ${load.requestsPerSec.toFixed(0)} req/s (profiler overhead included)`);
   // Profiles are written when the processes exit.
   await Promise.all(clusterProcs(cluster).map((proc) => proc.stop()));
   return {
     requestsPerSec: load.requestsPerSec,
-    gateway: summariseProfileDir(dirs.gateway),
-    nodes: summariseProfileDir(dirs.nodes),
+    gateway: summariseBusiestProfile(dirs.gateway, window),
+    node: summariseBusiestProfile(dirs.nodes, window),
   };
+}
+
+function microseconds() {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 function machine(tools) {
@@ -131,6 +155,7 @@ function settings() {
     wrk: `-t${WRK_THREADS} -c${WRK_CONNECTIONS}`,
     nginxWorkers: NGINX_WORKERS,
     uploaders: UPLOADERS,
+    rounds: `${ROUNDS}, alternating order, best kept`,
     replicas: 3,
   };
 }
@@ -161,7 +186,11 @@ process.on('exit', () => {
   removeWorkDir();
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => cleanUp().finally(() => process.exit(130)));
+  process.on(signal, () => {
+    interrupted = true;
+    console.error(`[bench] ${signal}: stopping`);
+    cleanUp().finally(() => process.exit(130));
+  });
 }
 setTimeout(() => {
   console.error(`[bench] still running after ${WATCHDOG_MS / 1000}s; stopping`);
@@ -171,7 +200,7 @@ setTimeout(() => {
 try {
   await main();
 } catch (error) {
-  console.error(`[bench] failed: ${error.stack ?? error}`);
+  if (!interrupted) console.error(`[bench] failed: ${error.stack ?? error}`);
   process.exitCode = 1;
 } finally {
   await cleanUp();

@@ -2,11 +2,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './paths.mjs';
 
-/** Reads the .cpuprofile files that `node --cpu-prof --cpu-prof-dir dir` wrote (one per process) and summarises them together. */
-export function summariseProfileDir(dir, top = 15) {
+/**
+ * Reads the .cpuprofile files that `node --cpu-prof --cpu-prof-dir dir`
+ * wrote (one per process) and summarises the busiest one, counting only the
+ * samples inside window ({from, to} in µs of the monotonic clock that both
+ * V8's profiler and process.hrtime use), so start-up and shutdown do not count.
+ */
+export function summariseBusiestProfile(dir, window, top = 15) {
   const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error(`no .cpuprofile in ${dir} (did the process exit cleanly?)`);
-  return { processes: files.length, ...summarise(files.map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8'))), top) };
+  const summaries = files.map((file) => summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')), window, top));
+  return summaries.sort((a, b) => b.busySamples - a.busySamples)[0];
 }
 
 /**
@@ -14,26 +20,19 @@ export function summariseProfileDir(dir, top = 15) {
  * time per area (Node's HTTP, streams, SQLite...), all as shares of the busy
  * (non-idle) samples.
  */
-export function summarise(profiles, top) {
+export function summarise(profile, window, top) {
   const self = new Map();
   const inclusive = new Map();
   const areas = new Map();
-  let busy = 0;
-  let idle = 0;
-  let seconds = 0;
-  for (const profile of profiles) {
-    const counts = countSamples(profile, { self, inclusive, areas });
-    busy += counts.busy;
-    idle += counts.idle;
-    seconds = Math.max(seconds, (profile.endTime - profile.startTime) / 1e6);
-  }
+  const { busy, idle } = countSamples(profile, window, { self, inclusive, areas });
   const share = (map, n) =>
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, count]) => ({ name, percent: round((100 * count) / busy) }));
   return {
-    seconds: round(seconds),
+    seconds: round((window.to - window.from) / 1e6),
+    busySamples: busy,
     busyPercent: round((100 * busy) / (busy + idle)),
     selfTop: share(self, top),
     areas: share(areas, 12),
@@ -41,13 +40,16 @@ export function summarise(profiles, top) {
   };
 }
 
-function countSamples(profile, { self, inclusive, areas }) {
+function countSamples(profile, window, { self, inclusive, areas }) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   let busy = 0;
   let idle = 0;
-  for (const id of profile.samples) {
+  let at = profile.startTime;
+  for (const [i, id] of profile.samples.entries()) {
+    at += profile.timeDeltas[i];
+    if (at < window.from || at > window.to) continue;
     const frame = byId.get(id).callFrame;
     if (frame.functionName === '(idle)') {
       idle++;

@@ -26,8 +26,11 @@ async function main({ dir, imagePath, concurrency, seconds }) {
   const copies = Array.from({ length: COPIES }, (_, i) => prepareCopyDir(join(dir, `copy-${i + 1}`)));
   const writeAll = (n) => Promise.all(copies.map((copy) => durableWrite(copy, `blob-${n}`, bytes)));
   await writeAll('warmup');
+  const cpu = process.cpuUsage();
   const result = await closedLoop({ concurrency, seconds, operation: writeAll });
-  return { ...result, MBps: (result.perSec * bytes.length) / 1e6 };
+  const { user, system } = process.cpuUsage(cpu);
+  const corePercent = Math.round((user + system) / 1e4 / result.elapsedSec);
+  return { ...result, MBps: (result.perSec * bytes.length) / 1e6, corePercent };
 }
 
 function prepareCopyDir(root) {

@@ -38,21 +38,29 @@ export function printTable(rows) {
   for (const r of rows) console.log(line(columns.map((c) => r[c])));
 }
 
-/** Where the cores went during each measured load (the load generator is the machine's remainder). */
+/**
+ * Where the cores went during each measured load (the load generator is the
+ * machine's remainder), and the servers' CPU per request: the number that
+ * decides throughput once the 2 cores are full.
+ */
 export function printCpu(results) {
-  console.log('\nCPU during each measured load (% of one core; machine busy % of all cores):');
-  const line = (name, r) => {
-    const procs = Object.entries(r.cpu.perProcessCorePercent).filter(([, pct]) => pct > 0);
+  console.log('\nCPU during each measured load (% of one core; machine busy % of all cores; server CPU per request):');
+  const line = (name, r, rate) => {
+    // Only the side under load: the other side's idle heartbeats are noise.
+    const ours = (proc) => (name.endsWith('nginx') ? proc === 'nginx' : proc !== 'nginx');
+    const procs = Object.entries(r.cpu.perProcessCorePercent).filter(([proc, pct]) => ours(proc) && pct >= 2);
     const list = procs.map(([proc, pct]) => `${proc} ${pct}%`).join(', ');
-    console.log(`  ${name.padEnd(26)} machine ${r.cpu.machineBusyPercent}%${list ? `; ${list}` : ''}`);
+    const total = procs.reduce((sum, [, pct]) => sum + pct, 0);
+    const perRequest = procs.length > 0 ? `; ${fmt((total * 10_000) / rate)} us/request` : '';
+    console.log(`  ${name.padEnd(26)} machine ${r.cpu.machineBusyPercent}%${list ? `; ${list}` : ''}${perRequest}`);
   };
   for (const d of Object.values(results.downloads)) {
-    line(`download ${sizeLabel(d.size)} nginx`, d.nginx);
-    line(`download ${sizeLabel(d.size)} legim`, d.legim);
+    line(`download ${sizeLabel(d.size)} nginx`, d.nginx, d.nginx.requestsPerSec);
+    line(`download ${sizeLabel(d.size)} legim`, d.legim, d.legim.requestsPerSec);
   }
   if (results.uploads) {
-    line('upload raw fsync', results.uploads.raw);
-    line('upload legim', results.uploads.legim);
+    line('upload raw fsync', results.uploads.raw, results.uploads.raw.perSec);
+    line('upload legim', results.uploads.legim, results.uploads.legim.perSec);
   }
 }
 

@@ -17,8 +17,6 @@ export class CliError extends Error {
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
-/** 128 + SIGINT, the shell convention for "interrupted". */
-export const EXIT_INTERRUPTED = 130;
 
 /** How a failure is shown: `abort` is expected (one line), `bug` is not. */
 export interface Failure {

@@ -23,13 +23,3 @@ export function port(value: string): number {
   if (!/^\d+$/.test(value.trim()) || n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
   return n;
 }
-
-export function httpUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
-  } catch {
-    // fall through
-  }
-  throw new InvalidArgumentError('expected an http:// or https:// URL');
-}

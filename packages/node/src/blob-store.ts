@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, fsync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { LegimError } from '@legim/sdk';
 import { assertValidBlobKey, SIDECAR_SUFFIX } from './blob-key.js';
 import { listKeysAfter } from './blob-listing.js';
@@ -68,7 +67,6 @@ export interface BlobPage {
 
 const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
 const SIDECAR_READ_CONCURRENCY = 16;
-const fsyncFd = promisify(fsync);
 
 /**
  * Blobs on a local disk, written atomically and durably: bytes stream to
@@ -132,9 +130,8 @@ export class BlobStore {
       this.#assertReady();
       if (options.sha256 !== undefined) normalizeSha256(options.sha256);
       if (options.size !== undefined) await this.#ledger.assertRoomFor(this.dataDir, options.size);
-      // autoClose off: the file stays open after the last write so it can be
-      // fsync'd alongside the sidecar; closeSink() closes it on every path.
-      sink = createWriteStream(tmpBlob, { flags: 'wx', autoClose: false, highWaterMark: this.#highWaterMark });
+      // `flush` fsyncs the file before closing it, and the pipeline waits for that close.
+      sink = createWriteStream(tmpBlob, { flags: 'wx', flush: true, highWaterMark: this.#highWaterMark });
       const written = pipeline(source, meter, sink);
       source.off('error', ignoreEarlyError);
       await written;
@@ -144,8 +141,7 @@ export class BlobStore {
         throw new LegimError('DIGEST_MISMATCH', `the bytes received hash to ${sha256}, not ${expected}; nothing was stored`);
       }
       const sidecar: BlobSidecar = { key, size: meter.bytes, sha256, storedAt: new Date().toISOString(), meta: options.meta ?? null };
-      await Promise.all([fsyncFd(openedFd(sink)), writeFileSynced(tmpSidecar, serializeSidecar(sidecar))]);
-      await closeSink(sink);
+      await writeFileSynced(tmpSidecar, serializeSidecar(sidecar));
       await this.#commit(key, tmpBlob, tmpSidecar, sidecar.size);
       committed = true;
       return { key, size: sidecar.size, sha256 };
@@ -157,7 +153,7 @@ export class BlobStore {
       this.#ledger.release(reserved);
       if (!committed) {
         // The sink may still be opening the file: removing it before then would leave it behind.
-        if (sink) await closeSink(sink);
+        if (sink && !sink.closed) await new Promise<void>((resolve) => sink?.once('close', () => resolve()));
         await Promise.all([removeQuietly(tmpBlob), removeQuietly(tmpSidecar)]);
       }
     }
@@ -272,19 +268,6 @@ export class BlobStore {
   #assertReady(): void {
     if (!this.#ready) throw new Error('BlobStore.init() must complete before the store is used');
   }
-}
-
-/** Closes a file stream's descriptor (destroy() does, whatever autoClose says) and waits for it. */
-async function closeSink(sink: WriteStream): Promise<void> {
-  if (sink.closed) return;
-  const closed = new Promise<void>((resolve) => sink.once('close', () => resolve()));
-  sink.destroy();
-  await closed;
-}
-
-/** The descriptor of an opened file stream (missing from the Node typings). */
-function openedFd(sink: WriteStream): number {
-  return (sink as WriteStream & { fd: number }).fd;
 }
 
 async function sizeIfPresent(path: string): Promise<number | undefined> {

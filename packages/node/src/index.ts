@@ -17,3 +17,7 @@ export { loadOrCreateNodeIdentity, type NodeIdentity } from './node-identity.js'
 export { startNode, type RunningNode, type StartNodeOptions } from './start-node.js';
 export type { JoinRequest, JoinResponse } from './tree/join-message.js';
 export { ParentLink, type ParentLinkOptions, type ParentLinkStatus } from './tree/parent-link.js';
+// The HTTP pieces the gateway shares with the node, so both answer errors the same way.
+export { sendError, sendJson, logToStderr } from './http/responses.js';
+export { readJsonBody } from './http/request-body.js';
+export { createSecretCheck } from './http/auth.js';

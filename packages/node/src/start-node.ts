@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { BlobStore } from './blob-store.js';
 import type { NodeConfig } from './config.js';
 import { createNodeServer } from './http/create-node-server.js';
-import type { NodeLogger } from './http/responses.js';
+import { logToStderr, type NodeLogger } from './http/responses.js';
 import { loadOrCreateNodeIdentity } from './node-identity.js';
 import { ParentLink } from './tree/parent-link.js';
 
@@ -26,7 +26,7 @@ export interface RunningNode {
 }
 
 export interface StartNodeOptions {
-  /** Defaults to `console.error`. */
+  /** Defaults to {@link logToStderr}. */
   log?: NodeLogger;
   /** For the parent link's requests. */
   dispatcher?: Dispatcher;
@@ -43,7 +43,7 @@ export interface StartNodeOptions {
  * process.once('SIGTERM', () => void node.close());
  */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
-  const log = options.log ?? ((message, error) => console.error(message, error ?? ''));
+  const log = options.log ?? logToStderr;
   await mkdir(config.dataDir, { recursive: true });
   const { nodeId } = await loadOrCreateNodeIdentity(config.dataDir);
   const store = new BlobStore({ dataDir: config.dataDir, capacityBytes: config.capacityBytes });

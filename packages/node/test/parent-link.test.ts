@@ -60,7 +60,7 @@ describe('joining the tree', () => {
     expect(put.statusCode).toBe(201);
     await put.body.dump();
     await waitFor(() => parent.joins.some((join) => join.body.stats.blobCount === 1 && join.body.stats.usedBytes === bytes.length));
-    expect(node.parentLink?.status()).toMatchObject({ connected: true, consecutiveFailures: 0 });
+    await waitFor(() => node.parentLink?.status().connected === true);
   });
 
   it('relays the joins of its children, and theirs, naming the right parent', async () => {
@@ -97,8 +97,9 @@ describe('joining the tree', () => {
     await health.body.dump();
 
     const parent = await startFakeParent({ port });
-    await waitFor(() => joinsFrom(parent.joins, node.nodeId).length > 0, 10_000);
-    expect(node.parentLink?.status()).toMatchObject({ connected: true, consecutiveFailures: 0 });
+    await waitFor(() => node.parentLink?.status().connected === true, 10_000);
+    expect(node.parentLink?.status()).toMatchObject({ consecutiveFailures: 0, lastError: undefined });
+    expect(joinsFrom(parent.joins, node.nodeId).length).toBeGreaterThan(0);
   });
 
   it('adopts the heartbeat interval its parent asks for', async () => {
@@ -113,6 +114,8 @@ describe('joining the tree', () => {
     const node = await startTestNode({ parentUrl: parent.url, heartbeatMs: 20 });
     await waitFor(() => joinsFrom(parent.joins, node.nodeId).length > 0);
     await node.close();
+    // A join already on the wire when close() aborted it may still land.
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const count = parent.joins.length;
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(parent.joins.length).toBe(count);

@@ -4,3 +4,4 @@ export { createGateway, type GatewayServices } from './http/create-gateway.js';
 export type { MetadataStore, FileRecord, NodeRecord } from './metadata/types.js';
 export type { DownloadCounter } from './backends/download-counter/download-counter.js';
 export type { BlobTransport } from './backends/blob-transport/blob-transport.js';
+export type { MetadataCache, CachedFile } from './backends/metadata-cache/metadata-cache.js';

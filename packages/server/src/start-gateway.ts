@@ -5,6 +5,7 @@ import { BlobStore } from '@legim/node';
 import { HttpBlobTransport } from './backends/blob-transport/http.js';
 import { LocalBlobTransport } from './backends/blob-transport/local.js';
 import { SqliteDownloadCounter } from './backends/download-counter/sqlite.js';
+import { InProcessMetadataCache } from './backends/metadata-cache/in-process.js';
 import { ClusterService } from './cluster/cluster-service.js';
 import { NodeRegistry } from './cluster/node-registry.js';
 import type { GatewayConfig } from './config.js';
@@ -60,7 +61,14 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       clusterSecret: identity.clusterSecret,
       maxUploadBytes: config.maxUploadBytes,
       uploads: new UploadService({ config, metadata, registry, placer, repairer }),
-      downloads: new DownloadService({ config, metadata, counter: new SqliteDownloadCounter(db), registry, health }),
+      downloads: new DownloadService({
+        config,
+        metadata,
+        counter: new SqliteDownloadCounter(db),
+        cache: new InProcessMetadataCache(),
+        registry,
+        health,
+      }),
       files: new FileService(metadata, sweeper, identity.adminKey),
       cluster: new ClusterService(registry, metadata, {
         gatewayId: identity.gatewayId,

@@ -5,7 +5,7 @@ import type { JoinRequest } from '../tree/join-message.js';
 import { createSecretCheck } from './auth.js';
 import { registerBlobRoutes } from './blob-routes.js';
 import { registerClusterRoutes } from './cluster-routes.js';
-import { sendError, type NodeLogger } from './responses.js';
+import { logToStderr, sendError, type NodeLogger } from './responses.js';
 import { Router, splitRequestTarget } from './router.js';
 
 /** What the storage node's HTTP API is built from; see docs/node-api.md. */
@@ -21,7 +21,7 @@ export interface NodeServerDeps {
   heartbeatMs?: number;
   /** Called with each validated child join, e.g. to relay it up the tree. */
   onJoin?: (join: JoinRequest) => Promise<void> | void;
-  /** Defaults to `console.error`. */
+  /** Defaults to {@link logToStderr}. */
   log?: NodeLogger;
 }
 
@@ -34,7 +34,7 @@ export interface NodeServerDeps {
  * server.listen(8888);
  */
 export function createNodeServer(deps: NodeServerDeps): RequestListener {
-  const log = deps.log ?? ((message, error) => console.error(message, error));
+  const log = deps.log ?? logToStderr;
   const isAuthorized = createSecretCheck(deps.secret);
   const router = new Router();
   registerBlobRoutes(router, deps.store);

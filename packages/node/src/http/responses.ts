@@ -4,11 +4,19 @@ import { LegimError } from '@legim/sdk';
 /** Where the node reports failures that are bugs or disk trouble, never sent to clients. */
 export type NodeLogger = (message: string, error?: unknown) => void;
 
+/** The default {@link NodeLogger}: one line to stderr, plus the error's stack if there is one. */
+export const logToStderr: NodeLogger = (message, error) => {
+  if (error === undefined) console.error(message);
+  else console.error(message, error);
+};
+
 export function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {
   const payload = JSON.stringify(body);
   res.writeHead(statusCode, {
     ...headers,
     'content-type': 'application/json; charset=utf-8',
+    // JSON answers describe live state (downloads left, health): never cache them.
+    'cache-control': 'no-store',
     'content-length': Buffer.byteLength(payload),
   });
   res.end(payload);
@@ -36,6 +44,7 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
 }
 
 function headersFor(error: LegimError): OutgoingHttpHeaders {
+  if (typeof error.details?.retryAfter === 'number') return { 'retry-after': String(error.details.retryAfter) };
   switch (error.code) {
     case 'UNAUTHORIZED':
       return { 'www-authenticate': 'Bearer' };

@@ -1,6 +1,6 @@
 import { errorFromResponse } from '@legim/sdk';
 import { request, type Dispatcher } from 'undici';
-import type { NodeLogger } from '../http/responses.js';
+import { logToStderr, type NodeLogger } from '../http/responses.js';
 import type { BlobStoreStats } from '../storage-ledger.js';
 import type { JoinRequest, JoinResponse } from './join-message.js';
 
@@ -62,7 +62,7 @@ export class ParentLink {
     this.#heartbeatMs = options.heartbeatMs ?? 1000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#log = options.log ?? ((message, error) => console.error(message, error ?? ''));
+    this.#log = options.log ?? logToStderr;
   }
 
   start(): void {

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
 import type { DownloadCounter } from '../backends/download-counter/download-counter.js';
 import type { BlobRead } from '../backends/blob-transport/blob-transport.js';
+import type { CachedFile, MetadataCache } from '../backends/metadata-cache/metadata-cache.js';
 import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
 import type { GatewayConfig } from '../config.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
@@ -13,6 +14,7 @@ export interface DownloadServiceDeps {
   config: GatewayConfig;
   metadata: MetadataStore;
   counter: DownloadCounter;
+  cache: MetadataCache;
   registry: NodeRegistry;
   health: HealthMonitor;
 }
@@ -32,29 +34,44 @@ export class DownloadService {
   }
 
   async download(id: string, res: ServerResponse): Promise<void> {
-    const { metadata, counter, config } = this.deps;
+    const { counter, config, cache } = this.deps;
     const now = Date.now();
-    const file = await findServableFile(metadata, id, now);
+    const { file, replicaNodeIds } = await this.hotMetadata(id, now);
     const taken = await counter.take(file.id, now, config.deleteGraceMs);
     if (!taken.ok) {
-      if (taken.reason === 'expired') throw expired();
-      if (taken.reason === 'deleted') throw deleted();
-      if (taken.reason === 'exhausted') throw exhausted(file.maxDownloads);
-      throw await goneOrMissing(metadata, id);
+      cache.invalidate(file.id);
+      throw await this.refusal(taken.reason, file);
     }
     try {
-      await this.stream(file, taken.downloadsLeft, res);
+      await this.stream(file, replicaNodeIds, taken.downloadsLeft, res);
     } catch (error) {
       if (!res.headersSent) await counter.refund(file.id);
       throw error;
     }
   }
 
+  /** The file and its replicas, from the cache when possible: a download then costs one counter operation. */
+  private async hotMetadata(id: string, now: number): Promise<CachedFile> {
+    const cached = this.deps.cache.get(id);
+    if (cached) return cached;
+    const file = await findServableFile(this.deps.metadata, id, now);
+    const entry = { file, replicaNodeIds: await this.deps.metadata.replicaNodes(file.id) };
+    this.deps.cache.set(file.id, entry);
+    return entry;
+  }
+
+  private async refusal(reason: 'missing' | 'exhausted' | 'expired' | 'deleted', file: FileRecord): Promise<LegimError> {
+    if (reason === 'expired') return expired();
+    if (reason === 'deleted') return deleted();
+    if (reason === 'exhausted') return exhausted(file.maxDownloads);
+    return goneOrMissing(this.deps.metadata, file.id);
+  }
+
   /** Returns the bytes sent; throws only if nothing could be sent at all. */
-  private async stream(file: FileRecord, downloadsLeft: number, res: ServerResponse): Promise<number> {
+  private async stream(file: FileRecord, replicaNodeIds: string[], downloadsLeft: number, res: ServerResponse): Promise<number> {
     let sent = 0;
     let lastError: unknown;
-    for (const node of await this.candidates(file.id)) {
+    for (const node of this.candidates(replicaNodeIds)) {
       if (res.destroyed) return sent;
       let read: BlobRead;
       try {
@@ -91,9 +108,9 @@ export class DownloadService {
   }
 
   /** Replicas in the order to try: up before suspect before down, then by latency. */
-  private async candidates(fileId: string): Promise<ClusterNode[]> {
+  private candidates(replicaNodeIds: string[]): ClusterNode[] {
     const rank = { up: 0, suspect: 1, down: 2 } as const;
-    return (await this.deps.metadata.replicaNodes(fileId))
+    return replicaNodeIds
       .map((id) => this.deps.registry.get(id))
       .filter((node): node is ClusterNode => node !== undefined)
       .sort((a, b) => rank[a.status] - rank[b.status] || (a.latencyMs ?? Infinity) - (b.latencyMs ?? Infinity));

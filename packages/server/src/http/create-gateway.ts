@@ -5,9 +5,9 @@ import type { FileService } from '../files/file-service.js';
 import type { ClusterService } from '../cluster/cluster-service.js';
 import type { UploadService } from '../upload/upload-service.js';
 import { uploadSource } from '../upload/upload-source.js';
-import { requireBearer } from './auth.js';
+import { bearerGuard } from './auth.js';
 import { fileView } from './file-view.js';
-import { readJson, sendError, sendJson } from './responses.js';
+import { logToStderr, readJsonBody, sendError, sendJson } from '@legim/node';
 import { Router } from './router.js';
 
 export interface GatewayServices {
@@ -30,9 +30,10 @@ export function createGateway(services: GatewayServices): RequestListener {
     if (match.kind !== 'found') {
       const error =
         match.kind === 'wrong-method'
-          ? new LegimError('METHOD_NOT_ALLOWED', `use ${match.allowed.join(' or ')} on ${url.pathname}`)
+          ? new LegimError('METHOD_NOT_ALLOWED', `use ${match.allowed.join(' or ')} on ${url.pathname}`, {
+              details: { allow: match.allowed },
+            })
           : new LegimError('NOT_FOUND', `no such endpoint: ${req.method} ${url.pathname}`);
-      if (match.kind === 'wrong-method') res.setHeader('Allow', match.allowed.join(', '));
       drainAndAnswer(req, res, error);
       return;
     }
@@ -43,7 +44,8 @@ export function createGateway(services: GatewayServices): RequestListener {
 }
 
 function routes(s: GatewayServices): Router {
-  const admin = (req: IncomingMessage) => requireBearer(req, s.adminKey, 'admin key');
+  const admin = bearerGuard(s.adminKey, 'admin key');
+  const clusterMember = bearerGuard(s.clusterSecret, 'cluster secret');
   return new Router()
     .on('POST', '/v1/files', async (req, res) => {
       const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
@@ -70,8 +72,8 @@ function routes(s: GatewayServices): Router {
       sendJson(res, 200, await s.cluster.view(s.publicUrl()));
     })
     .on('POST', '/join', async (req, res) => {
-      requireBearer(req, s.clusterSecret, 'cluster secret');
-      sendJson(res, 200, await s.cluster.join(await readJson(req)));
+      clusterMember(req);
+      sendJson(res, 200, await s.cluster.join(await readJsonBody(req, 64 * 1024)));
     });
 }
 
@@ -81,5 +83,5 @@ function routes(s: GatewayServices): Router {
  */
 function drainAndAnswer(req: IncomingMessage, res: ServerResponse, error: unknown): void {
   if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
-  sendError(req, res, error);
+  sendError(req, res, error, logToStderr);
 }

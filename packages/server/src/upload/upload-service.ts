@@ -6,12 +6,9 @@ import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import type { ReplicaPlacer } from '../placement/replica-placer.js';
 import { replicatedWrite } from '../replication/replicated-write.js';
 import type { ReplicaRepairer } from '../replication/replica-repairer.js';
-import { ImageInspector } from '../validation/index.js';
+import { CheckedUpload, tooLarge } from './checked-upload.js';
 import { parseUploadOptions } from './upload-options.js';
 import type { UploadSource } from './upload-source.js';
-
-/** Bytes read before choosing nodes: enough for any supported image header. */
-const HEAD_BYTES = 64 * 1024;
 
 export interface UploadResult {
   file: FileRecord;
@@ -43,7 +40,7 @@ export class UploadService {
     const id = randomUUID();
     const now = Date.now();
     const expiresAt = now + options.ttlSeconds * 1000;
-    const checked = new CheckedStream(source.body, config);
+    const checked = new CheckedUpload(source.body, config);
     await checked.readHead();
 
     const targets = this.chooseTargets(id, source.declaredLength ?? 0);
@@ -107,65 +104,4 @@ export class UploadService {
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-function tooLarge(limit: number): LegimError {
-  return new LegimError('PAYLOAD_TOO_LARGE', `the upload is larger than this server's limit of ${limit} bytes`);
-}
-
-/**
- * The upload body with its checks applied to every chunk: size limit,
- * image structure and the SHA-256 of what was actually received.
- */
-class CheckedStream {
-  private readonly iterator: AsyncIterator<Buffer>;
-  private readonly inspector: ImageInspector;
-  private readonly hash = createHash('sha256');
-  private readonly head: Buffer[] = [];
-  private bytes = 0;
-  image: ReturnType<ImageInspector['finish']> | undefined;
-  sha256: string | undefined;
-
-  constructor(
-    body: AsyncIterable<Buffer>,
-    private readonly config: GatewayConfig,
-  ) {
-    this.iterator = body[Symbol.asyncIterator]();
-    this.inspector = new ImageInspector({ maxPixels: config.maxPixels });
-  }
-
-  /** Reads until the image header is known, so a non-image is refused before any node is contacted. */
-  async readHead(): Promise<void> {
-    let headBytes = 0;
-    while (!this.inspector.header() && headBytes < HEAD_BYTES) {
-      const next = await this.iterator.next();
-      if (next.done) break;
-      this.take(next.value);
-      this.head.push(next.value);
-      headBytes += next.value.length;
-    }
-    if (this.bytes === 0) throw new LegimError('EMPTY_BODY', 'the upload is empty; send the image bytes as the body');
-  }
-
-  async *chunks(): AsyncGenerator<Buffer> {
-    yield* this.head;
-    this.head.length = 0;
-    for (let next = await this.iterator.next(); !next.done; next = await this.iterator.next()) {
-      this.take(next.value);
-      yield next.value;
-    }
-  }
-
-  finish(): string {
-    this.image = this.inspector.finish();
-    this.sha256 = this.hash.digest('hex');
-    return this.sha256;
-  }
-
-  private take(chunk: Buffer): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.config.maxUploadBytes) throw tooLarge(this.config.maxUploadBytes);
-    this.inspector.push(chunk);
-    this.hash.update(chunk);
-  }
 }

@@ -5,6 +5,8 @@ import type { NodeStats } from '../../metadata/types.js';
 import type { BlobRead, BlobTransport, BlobUpload, StoredBlob } from './blob-transport.js';
 
 const PROBE_TIMEOUT_MS = 2000;
+/** A node that stops answering mid-transfer is given up on after this long. */
+const IDLE_TIMEOUT_MS = 30_000;
 
 /** A storage node process, reached over its HTTP API (docs/node-api.md). */
 export class HttpBlobTransport implements BlobTransport {
@@ -19,7 +21,12 @@ export class HttpBlobTransport implements BlobTransport {
     readonly baseUrl: string,
     secret: string,
   ) {
-    this.pool = new Pool(baseUrl, { connections: 64, keepAliveTimeout: 30_000 });
+    this.pool = new Pool(baseUrl, {
+      connections: 64,
+      keepAliveTimeout: 30_000,
+      headersTimeout: IDLE_TIMEOUT_MS,
+      bodyTimeout: IDLE_TIMEOUT_MS,
+    });
     this.auth = `Bearer ${secret}`;
   }
 
@@ -36,6 +43,7 @@ export class HttpBlobTransport implements BlobTransport {
         'legim-meta': Buffer.from(JSON.stringify(meta)).toString('base64url'),
       },
     });
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no progress for ${IDLE_TIMEOUT_MS / 1000}s`)));
     const answered = new Promise<IncomingMessage>((resolve, reject) => {
       req.once('response', resolve);
       req.once('error', reject);
