@@ -43,7 +43,7 @@ export function createContext(readGlobals: () => { server?: string | undefined }
       const linkBase = baseOfLink(idOrUrl);
       // An explicit --server or LEGIM_URL wins over the link's host.
       const useLink = linkBase !== undefined && (configured.source === 'config' || configured.source === 'default');
-      const url = useLink ? linkBase : (configured.value ?? context.settings.server);
+      const url = useLink ? linkBase : context.settings.server;
       const sameServer = url === configured.value;
       lastServer = url;
       return { id, legim: new Legim({ url, apiKey: sameServer ? context.settings.apiKey : undefined }) };

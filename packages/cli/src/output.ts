@@ -34,10 +34,13 @@ export function formatBytes(bytes: number): string {
 export function formatRelative(target: Date, now: Date = new Date()): string {
   const diff = Math.round((target.getTime() - now.getTime()) / 1000);
   const abs = Math.abs(diff);
+  // Choose the unit after rounding, so that 59 min 50 s reads "1 hour", not "60 minutes".
+  const minutes = Math.round(abs / 60);
+  const hours = Math.round(abs / 3600);
   const [amount, unit] =
     abs < 60 ? [abs, 'second'] :
-    abs < 3600 ? [Math.round(abs / 60), 'minute'] :
-    abs < 86_400 ? [Math.round(abs / 3600), 'hour'] :
+    minutes < 60 ? [minutes, 'minute'] :
+    hours < 24 ? [hours, 'hour'] :
     [Math.round(abs / 86_400), 'day'];
   const text = `${amount} ${unit}${amount === 1 ? '' : 's'}`;
   if (abs === 0) return 'now';

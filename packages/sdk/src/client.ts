@@ -51,7 +51,10 @@ export class Legim {
     const url = normalizeUrl(options?.url);
     const { timeoutMs } = options;
     if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) {
-      throw new LegimError('INVALID_OPTION', `invalid timeoutMs ${timeoutMs}: expected a whole number of milliseconds > 0`);
+      throw new LegimError(
+        'INVALID_OPTION',
+        `invalid timeoutMs ${timeoutMs}: expected a whole number of milliseconds > 0`,
+      );
     }
     this.url = url;
     this.#ctx = { baseUrl: url, apiKey: options.apiKey, dispatcher: options.dispatcher, timeoutMs };

@@ -9,7 +9,8 @@ const UNITS = [
 
 const SECONDS_PER_UNIT: Record<string, number> = Object.fromEntries(UNITS);
 
-const ACCEPTED = 'a whole number of seconds (3600) or <n>s, <n>m, <n>h, <n>d (90s, 15m, 1h, 7d), optionally combined from largest to smallest (1h 30m)';
+const ACCEPTED =
+  'a whole number of seconds (3600) or <n>s, <n>m, <n>h, <n>d (90s, 15m, 1h, 7d), optionally combined from largest to smallest (1h 30m)';
 
 /**
  * Reads a time to live: `'90s'`, `'15m'`, `'1h'`, `'7d'`, plain seconds

@@ -84,11 +84,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
  * Rebuilds a typed error from a server reply (status plus parsed JSON body, if
  * any). `details` carries facts from the reply's headers, e.g. `retryAfter`.
  */
-export function errorFromResponse(
-  statusCode: number,
-  body: unknown,
-  details?: Record<string, unknown>,
-): LegimError {
+export function errorFromResponse(statusCode: number, body: unknown, details?: Record<string, unknown>): LegimError {
   const error = (body as Partial<ErrorBody> | undefined)?.error;
   if (error && isErrorCode(error.code)) {
     return new LegimError(error.code, String(error.message ?? error.code), { statusCode, details });
@@ -96,6 +92,8 @@ export function errorFromResponse(
   // An unknown code (a newer server) or no JSON at all: keep the status and any message.
   const code: ErrorCode = statusCode === 404 ? 'NOT_FOUND' : statusCode >= 500 ? 'UNAVAILABLE' : 'BAD_REQUEST';
   const message =
-    typeof error?.message === 'string' && error.message !== '' ? error.message : `the server answered HTTP ${statusCode}`;
+    typeof error?.message === 'string' && error.message !== ''
+      ? error.message
+      : `the server answered HTTP ${statusCode}`;
   return new LegimError(code, message, { statusCode, details });
 }

@@ -64,7 +64,11 @@ export interface DownloadToResult {
   downloadsLeft: number | undefined;
 }
 
-export async function uploadFile(ctx: HttpContext, input: UploadInput, options: UploadOptions = {}): Promise<UploadedFile> {
+export async function uploadFile(
+  ctx: HttpContext,
+  input: UploadInput,
+  options: UploadOptions = {},
+): Promise<UploadedFile> {
   const { signal } = options;
   const query = {
     downloads: options.downloads === undefined ? undefined : checkDownloads(options.downloads),
@@ -89,7 +93,11 @@ export async function uploadFile(ctx: HttpContext, input: UploadInput, options: 
   }
 }
 
-export async function downloadFile(ctx: HttpContext, idOrUrl: string, options: DownloadOptions = {}): Promise<Download> {
+export async function downloadFile(
+  ctx: HttpContext,
+  idOrUrl: string,
+  options: DownloadOptions = {},
+): Promise<Download> {
   const id = fileIdFromUrl(idOrUrl);
   const { signal } = options;
   const response = await send(ctx, { method: 'GET', path: `/d/${id}`, headers: { accept: '*/*' }, signal });
@@ -114,7 +122,10 @@ export async function downloadFileTo(
   const download = await downloadFile(ctx, idOrUrl, { signal });
   if (download.sha256 === '') {
     download.stream.destroy();
-    throw new LegimError('DIGEST_MISMATCH', `the server sent no SHA-256 ETag for ${idOrUrl}, so the download cannot be verified; nothing was written`);
+    throw new LegimError(
+      'DIGEST_MISMATCH',
+      `the server sent no SHA-256 ETag for ${idOrUrl}, so the download cannot be verified; nothing was written`,
+    );
   }
 
   const partial = `${path}.partial`;
@@ -158,7 +169,10 @@ export async function getFileInfo(ctx: HttpContext, idOrUrl: string): Promise<Fi
 export async function deleteFile(ctx: HttpContext, idOrUrl: string, token?: string): Promise<void> {
   const id = fileIdFromUrl(idOrUrl);
   if ((token ?? ctx.apiKey ?? '') === '') {
-    throw new LegimError('INVALID_OPTION', "deleting a file needs its delete token (returned by upload) or the admin key");
+    throw new LegimError(
+      'INVALID_OPTION',
+      'deleting a file needs its delete token (returned by upload) or the admin key',
+    );
   }
   const response = await send(ctx, { method: 'DELETE', path: `/v1/files/${id}`, token });
   await response.body.dump();

@@ -1,11 +1,5 @@
 export { Legim, type LegimOptions } from './client.js';
-export type {
-  Download,
-  DownloadOptions,
-  DownloadToOptions,
-  DownloadToResult,
-  UploadOptions,
-} from './files.js';
+export type { Download, DownloadOptions, DownloadToOptions, DownloadToResult, UploadOptions } from './files.js';
 export type { DownloadProgress, UploadInput, UploadProgress } from './transfer.js';
 export type {
   ClusterNode,

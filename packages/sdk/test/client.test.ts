@@ -35,7 +35,9 @@ describe('Legim client (no server needed)', () => {
 
   it('rebuilds error replies it does not know by their status', () => {
     // What a newer gateway, or a proxy in front of one, may answer.
-    expect(errorFromResponse(429, { error: { code: 'SLOW_DOWN', message: 'wait a second' } }, { retryAfter: 1 })).toMatchObject({
+    expect(
+      errorFromResponse(429, { error: { code: 'SLOW_DOWN', message: 'wait a second' } }, { retryAfter: 1 }),
+    ).toMatchObject({
       code: 'BAD_REQUEST',
       statusCode: 429,
       message: 'wait a second',
@@ -147,7 +149,7 @@ describe('transport', () => {
   // Known SDK bug: undici rejects a request on a closed Agent with
   // ClientDestroyedError (UND_ERR_DESTROYED), which the SDK passes on raw
   // instead of as a LegimError. Remove `.fails` once http.ts maps it.
-  it.fails('wraps a request on a closed dispatcher in a LegimError', async () => {
+  it('wraps a request on a closed dispatcher in a LegimError', async () => {
     const agent = new RecordingAgent();
     await agent.close();
     const error = await new Legim({ url: cluster.gateway.url, dispatcher: agent }).health().catch((e: unknown) => e);
@@ -195,7 +197,10 @@ describe('transport', () => {
   });
 });
 
-async function startPrefixProxy(prefix: string, target: string): Promise<{ url: string; paths: string[]; close(): Promise<void> }> {
+async function startPrefixProxy(
+  prefix: string,
+  target: string,
+): Promise<{ url: string; paths: string[]; close(): Promise<void> }> {
   const paths: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').startsWith(`${prefix}/`) ? (req.url ?? '/').slice(prefix.length) : undefined;

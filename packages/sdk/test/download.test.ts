@@ -48,7 +48,12 @@ describe('download', () => {
     for await (const chunk of download.stream) chunks.push(chunk as Buffer);
 
     expect(sha256(Buffer.concat(chunks))).toBe(sha256(bytes));
-    expect(download).toMatchObject({ size: bytes.length, contentType: 'image/jpeg', sha256: sha256(bytes), downloadsLeft: 1 });
+    expect(download).toMatchObject({
+      size: bytes.length,
+      contentType: 'image/jpeg',
+      sha256: sha256(bytes),
+      downloadsLeft: 1,
+    });
     await expect(legim.info(file.id)).resolves.toMatchObject({ downloadsLeft: 1, maxDownloads: 2 });
   });
 
@@ -58,7 +63,11 @@ describe('download', () => {
     await drain(file.id);
     const error = await legim.download(file.id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LegimError);
-    expect(error).toMatchObject({ code: 'DOWNLOADS_EXHAUSTED', statusCode: 410, message: expect.stringContaining('2 downloads') });
+    expect(error).toMatchObject({
+      code: 'DOWNLOADS_EXHAUSTED',
+      statusCode: 410,
+      message: expect.stringContaining('2 downloads'),
+    });
     await expect(legim.info(file.id)).rejects.toMatchObject({ code: 'DOWNLOADS_EXHAUSTED', statusCode: 410 });
   });
 
@@ -110,7 +119,10 @@ describe('downloadTo', () => {
     const file = await upload(1);
     await legim.downloadTo(file.id, join(dir, 'first.jpg'));
     const target = join(dir, 'second.jpg');
-    await expect(legim.downloadTo(file.id, target)).rejects.toMatchObject({ code: 'DOWNLOADS_EXHAUSTED', statusCode: 410 });
+    await expect(legim.downloadTo(file.id, target)).rejects.toMatchObject({
+      code: 'DOWNLOADS_EXHAUSTED',
+      statusCode: 410,
+    });
     expect(readdirSync(dir)).toEqual(['first.jpg']);
     expect(existsSync(`${target}.partial`)).toBe(false);
   });
@@ -205,7 +217,9 @@ describe('info and delete', () => {
   it('deletes any file with the admin key, and needs a token or the key', async () => {
     const file = await upload();
     await expect(legim.delete(file.id)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
-    await expect(new Legim({ url: cluster.gateway.url, apiKey: 'not-the-admin-key-at-all' }).delete(file.id)).rejects.toMatchObject({
+    await expect(
+      new Legim({ url: cluster.gateway.url, apiKey: 'not-the-admin-key-at-all' }).delete(file.id),
+    ).rejects.toMatchObject({
       code: 'FORBIDDEN',
       statusCode: 403,
     });

@@ -39,7 +39,9 @@ describe('examples/share-image.mjs', () => {
     const link = new RegExp(`^${cluster.gateway.url}/d/([0-9a-f-]{36})$`, 'm').exec(stdout);
     expect(link, stdout).not.toBeNull();
     expect(stdout).toContain('3 downloads left, expires ');
-    expect(stdout).toContain(`downloaded ${fixtureBytes(photo).length} bytes once, SHA-256 verified (${sha256(fixtureBytes(photo))})`);
+    expect(stdout).toContain(
+      `downloaded ${fixtureBytes(photo).length} bytes once, SHA-256 verified (${sha256(fixtureBytes(photo))})`,
+    );
     expect(stdout).toContain('2 downloads left');
 
     // What the gateway holds is what the example asked for.
@@ -56,7 +58,9 @@ describe('examples/share-image.mjs', () => {
 
   it('says what went wrong in one line', async () => {
     for (const image of ['bad-text-named.jpg', 'svg-with-script.svg']) {
-      const failure = await runExample(fixture(image)).catch((error: { code: number; stdout: string; stderr: string }) => error);
+      const failure = await runExample(fixture(image)).catch(
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
       expect(failure).toMatchObject({ code: 1, stdout: '' });
       expect((failure as { stderr: string }).stderr).toMatch(/^UNSUPPORTED_MEDIA_TYPE: [^\n]+\n$/);
     }

@@ -35,10 +35,14 @@ describe('fileIdFromUrl', () => {
     `http://[::1`,
   ])('refuses %j with INVALID_OPTION', (input) => {
     expect(() => fileIdFromUrl(input)).toThrow(LegimError);
-    expect(() => fileIdFromUrl(input)).toThrow(/expected an id like .* or a link ending in \/d\/<id> or \/v1\/files\/<id>/);
+    expect(() => fileIdFromUrl(input)).toThrow(
+      /expected an id like .* or a link ending in \/d\/<id> or \/v1\/files\/<id>/,
+    );
   });
 
   it('refuses what is not a string', () => {
-    expect(() => fileIdFromUrl(undefined as unknown as string)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => fileIdFromUrl(undefined as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
   });
 });

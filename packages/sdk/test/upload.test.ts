@@ -46,7 +46,8 @@ async function storedBytes(id: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const seconds = (file: { createdAt: string; expiresAt: string }) => (Date.parse(file.expiresAt) - Date.parse(file.createdAt)) / 1000;
+const seconds = (file: { createdAt: string; expiresAt: string }) =>
+  (Date.parse(file.expiresAt) - Date.parse(file.createdAt)) / 1000;
 
 describe('upload', () => {
   it('streams a file path with its length, options as query parameters and progress up to the total', async () => {
@@ -105,7 +106,13 @@ describe('upload', () => {
   it('sends a Buffer or a plain Uint8Array as the body when no progress is wanted', async () => {
     const png = fixtureBytes('tiny-1x1.png');
     const fromBuffer = await legim.upload(png);
-    expect(fromBuffer).toMatchObject({ contentType: 'image/png', width: 1, height: 1, size: png.length, sha256: sha256(png) });
+    expect(fromBuffer).toMatchObject({
+      contentType: 'image/png',
+      width: 1,
+      height: 1,
+      size: png.length,
+      sha256: sha256(png),
+    });
 
     const webp = fixtureBytes('webp-photo.webp');
     const fromArray = await legim.upload(new Uint8Array(webp));
@@ -177,7 +184,10 @@ describe('upload', () => {
       statusCode: 415,
       message: expect.stringContaining('SVG'),
     });
-    await expect(legim.upload(fixture('bad-empty-0-bytes.jpg'))).rejects.toMatchObject({ code: 'EMPTY_BODY', statusCode: 400 });
+    await expect(legim.upload(fixture('bad-empty-0-bytes.jpg'))).rejects.toMatchObject({
+      code: 'EMPTY_BODY',
+      statusCode: 400,
+    });
     await expect(legim.upload(Buffer.alloc(0))).rejects.toMatchObject({ code: 'EMPTY_BODY', statusCode: 400 });
     await expect(legim.upload(fixture('bad-truncated-half.jpg'))).rejects.toMatchObject({
       code: 'INVALID_IMAGE',

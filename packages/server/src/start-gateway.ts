@@ -33,13 +33,17 @@ export interface RunningGateway {
 
 const HEARTBEAT_MS = 1000;
 const REPAIR_INTERVAL_MS = 5000;
+const IDLE_CLIENT_MS = 60_000;
 
 /** Wires the gateway from its configuration and starts listening. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const identity = loadIdentity(config.dataDir, config);
   const db = openDatabase(join(config.dataDir, 'metadata.db'));
   const metadata = new SqliteMetadataStore(db);
-  const registry = new NodeRegistry(metadata, (node) => new HttpBlobTransport(node.id, node.url, identity.clusterSecret));
+  const registry = new NodeRegistry(
+    metadata,
+    (node) => new HttpBlobTransport(node.id, node.url, identity.clusterSecret),
+  );
   await registry.load();
   if (config.store) {
     const store = new BlobStore({ dataDir: join(config.dataDir, 'store') });
@@ -53,31 +57,38 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const sweeper = new DeletionSweeper(metadata, registry, config.sweepIntervalMs);
 
   let publicUrl = config.publicUrl ?? '';
-  const server = createServer(
-    { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
-    createGateway({
-      publicUrl: () => publicUrl,
-      adminKey: identity.adminKey,
-      clusterSecret: identity.clusterSecret,
-      maxUploadBytes: config.maxUploadBytes,
-      uploads: new UploadService({ config, metadata, registry, placer, repairer }),
-      downloads: new DownloadService({
-        config,
-        metadata,
-        counter: new SqliteDownloadCounter(db),
-        cache: new InProcessMetadataCache(),
-        registry,
-        health,
-      }),
-      files: new FileService(metadata, sweeper, identity.adminKey),
-      cluster: new ClusterService(registry, metadata, {
-        gatewayId: identity.gatewayId,
-        replicas: config.replicas,
-        writeQuorum: config.writeQuorum,
-        heartbeatMs: HEARTBEAT_MS,
-      }),
+  const handle = createGateway({
+    publicUrl: () => publicUrl,
+    adminKey: identity.adminKey,
+    clusterSecret: identity.clusterSecret,
+    maxUploadBytes: config.maxUploadBytes,
+    uploads: new UploadService({ config, metadata, registry, placer, repairer }),
+    downloads: new DownloadService({
+      config,
+      metadata,
+      counter: new SqliteDownloadCounter(db),
+      cache: new InProcessMetadataCache(),
+      registry,
+      health,
     }),
-  );
+    files: new FileService(metadata, sweeper, identity.adminKey),
+    cluster: new ClusterService(registry, metadata, {
+      gatewayId: identity.gatewayId,
+      replicas: config.replicas,
+      writeQuorum: config.writeQuorum,
+      heartbeatMs: HEARTBEAT_MS,
+    }),
+  });
+  // Shutdown waits for requests in flight, so an upload that fails late can
+  // still queue the cleanup of its copies before the database closes.
+  const inFlight = new Set<Promise<void>>();
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, (req, res) => {
+    const handled = handle(req, res).finally(() => inFlight.delete(handled));
+    inFlight.add(handled);
+  });
+  // A client that sends or reads nothing for this long is cut off, which also
+  // releases the node connections of a stalled upload.
+  server.setTimeout(IDLE_CLIENT_MS);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -100,6 +111,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
+    await Promise.allSettled(inFlight);
     await Promise.all([health.stop(), repairer.stop(), sweeper.stop()]);
     await registry.close();
     await metadata.close();

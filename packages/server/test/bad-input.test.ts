@@ -13,7 +13,8 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
   /** Nothing in the index, nothing on any node's disk (aborted copies are cleaned up promptly). */
   const nothingStored = async () => {
     expect(queryIndex(cluster.gateway.dataDir, 'SELECT id FROM files')).toEqual([]);
-    const leftovers = () => cluster.nodes.flatMap((node) => [...allFiles(`${node.dataDir}/blobs`), ...allFiles(`${node.dataDir}/tmp`)]);
+    const leftovers = () =>
+      cluster.nodes.flatMap((node) => [...allFiles(`${node.dataDir}/blobs`), ...allFiles(`${node.dataDir}/tmp`)]);
     await expect.poll(leftovers, { timeout: 2000 }).toEqual([]);
   };
 
@@ -43,7 +44,11 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
         controller.close();
       },
     });
-    const reply = await call(`${cluster.gateway.url}/v1/files`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    const reply = await call(`${cluster.gateway.url}/v1/files`, {
+      method: 'POST',
+      body,
+      duplex: 'half',
+    } as RequestInit);
     expect(reply.status).toBe(413);
     expect(reply.json.error.code).toBe('PAYLOAD_TOO_LARGE');
     await nothingStored();

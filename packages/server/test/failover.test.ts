@@ -11,7 +11,13 @@ describe('a storage node dies (SIGKILL)', () => {
   afterAll(() => cluster?.close());
 
   it('keeps every file downloadable and uploads working', async () => {
-    const photos = ['photo-small-flower-1600x1203.jpg', 'png-palette.png', 'gif-animated-8-frames.gif', 'tiff-lzw.tif', 'avif-photo.avif'];
+    const photos = [
+      'photo-small-flower-1600x1203.jpg',
+      'png-palette.png',
+      'gif-animated-8-frames.gif',
+      'tiff-lzw.tif',
+      'avif-photo.avif',
+    ];
     const uploaded = [];
     for (const name of photos) {
       const bytes = fixtureBytes(name);
@@ -20,7 +26,9 @@ describe('a storage node dies (SIGKILL)', () => {
       uploaded.push({ url: up.json.url as string, sha: sha256(bytes) });
     }
     await waitFor(async () => {
-      const view = await call(`${cluster.gateway.url}/v1/health`, { headers: { authorization: `Bearer test-admin-key-0123456789abcdef` } });
+      const view = await call(`${cluster.gateway.url}/v1/health`, {
+        headers: { authorization: `Bearer test-admin-key-0123456789abcdef` },
+      });
       return view.json.files === photos.length;
     });
 
@@ -34,7 +42,11 @@ describe('a storage node dies (SIGKILL)', () => {
     }
     // Uploads go on with the two nodes left.
     const bytes = fixtureBytes('jpeg-exif-gps.jpg');
-    await waitFor(async () => (await uploadBytes(cluster.gateway.url, bytes)).status === 201, 10_000, 'an upload to succeed');
+    await waitFor(
+      async () => (await uploadBytes(cluster.gateway.url, bytes)).status === 201,
+      10_000,
+      'an upload to succeed',
+    );
     const up = await uploadBytes(cluster.gateway.url, bytes);
     expect(up.status).toBe(201);
     expect(up.json.replicas).toBe(2);

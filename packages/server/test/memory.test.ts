@@ -52,14 +52,20 @@ describe('a 200 MB upload and download stream through the gateway', () => {
     const child = spawn(process.execPath, [join(repoRoot, 'test-support/gateway-process.mjs'), JSON.stringify(flags)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+    const line = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout! }).once('line', resolve),
+    );
     gateway = { url: JSON.parse(line).url, pid: child.pid!, stop: () => child.kill('SIGTERM') };
     // The nodes joined the first gateway; point them at this one too by a join on their behalf.
     for (const node of cluster.nodes) {
       await fetch(`${gateway.url}/join`, {
         method: 'POST',
         headers: { authorization: `Bearer ${testClusterSecret}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ nodeId: node.nodeId, url: node.url, stats: { blobCount: 0, usedBytes: 0, freeBytes: 1e12, totalBytes: 1e12 } }),
+        body: JSON.stringify({
+          nodeId: node.nodeId,
+          url: node.url,
+          stats: { blobCount: 0, usedBytes: 0, freeBytes: 1e12, totalBytes: 1e12 },
+        }),
       });
     }
   });

@@ -27,7 +27,9 @@ describe('gateway restart', () => {
 
     const expiringId = expiring.json.id as string;
     await expect.poll(async () => (await call(expiring.json.url)).status, { timeout: 5000 }).toBe(410);
-    await expect.poll(() => cluster.nodes.flatMap((n) => findFiles(n.dataDir, expiringId)), { timeout: 5000 }).toEqual([]);
+    await expect
+      .poll(() => cluster.nodes.flatMap((n) => findFiles(n.dataDir, expiringId)), { timeout: 5000 })
+      .toEqual([]);
     expect(queryIndex(cluster.gateway.dataDir, 'SELECT id FROM files WHERE id = ?', expiringId)).toEqual([]);
   });
 

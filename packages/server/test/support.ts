@@ -22,7 +22,11 @@ export async function call(url: string, init: RequestInit = {}): Promise<Reply> 
   return { status: res.status, headers: res.headers, body, json };
 }
 
-export function uploadBytes(gatewayUrl: string, bytes: Buffer | Uint8Array, query: Record<string, string | number> = {}): Promise<Reply> {
+export function uploadBytes(
+  gatewayUrl: string,
+  bytes: Buffer | Uint8Array,
+  query: Record<string, string | number> = {},
+): Promise<Reply> {
   const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
   return call(`${gatewayUrl}/v1/files?${qs}`, {
     method: 'POST',
@@ -71,7 +75,11 @@ export function queryIndex<T>(gatewayDataDir: string, sql: string, ...params: un
   }
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

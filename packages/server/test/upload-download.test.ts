@@ -71,7 +71,12 @@ describe('upload and limited download through a 3-node cluster', () => {
     form.set('file', new Blob([photo]), 'alpha.png');
     const up = await call(`${cluster.gateway.url}/v1/files`, { method: 'POST', body: form });
     expect(up.status).toBe(201);
-    expect(up.json).toMatchObject({ title: 'alpha.png', contentType: 'image/png', maxDownloads: 2, size: photo.length });
+    expect(up.json).toMatchObject({
+      title: 'alpha.png',
+      contentType: 'image/png',
+      maxDownloads: 2,
+      size: photo.length,
+    });
     const down = await call(up.json.url);
     expect(sha256(down.body)).toBe(sha256(photo));
     expect(down.headers.get('content-disposition')).toContain('alpha.png');

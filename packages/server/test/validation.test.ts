@@ -144,8 +144,14 @@ describe('ImageInspector on the shared fixtures', () => {
   );
 
   it('refuses the huge declared PNG as truncated when the pixel limit lets its header through', () => {
-    const outcome = inspect(fixtureBytes('bad-png-huge-declared-truncated.png'), () => 4 * KiB, { maxPixels: 300_000_000 });
-    expect(outcome).toMatchObject({ ok: false, code: 'INVALID_IMAGE', message: expect.stringMatching(/truncated.*IEND/) });
+    const outcome = inspect(fixtureBytes('bad-png-huge-declared-truncated.png'), () => 4 * KiB, {
+      maxPixels: 300_000_000,
+    });
+    expect(outcome).toMatchObject({
+      ok: false,
+      code: 'INVALID_IMAGE',
+      message: expect.stringMatching(/truncated.*IEND/),
+    });
   });
 
   it('knows the header within the first 64 KiB (TIFF: once IFD0 has passed)', () => {
@@ -224,7 +230,13 @@ describe('ImageInspector on 200 MB streams', () => {
         yield* randomMiBs(block, 200);
       })(),
     );
-    expect(image).toEqual({ contentType: 'image/jpeg', extension: 'jpg', width: 1600, height: 1203, bytes: jpeg.length + 200 * MiB });
+    expect(image).toEqual({
+      contentType: 'image/jpeg',
+      extension: 'jpg',
+      width: 1600,
+      height: 1203,
+      bytes: jpeg.length + 200 * MiB,
+    });
     expect(ms).toBeLessThan(5_000);
     expect(grew).toBeLessThan(128 * MiB);
   });
@@ -244,7 +256,12 @@ describe('ImageInspector on 200 MB streams', () => {
         yield jpeg.subarray(eoi);
       })(),
     );
-    expect(image).toMatchObject({ contentType: 'image/jpeg', width: 1600, height: 1203, bytes: jpeg.length + 200 * MiB });
+    expect(image).toMatchObject({
+      contentType: 'image/jpeg',
+      width: 1600,
+      height: 1203,
+      bytes: jpeg.length + 200 * MiB,
+    });
     expect(ms).toBeLessThan(5_000);
     expect(grew).toBeLessThan(128 * MiB);
   });
@@ -258,7 +275,10 @@ describe('ImageInspector on 200 MB streams', () => {
         for (; yielded < 200; yielded++) yield Buffer.from(block);
       })(),
     );
-    await expect(inspectStream(source, { maxBytes: 10 * MiB })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', statusCode: 413 });
+    await expect(inspectStream(source, { maxBytes: 10 * MiB })).rejects.toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      statusCode: 413,
+    });
     expect(yielded).toBeLessThan(20);
     expect(source.destroyed).toBe(true);
   });
@@ -277,7 +297,11 @@ function pngOf(width: number, height: number, chunks?: Buffer[]): Buffer {
   const ihdr = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 8, 6, 0, 0, 0]);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  const body = chunks ?? [pngChunk('IHDR', ihdr), pngChunk('IDAT', Buffer.from([1, 2, 3])), pngChunk('IEND', Buffer.alloc(0))];
+  const body = chunks ?? [
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', Buffer.from([1, 2, 3])),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ];
   return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), ...body]);
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
-import { formatRows, print, printJson } from '../output.js';
+import { formatRows, print, printJson, printNote } from '../output.js';
 import { SETTING_KEYS, Settings, isSettingKey, maskSecret, type SettingKey } from '../settings.js';
 
 export function registerConfig(program: Command, context: CliContext): void {
@@ -19,9 +19,7 @@ export function registerConfig(program: Command, context: CliContext): void {
       if (options.json) printJson({ key, value: shown, path: context.settings.path });
       else print(`${key} = ${shown}`);
       const overridden = context.settings.resolve(key);
-      if (overridden.source === 'env' && !options.json) {
-        print(`note: ${Settings.envName(key)} is set and takes precedence over the stored value`);
-      }
+      if (overridden.source === 'env') printNote(`note: ${Settings.envName(key)} is set and takes precedence over the stored value`);
     });
 
   config

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { DownloadToResult } from '@legim/sdk';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { downloadView, print, printJson } from '../output.js';
@@ -46,17 +47,17 @@ export function registerDownload(program: Command, context: CliContext): void {
       }
 
       const bar = options.json ? undefined : createProgressBar({ label: 'downloading' });
+      let result: DownloadToResult;
       try {
-        const result = await legim.downloadTo(id, target, {
-          ...(bar && { onProgress: ({ received, total }: { received: number; total?: number }) => bar.update(received, total) }),
+        result = await legim.downloadTo(id, target, {
+          onProgress: bar && ((progress) => bar.update(progress.received, progress.total)),
         });
-        bar?.done();
-        const summary = { id, path: result.path, size: result.size, sha256: result.sha256, downloadsLeft: result.downloadsLeft };
-        if (options.json) printJson(summary);
-        else print(downloadView(summary));
       } finally {
         bar?.done();
       }
+      const summary = { id, path: result.path, size: result.size, sha256: result.sha256, downloadsLeft: result.downloadsLeft };
+      if (options.json) printJson(summary);
+      else print(downloadView(summary));
     });
 }
 

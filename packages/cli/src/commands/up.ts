@@ -75,7 +75,8 @@ async function runUp(options: UpOptions, context: CliContext): Promise<number> {
     if (options.json) printJsonLine({ type: 'exit', name: event.name, pid: event.pid, code: event.code, signal: event.signal });
     const how = event.signal ? `was killed by ${event.signal}` : `exited with code ${event.code}`;
     const alive = cluster?.alive ?? 0;
-    printProblem(`${event.name} (pid ${event.pid}) ${how}; ${alive === 0 ? 'no process is left' : `${alive} other process${alive === 1 ? '' : 'es'} keep running`}`);
+    const rest = alive === 0 ? 'no process is left' : alive === 1 ? '1 other process keeps running' : `${alive} other processes keep running`;
+    printProblem(`${event.name} (pid ${event.pid}) ${how}; ${rest}`);
     if (alive === 0) finish(EXIT_FAILURE);
   };
 
@@ -97,20 +98,21 @@ async function runUp(options: UpOptions, context: CliContext): Promise<number> {
     }
     ready = true;
 
-    context.settings.save({ server: cluster.gateway.url, apiKey: cluster.secrets.adminKey });
-    const summary = {
-      gateway: cluster.gateway,
-      nodes: cluster.nodes,
-      dataDir: cluster.dataDir,
-      settings: context.settings.path,
-    };
-    if (options.json) printJsonLine({ type: 'ready', ...summary });
-    else print(clusterView(summary));
-
-    const code = await finished;
-    await cluster.stop();
-    if (!options.json) printNote('stopped');
-    return code;
+    try {
+      context.settings.save({ server: cluster.gateway.url, apiKey: cluster.secrets.adminKey });
+      const summary = {
+        gateway: cluster.gateway,
+        nodes: cluster.nodes,
+        dataDir: cluster.dataDir,
+        settings: context.settings.path,
+      };
+      if (options.json) printJsonLine({ type: 'ready', ...summary });
+      else print(clusterView(summary));
+      return await finished;
+    } finally {
+      await cluster.stop();
+      if (!options.json) printNote('stopped');
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

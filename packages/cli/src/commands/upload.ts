@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import type { UploadedFile } from '@legim/sdk';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { positiveInteger } from '../options.js';
@@ -26,23 +27,23 @@ export function registerUpload(program: Command, context: CliContext): void {
     .action(async (file: string, options: UploadOptions) => {
       const legim = await context.client();
       // The SDK checks the TTL too, but only after opening the file: report a typo first.
-      if (options.ttl !== undefined) (await import('@legim/sdk')).parseDuration(options.ttl);
+      if (options.ttl !== undefined) await checkTtl(options.ttl);
       await checkReadableFile(file);
       const bar = options.json ? undefined : createProgressBar({ label: 'uploading' });
+      let uploaded: UploadedFile;
       try {
-        const uploaded = await legim.upload(file, {
-          ...(options.downloads !== undefined && { downloads: options.downloads }),
-          ...(options.ttl !== undefined && { ttl: options.ttl }),
+        uploaded = await legim.upload(file, {
+          downloads: options.downloads,
+          ttl: options.ttl,
           // Without --title the SDK uses the file name without its extension.
-          ...(options.title !== undefined && { title: options.title }),
-          ...(bar && { onProgress: ({ sent, total }: { sent: number; total?: number }) => bar.update(sent, total) }),
+          title: options.title,
+          onProgress: bar && ((progress) => bar.update(progress.sent, progress.total)),
         });
-        bar?.done();
-        if (options.json) printJson(uploaded);
-        else print(uploadView(uploaded, basename(file)));
       } finally {
         bar?.done();
       }
+      if (options.json) printJson(uploaded);
+      else print(uploadView(uploaded, basename(file)));
     });
 }
 
@@ -57,4 +58,13 @@ async function checkReadableFile(file: string): Promise<void> {
     throw error;
   }
   if (!info.isFile()) throw new CliError('NOT_A_FILE', `not a file: ${file}`);
+}
+
+async function checkTtl(ttl: string): Promise<void> {
+  const { parseDuration } = await import('@legim/sdk');
+  try {
+    parseDuration(ttl);
+  } catch (error) {
+    throw new CliError('INVALID_OPTION', `--ttl: ${(error as Error).message}`);
+  }
 }

@@ -71,7 +71,11 @@ function parseJoin(body: unknown): JoinBody {
   if (typeof join.url !== 'string' || !/^https?:\/\//.test(join.url)) {
     throw new LegimError('BAD_REQUEST', 'join needs the http(s) url the node is reachable at');
   }
-  if (join.parentId !== undefined && join.parentId !== null && (typeof join.parentId !== 'string' || !NODE_ID.test(join.parentId))) {
+  if (
+    join.parentId !== undefined &&
+    join.parentId !== null &&
+    (typeof join.parentId !== 'string' || !NODE_ID.test(join.parentId))
+  ) {
     throw new LegimError('BAD_REQUEST', 'join parentId is malformed');
   }
   const stats = join.stats ?? { blobCount: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 };

@@ -44,9 +44,9 @@ export class DownloadService {
     }
     try {
       await this.stream(file, replicaNodeIds, taken.downloadsLeft, res);
-    } catch (error) {
+    } finally {
+      // Nothing reached the client (no replica could serve, or it left first): the download was not used.
       if (!res.headersSent) await counter.refund(file.id);
-      throw error;
     }
   }
 
@@ -60,7 +60,10 @@ export class DownloadService {
     return entry;
   }
 
-  private async refusal(reason: 'missing' | 'exhausted' | 'expired' | 'deleted', file: FileRecord): Promise<LegimError> {
+  private async refusal(
+    reason: 'missing' | 'exhausted' | 'expired' | 'deleted',
+    file: FileRecord,
+  ): Promise<LegimError> {
     if (reason === 'expired') return expired();
     if (reason === 'deleted') return deleted();
     if (reason === 'exhausted') return exhausted(file.maxDownloads);
@@ -68,7 +71,12 @@ export class DownloadService {
   }
 
   /** Returns the bytes sent; throws only if nothing could be sent at all. */
-  private async stream(file: FileRecord, replicaNodeIds: string[], downloadsLeft: number, res: ServerResponse): Promise<number> {
+  private async stream(
+    file: FileRecord,
+    replicaNodeIds: string[],
+    downloadsLeft: number,
+    res: ServerResponse,
+  ): Promise<number> {
     let sent = 0;
     let lastError: unknown;
     for (const node of this.candidates(replicaNodeIds)) {
@@ -76,7 +84,8 @@ export class DownloadService {
       let read: BlobRead;
       try {
         read = await node.transport.read(file.id, sent > 0 ? { start: sent } : undefined);
-        if (read.size !== file.size) throw new Error(`replica on ${node.id} has ${read.size} bytes, expected ${file.size}`);
+        if (read.size !== file.size)
+          throw new Error(`replica on ${node.id} has ${read.size} bytes, expected ${file.size}`);
       } catch (error) {
         lastError = error;
         this.deps.health.reportFailure(node);
@@ -101,10 +110,14 @@ export class DownloadService {
       res.destroy();
       return sent;
     }
-    throw new LegimError('UNAVAILABLE', 'no replica of this file can be read right now; your download was not used, retry shortly', {
-      cause: lastError,
-      details: { retryAfter: 5 },
-    });
+    throw new LegimError(
+      'UNAVAILABLE',
+      'no replica of this file can be read right now; your download was not used, retry shortly',
+      {
+        cause: lastError,
+        details: { retryAfter: 5 },
+      },
+    );
   }
 
   /** Replicas in the order to try: up before suspect before down, then by latency. */

@@ -18,7 +18,9 @@ export async function findServableFile(metadata: MetadataStore, id: string, now:
 
 export async function goneOrMissing(metadata: MetadataStore, id: string): Promise<LegimError> {
   const tombstone = UUID.test(id) ? await metadata.getTombstone(id.toLowerCase()) : undefined;
-  return tombstone ? tombstoneError(tombstone) : new LegimError('FILE_NOT_FOUND', `no file with id ${JSON.stringify(id)}`);
+  return tombstone
+    ? tombstoneError(tombstone)
+    : new LegimError('FILE_NOT_FOUND', `no file with id ${JSON.stringify(id)}`);
 }
 
 function tombstoneError(tombstone: Tombstone): LegimError {

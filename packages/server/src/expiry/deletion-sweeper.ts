@@ -60,7 +60,7 @@ export class DeletionSweeper {
   }
 
   private async deleteBlobs(): Promise<void> {
-    const pending = await this.metadata.pendingBlobDeletes(BATCH);
+    const pending = await this.metadata.pendingBlobDeletes(Date.now(), BATCH);
     await Promise.all(
       pending.map(async (location) => {
         const node = this.registry.get(location.nodeId);

@@ -45,7 +45,8 @@ export class HealthMonitor {
     try {
       node.stats = await node.transport.probe();
       const elapsed = performance.now() - started;
-      node.latencyMs = node.latencyMs === undefined ? elapsed : node.latencyMs + LATENCY_SMOOTHING * (elapsed - node.latencyMs);
+      node.latencyMs =
+        node.latencyMs === undefined ? elapsed : node.latencyMs + LATENCY_SMOOTHING * (elapsed - node.latencyMs);
       node.consecutiveFailures = 0;
       node.status = 'up';
       node.lastSeen = Date.now();

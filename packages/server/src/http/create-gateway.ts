@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
 import type { DownloadService } from '../download/download-service.js';
 import type { FileService } from '../files/file-service.js';
@@ -22,9 +22,9 @@ export interface GatewayServices {
 }
 
 /** The gateway's HTTP surface (docs/api.md) as a request listener; listening happens elsewhere. */
-export function createGateway(services: GatewayServices): RequestListener {
+export function createGateway(services: GatewayServices): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const router = routes(services);
-  return (req, res) => {
+  return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const match = router.match(req.method ?? 'GET', url.pathname);
     if (match.kind !== 'found') {
@@ -37,9 +37,11 @@ export function createGateway(services: GatewayServices): RequestListener {
       drainAndAnswer(req, res, error);
       return;
     }
-    Promise.resolve(match.handler(req, res, { ...match.params, ...Object.fromEntries(url.searchParams) })).catch(
-      (error: unknown) => drainAndAnswer(req, res, error),
-    );
+    try {
+      await match.handler(req, res, { ...match.params, ...Object.fromEntries(url.searchParams) });
+    } catch (error) {
+      drainAndAnswer(req, res, error);
+    }
   };
 }
 

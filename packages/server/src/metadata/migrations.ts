@@ -26,6 +26,9 @@ const MIGRATIONS: string[] = [
    CREATE TABLE replicas (
      file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
      node_id TEXT NOT NULL,
+     -- pending: the copy was still being written when the file was recorded
+     state TEXT NOT NULL CHECK (state IN ('pending', 'durable')),
+     since INTEGER NOT NULL,
      PRIMARY KEY (file_id, node_id)
    ) STRICT, WITHOUT ROWID;
    CREATE INDEX replicas_node ON replicas (node_id);
@@ -34,12 +37,16 @@ const MIGRATIONS: string[] = [
      reason TEXT NOT NULL,
      deleted_at INTEGER NOT NULL
    ) STRICT, WITHOUT ROWID;
+   -- Blobs to remove from nodes. A row due later is an upload's intent: if
+   -- the upload never gets recorded (the gateway died), the copies it may
+   -- have left are removed when the row falls due.
    CREATE TABLE pending_blob_deletes (
      node_id TEXT NOT NULL,
      blob_key TEXT NOT NULL,
-     since INTEGER NOT NULL,
+     not_before INTEGER NOT NULL,
      PRIMARY KEY (node_id, blob_key)
    ) STRICT, WITHOUT ROWID;
+   CREATE INDEX pending_blob_deletes_due ON pending_blob_deletes (not_before);
    CREATE TABLE nodes (
      id TEXT PRIMARY KEY,
      url TEXT NOT NULL,

@@ -81,41 +81,56 @@ export class SqliteMetadataStore implements MetadataStore {
       getTombstone: db.prepare<[string], { id: string; reason: DeleteReason; deleted_at: number }>(
         'SELECT * FROM tombstones WHERE id = ?',
       ),
-      replicaNodes: db.prepare<[string], { node_id: string }>('SELECT node_id FROM replicas WHERE file_id = ?'),
-      addReplica: db.prepare(
-        'INSERT OR IGNORE INTO replicas (file_id, node_id) SELECT id, ? FROM files WHERE id = ?',
+      replicaNodes: db.prepare<[string], { node_id: string }>(
+        `SELECT node_id FROM replicas WHERE file_id = ? ORDER BY state = 'durable' DESC, node_id`,
+      ),
+      insertReplica: db.prepare<{ fileId: string; nodeId: string; state: string; since: number }>(
+        `INSERT INTO replicas (file_id, node_id, state, since) SELECT id, @nodeId, @state, @since FROM files WHERE id = @fileId
+         ON CONFLICT (file_id, node_id) DO UPDATE SET state = excluded.state`,
+      ),
+      deleteReplica: db.prepare('DELETE FROM replicas WHERE file_id = ? AND node_id = ?'),
+      stalePending: db.prepare<[number, number], FileRow & { node_id: string }>(
+        `SELECT f.*, r.node_id FROM replicas r JOIN files f ON f.id = r.file_id
+         WHERE r.state = 'pending' AND r.since < ? LIMIT ?`,
       ),
       scheduleDeletion: db.prepare(`UPDATE files SET delete_at = @at, delete_reason = @reason
         WHERE id = @id AND (delete_at IS NULL OR delete_at > @at)`),
       due: db.prepare<[number, number, number], FileRow>(
         `SELECT * FROM files WHERE delete_at <= ? OR expires_at <= ? ORDER BY expires_at LIMIT ?`,
       ),
-      queueBlobDeletes: db.prepare(`INSERT OR IGNORE INTO pending_blob_deletes (node_id, blob_key, since)
-        SELECT node_id, file_id, ? FROM replicas WHERE file_id = ?`),
+      queueReplicaDeletes: db.prepare(`INSERT INTO pending_blob_deletes (node_id, blob_key, not_before)
+        SELECT node_id, file_id, ? FROM replicas WHERE file_id = ? ON CONFLICT DO UPDATE SET not_before = excluded.not_before`),
       deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
       insertTombstone: db.prepare('INSERT OR REPLACE INTO tombstones (id, reason, deleted_at) VALUES (?, ?, ?)'),
       pruneTombstones: db.prepare('DELETE FROM tombstones WHERE deleted_at < ?'),
-      queueBlobDelete: db.prepare(
-        'INSERT OR IGNORE INTO pending_blob_deletes (node_id, blob_key, since) VALUES (?, ?, ?)',
+      queueBlobDelete: db.prepare(`INSERT INTO pending_blob_deletes (node_id, blob_key, not_before) VALUES (?, ?, ?)
+        ON CONFLICT DO UPDATE SET not_before = excluded.not_before`),
+      clearNodeIntent: db.prepare(
+        'DELETE FROM pending_blob_deletes WHERE node_id = ? AND blob_key = ? AND not_before > ?',
       ),
-      pendingDeletes: db.prepare<[number], { node_id: string; blob_key: string }>(
-        'SELECT node_id, blob_key FROM pending_blob_deletes ORDER BY since LIMIT ?',
+      clearIntent: db.prepare('DELETE FROM pending_blob_deletes WHERE blob_key = ? AND not_before > ?'),
+      makeIntentDue: db.prepare('UPDATE pending_blob_deletes SET not_before = ? WHERE blob_key = ?'),
+      pendingDeletes: db.prepare<[number, number], { node_id: string; blob_key: string }>(
+        'SELECT node_id, blob_key FROM pending_blob_deletes WHERE not_before <= ? ORDER BY not_before LIMIT ?',
       ),
       clearPendingDelete: db.prepare('DELETE FROM pending_blob_deletes WHERE node_id = ? AND blob_key = ?'),
-      underReplicated: db.prepare<[number, number], FileRow & { nodes: string | null }>(
-        `SELECT f.*, (SELECT group_concat(node_id) FROM replicas r WHERE r.file_id = f.id) AS nodes
+      underReplicated: db.prepare<[number, number], FileRow & { durable: string | null; holders: string | null }>(
+        `SELECT f.*,
+           (SELECT group_concat(node_id) FROM replicas r WHERE r.file_id = f.id AND r.state = 'durable') AS durable,
+           (SELECT group_concat(node_id) FROM replicas r WHERE r.file_id = f.id) AS holders
          FROM files f
          WHERE f.delete_at IS NULL AND f.expires_at > ?
            AND (SELECT count(*) FROM replicas r WHERE r.file_id = f.id) < f.replicas_wanted
-         LIMIT ?`,
+         ORDER BY random() LIMIT ?`,
       ),
       upsertNode: db.prepare(`INSERT INTO nodes (id, url, parent_id, last_seen, stats)
         VALUES (@id, @url, @parentId, @lastSeen, @stats)
         ON CONFLICT (id) DO UPDATE SET url = excluded.url, parent_id = excluded.parent_id,
           last_seen = excluded.last_seen, stats = excluded.stats`),
-      listNodes: db.prepare<[], { id: string; url: string; parent_id: string | null; last_seen: number; stats: string }>(
-        'SELECT * FROM nodes ORDER BY id',
-      ),
+      listNodes: db.prepare<
+        [],
+        { id: string; url: string; parent_id: string | null; last_seen: number; stats: string }
+      >('SELECT * FROM nodes ORDER BY id'),
       countFiles: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files'),
       countByNode: db.prepare<[], { node_id: string; n: number }>(
         'SELECT node_id, count(*) AS n FROM replicas GROUP BY node_id',
@@ -123,10 +138,26 @@ export class SqliteMetadataStore implements MetadataStore {
     };
   }
 
-  async insertFile(file: FileRecord, replicaNodeIds: string[]): Promise<void> {
+  async recordUploadIntent(key: string, nodeIds: string[], until: number): Promise<void> {
+    this.db.transaction(() => {
+      for (const nodeId of nodeIds) this.statements.queueBlobDelete.run(nodeId, key, until);
+    })();
+  }
+
+  async abandonUpload(key: string, now: number): Promise<void> {
+    this.statements.makeIntentDue.run(now, key);
+  }
+
+  async insertFile(file: FileRecord, replicas: { durable: string[]; pending: string[] }, now: number): Promise<void> {
     this.db.transaction(() => {
       this.statements.insertFile.run(toRow(file));
-      for (const nodeId of replicaNodeIds) this.statements.addReplica.run(nodeId, file.id);
+      for (const [state, nodeIds] of [
+        ['durable', replicas.durable],
+        ['pending', replicas.pending],
+      ] as const) {
+        for (const nodeId of nodeIds) this.statements.insertReplica.run({ fileId: file.id, nodeId, state, since: now });
+      }
+      this.statements.clearIntent.run(file.id, now);
     })();
   }
 
@@ -144,8 +175,23 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.statements.replicaNodes.all(fileId).map((row) => row.node_id);
   }
 
-  async addReplica(fileId: string, nodeId: string): Promise<boolean> {
-    return this.statements.addReplica.run(nodeId, fileId).changes > 0;
+  async addReplica(fileId: string, nodeId: string, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const added = this.statements.insertReplica.run({ fileId, nodeId, state: 'durable', since: now }).changes > 0;
+      if (added) this.statements.clearNodeIntent.run(nodeId, fileId, now);
+      return added;
+    })();
+  }
+
+  async dropReplica(fileId: string, nodeId: string, now: number): Promise<void> {
+    this.db.transaction(() => {
+      this.statements.deleteReplica.run(fileId, nodeId);
+      this.statements.queueBlobDelete.run(nodeId, fileId, now);
+    })();
+  }
+
+  async stalePendingReplicas(before: number, limit: number): Promise<{ file: FileRecord; nodeId: string }[]> {
+    return this.statements.stalePending.all(before, limit).map((row) => ({ file: fromRow(row), nodeId: row.node_id }));
   }
 
   async scheduleDeletion(id: string, at: number, reason: DeleteReason): Promise<boolean> {
@@ -158,7 +204,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async purgeFile(id: string, reason: DeleteReason, now: number): Promise<void> {
     this.db.transaction(() => {
-      this.statements.queueBlobDeletes.run(now, id);
+      this.statements.queueReplicaDeletes.run(now, id);
       this.statements.deleteFile.run(id);
       this.statements.insertTombstone.run(id, reason, now);
       this.statements.pruneTombstones.run(now - TOMBSTONE_MS);
@@ -171,8 +217,8 @@ export class SqliteMetadataStore implements MetadataStore {
     })();
   }
 
-  async pendingBlobDeletes(limit: number): Promise<BlobLocation[]> {
-    return this.statements.pendingDeletes.all(limit).map((row) => ({ nodeId: row.node_id, key: row.blob_key }));
+  async pendingBlobDeletes(now: number, limit: number): Promise<BlobLocation[]> {
+    return this.statements.pendingDeletes.all(now, limit).map((row) => ({ nodeId: row.node_id, key: row.blob_key }));
   }
 
   async clearPendingBlobDelete(location: BlobLocation): Promise<void> {
@@ -182,7 +228,8 @@ export class SqliteMetadataStore implements MetadataStore {
   async underReplicated(limit: number): Promise<UnderReplicatedFile[]> {
     return this.statements.underReplicated.all(Date.now(), limit).map((row) => ({
       file: fromRow(row),
-      nodeIds: row.nodes ? row.nodes.split(',') : [],
+      durable: row.durable ? row.durable.split(',') : [],
+      holders: row.holders ? row.holders.split(',') : [],
     }));
   }
 

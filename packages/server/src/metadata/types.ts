@@ -51,7 +51,10 @@ export interface NodeStats {
 
 export interface UnderReplicatedFile {
   file: FileRecord;
-  nodeIds: string[];
+  /** Nodes with a confirmed copy: the sources to copy from. */
+  durable: string[];
+  /** Every node that holds or may hold a copy. */
+  holders: string[];
 }
 
 /**
@@ -60,11 +63,25 @@ export interface UnderReplicatedFile {
  * nodes' sidecars allow rebuilding it.
  */
 export interface MetadataStore {
-  insertFile(file: FileRecord, replicaNodeIds: string[]): Promise<void>;
+  /**
+   * Before an upload streams: remembers that `key` may land on these nodes,
+   * so the copies are removed after `until` unless the file gets recorded.
+   */
+  recordUploadIntent(key: string, nodeIds: string[], until: number): Promise<void>;
+  /** An upload that failed: its possible copies are to be removed now. */
+  abandonUpload(key: string, now: number): Promise<void>;
+  /** Records a file and its replicas, and clears its upload intent, in one transaction. */
+  insertFile(file: FileRecord, replicas: { durable: string[]; pending: string[] }, now: number): Promise<void>;
   getFile(id: string): Promise<FileRecord | undefined>;
   getTombstone(id: string): Promise<Tombstone | undefined>;
+  /** Nodes that hold or may hold the file: durable copies first. */
   replicaNodes(fileId: string): Promise<string[]>;
-  addReplica(fileId: string, nodeId: string): Promise<boolean>;
+  /** Records a durable copy (new, or a pending one confirmed) and clears its intent; false if the file is gone. */
+  addReplica(fileId: string, nodeId: string, now: number): Promise<boolean>;
+  /** Forgets a copy that failed or vanished, and queues its removal from the node. */
+  dropReplica(fileId: string, nodeId: string, now: number): Promise<void>;
+  /** Pending copies older than `before`, to be checked against their node. */
+  stalePendingReplicas(before: number, limit: number): Promise<{ file: FileRecord; nodeId: string }[]>;
   /** Marks a file for deletion at `at` unless an earlier deletion is already due. */
   scheduleDeletion(id: string, at: number, reason: DeleteReason): Promise<boolean>;
   /** Files whose deletion time or expiry has passed. */
@@ -76,8 +93,10 @@ export interface MetadataStore {
   purgeFile(id: string, reason: DeleteReason, now: number): Promise<void>;
   /** Remembers blobs to remove from nodes (retried until each node confirms). */
   queueBlobDeletes(locations: BlobLocation[], now: number): Promise<void>;
-  pendingBlobDeletes(limit: number): Promise<BlobLocation[]>;
+  /** Blob deletes that are due. */
+  pendingBlobDeletes(now: number, limit: number): Promise<BlobLocation[]>;
   clearPendingBlobDelete(location: BlobLocation): Promise<void>;
+  /** Files with fewer durable copies than wanted, with every node that holds or may hold them. */
   underReplicated(limit: number): Promise<UnderReplicatedFile[]>;
   upsertNode(node: NodeRecord): Promise<void>;
   listNodes(): Promise<NodeRecord[]>;

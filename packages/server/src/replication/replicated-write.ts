@@ -12,10 +12,10 @@ interface Target {
 export interface ReplicatedWriteResult {
   /** Nodes that hold the blob durably when the quorum was reached. */
   durable: string[];
-  /** Settles when every other target finished: the nodes that made it late. */
-  late: Promise<string[]>;
-  /** Nodes whose copy failed; their (partial) blob is not kept. */
-  failed: string[];
+  /** Nodes still committing at that moment. */
+  pending: string[];
+  /** Settles when the pending commits have: which of them made it. */
+  late: Promise<{ durable: string[]; failed: string[] }>;
 }
 
 export interface ReplicatedWriteOptions {
@@ -97,47 +97,46 @@ function quorumError(targets: Target[], quorum: number): LegimError {
   );
 }
 
+/**
+ * Resolves once `quorum` commits succeeded. A failure is reported only after
+ * every commit has settled, so the caller's cleanup cannot race a copy that
+ * is still landing.
+ */
 function awaitQuorum(
   commits: { target: Target; commit: Promise<StoredBlob> }[],
   targets: Target[],
   quorum: number,
 ): Promise<ReplicatedWriteResult> {
+  if (commits.length < quorum) return Promise.reject(quorumError(targets, quorum));
   return new Promise((resolve, reject) => {
     const durable: string[] = [];
-    const failed = targets.filter((t) => t.error !== undefined).map((t) => t.node.id);
-    const lateNodes: string[] = [];
-    let settled = 0;
-    let resolveLate: (ids: string[]) => void = () => {};
-    const late = new Promise<string[]>((r) => (resolveLate = r));
+    const late = { durable: [] as string[], failed: [] as string[] };
+    const settledIds = new Set<string>();
+    let resolveLate: (value: typeof late) => void = () => {};
+    const lateDone = new Promise<typeof late>((r) => (resolveLate = r));
     let answered = false;
 
-    const settle = () => {
-      settled++;
-      if (!answered && durable.length >= quorum) {
-        answered = true;
-        resolve({ durable: [...durable], late, failed });
-      }
-      if (settled < commits.length) return;
-      resolveLate(lateNodes);
-      if (!answered) {
-        answered = true;
-        const error = quorumError(targets, quorum);
-        // Copies that did commit must not outlive the failed upload.
-        reject(Object.assign(error, { orphans: [...durable] }));
-      }
-    };
-    if (commits.length === 0) {
-      resolveLate([]);
-      reject(quorumError(targets, quorum));
-    }
     for (const { target, commit } of commits) {
-      commit.then(
-        () => (answered ? lateNodes : durable).push(target.node.id),
-        (error: unknown) => {
-          target.error ??= error;
-          failed.push(target.node.id);
-        },
-      ).finally(settle);
+      const id = target.node.id;
+      commit
+        .then(
+          () => (answered ? late.durable : durable).push(id),
+          (error: unknown) => {
+            target.error ??= error;
+            if (answered) late.failed.push(id);
+          },
+        )
+        .finally(() => {
+          settledIds.add(id);
+          if (!answered && durable.length >= quorum) {
+            answered = true;
+            const pending = commits.map((c) => c.target.node.id).filter((nodeId) => !settledIds.has(nodeId));
+            resolve({ durable: [...durable], pending, late: lateDone });
+          }
+          if (settledIds.size < commits.length) return;
+          resolveLate(late);
+          if (!answered) reject(quorumError(targets, quorum));
+        });
     }
   });
 }

@@ -31,7 +31,7 @@ export class CheckedUpload {
   async readHead(): Promise<void> {
     let headBytes = 0;
     while (!this.inspector.header() && headBytes < HEAD_BYTES) {
-      const next = await this.iterator.next();
+      const next = await this.read();
       if (next.done) break;
       this.take(next.value);
       this.head.push(next.value);
@@ -43,7 +43,7 @@ export class CheckedUpload {
   async *chunks(): AsyncGenerator<Buffer> {
     yield* this.head;
     this.head.length = 0;
-    for (let next = await this.iterator.next(); !next.done; next = await this.iterator.next()) {
+    for (let next = await this.read(); !next.done; next = await this.read()) {
       this.take(next.value);
       yield next.value;
     }
@@ -53,6 +53,17 @@ export class CheckedUpload {
     this.image = this.inspector.finish();
     this.sha256 = this.hash.digest('hex');
     return this.sha256;
+  }
+
+  /** The next chunk; a client that hangs up mid-upload is an expected failure, not a bug. */
+  private async read(): Promise<IteratorResult<Buffer>> {
+    try {
+      return await this.iterator.next();
+    } catch (error) {
+      throw new LegimError('BAD_REQUEST', 'the upload was cut off before its end; nothing was stored', {
+        cause: error,
+      });
+    }
   }
 
   private take(chunk: Buffer): void {

@@ -26,7 +26,10 @@ function downloads(raw: string | undefined, config: GatewayConfig): number {
   if (raw === undefined || raw === '') return config.defaultDownloads;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < 1 || value > config.maxDownloads) {
-    throw new LegimError('INVALID_OPTION', `downloads must be a whole number from 1 to ${config.maxDownloads}, got "${raw}"`);
+    throw new LegimError(
+      'INVALID_OPTION',
+      `downloads must be a whole number from 1 to ${config.maxDownloads}, got "${raw}"`,
+    );
   }
   return value;
 }
@@ -43,6 +46,7 @@ function ttl(raw: string | undefined, config: GatewayConfig): number {
 function title(raw: string): string {
   // Control characters would break headers and terminals.
   const cleaned = raw.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  if (cleaned.length > MAX_TITLE) throw new LegimError('INVALID_OPTION', `title must be at most ${MAX_TITLE} characters`);
+  if (cleaned.length > MAX_TITLE)
+    throw new LegimError('INVALID_OPTION', `title must be at most ${MAX_TITLE} characters`);
   return cleaned;
 }

@@ -28,6 +28,9 @@ export interface UploadServiceDeps {
  * Turns an upload into a replicated, indexed file: validates options and
  * bytes as they stream, writes N copies, answers once W are durable.
  */
+/** How long an upload may take before copies it left behind are presumed orphaned. */
+const INTENT_MS = 24 * 3600 * 1000;
+
 export class UploadService {
   constructor(private readonly deps: UploadServiceDeps) {}
 
@@ -44,8 +47,15 @@ export class UploadService {
     await checked.readHead();
 
     const targets = this.chooseTargets(id, source.declaredLength ?? 0);
-    const writeQuorum = Math.min(config.writeQuorum, targets.length);
+    // The quorum shrinks only with the cluster, not with its outages: a lone
+    // server acknowledges one copy, a 3-node cluster with 2 nodes down refuses.
+    const writeQuorum = Math.min(config.writeQuorum, this.deps.registry.all().length);
     const meta = { fileId: id, createdAt: now, expiresAt };
+    await metadata.recordUploadIntent(
+      id,
+      targets.map((node) => node.id),
+      now + INTENT_MS,
+    );
     const written = await replicatedWrite(checked.chunks(), {
       key: id,
       meta,
@@ -53,8 +63,7 @@ export class UploadService {
       writeQuorum,
       finish: () => checked.finish(),
     }).catch(async (error: unknown) => {
-      const orphans = (error as { orphans?: string[] }).orphans ?? [];
-      await metadata.queueBlobDeletes(orphans.map((nodeId) => ({ nodeId, key: id })), now);
+      await metadata.abandonUpload(id, Date.now());
       throw error;
     });
 
@@ -77,18 +86,34 @@ export class UploadService {
       deleteReason: null,
       deleteTokenHash: hashToken(deleteToken),
       status: 'stored',
-      replicasWanted: targets.length,
+      replicasWanted: Math.min(config.replicas, this.deps.registry.all().length),
     };
-    await metadata.insertFile(file, written.durable);
-    void written.late.then(async (nodeIds) => {
-      for (const nodeId of nodeIds) {
-        // A file deleted before its last copy landed must not leave that copy behind.
-        const recorded = await metadata.addReplica(id, nodeId);
-        if (!recorded) await metadata.queueBlobDeletes([{ nodeId, key: id }], Date.now());
-      }
-      if (written.durable.length + nodeIds.length < targets.length) this.deps.repairer.wake();
-    });
+    await metadata.insertFile(file, { durable: written.durable, pending: written.pending }, now);
+    const failed = targets.filter((node) => !written.durable.includes(node.id) && !written.pending.includes(node.id));
+    await metadata.queueBlobDeletes(
+      failed.map((node) => ({ nodeId: node.id, key: id })),
+      now,
+    );
+    if (failed.length > 0 || targets.length < file.replicasWanted) this.deps.repairer.wake();
+    void written.late.then((late) => this.recordLateCopies(id, late));
     return { file, replicas: written.durable.length, deleteToken };
+  }
+
+  /** Confirms or drops the copies that were still landing when the client got its answer. */
+  private async recordLateCopies(id: string, late: { durable: string[]; failed: string[] }): Promise<void> {
+    const { metadata, repairer } = this.deps;
+    const now = Date.now();
+    try {
+      for (const nodeId of late.durable) {
+        // A file deleted before its last copy landed must not leave that copy behind.
+        if (!(await metadata.addReplica(id, nodeId, now))) await metadata.queueBlobDeletes([{ nodeId, key: id }], now);
+      }
+      for (const nodeId of late.failed) await metadata.dropReplica(id, nodeId, now);
+    } catch (error) {
+      // The gateway is shutting down: the pending rows stay, and the repairer settles them later.
+      console.error(`legim: recording late copies of ${id} failed:`, (error as Error).message);
+    }
+    if (late.failed.length > 0) repairer.wake();
   }
 
   private chooseTargets(key: string, size: number): ClusterNode[] {
@@ -96,7 +121,10 @@ export class UploadService {
     const count = Math.min(config.replicas, registry.live().length);
     const targets = placer.place(key, size, count);
     if (targets.length === 0) {
-      throw new LegimError('NO_STORAGE_NODES', 'no storage node is up; start one with `legim node start --parent <gateway>`');
+      throw new LegimError(
+        'NO_STORAGE_NODES',
+        'no storage node is up; start one with `legim node start --parent <gateway>`',
+      );
     }
     return targets;
   }

@@ -26,11 +26,18 @@ export function uploadSource(req: IncomingMessage, query: URLSearchParams, maxBy
   return multipartSource(req, fields, maxBytes);
 }
 
-function multipartSource(req: IncomingMessage, fields: Record<string, string>, maxBytes: number): Promise<UploadSource> {
+function multipartSource(
+  req: IncomingMessage,
+  fields: Record<string, string>,
+  maxBytes: number,
+): Promise<UploadSource> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 4096, fileSize: maxBytes + 1 } });
+      parser = busboy({
+        headers: req.headers,
+        limits: { files: 1, fields: 20, fieldSize: 4096, fileSize: maxBytes + 1 },
+      });
     } catch (error) {
       reject(new LegimError('BAD_REQUEST', `unreadable multipart body: ${(error as Error).message}`));
       return;
@@ -47,7 +54,9 @@ function multipartSource(req: IncomingMessage, fields: Record<string, string>, m
       gotFile = true;
       resolve({ body: stream, fields, fileName: info.filename || undefined, declaredLength: undefined });
     });
-    parser.on('error', (error: Error) => reject(new LegimError('BAD_REQUEST', `unreadable multipart body: ${error.message}`)));
+    parser.on('error', (error: Error) =>
+      reject(new LegimError('BAD_REQUEST', `unreadable multipart body: ${error.message}`)),
+    );
     parser.on('close', () => {
       if (!gotFile) reject(new LegimError('EMPTY_BODY', 'the multipart body has no "file" part'));
     });

@@ -24,7 +24,10 @@ export function svgRefused(): LegimError {
 
 /** The bytes break the format's structure. */
 export function corrupt(format: string, problem: string): LegimError {
-  return new LegimError('INVALID_IMAGE', `the ${format} image is corrupt: ${problem}; re-export the image and upload it again`);
+  return new LegimError(
+    'INVALID_IMAGE',
+    `the ${format} image is corrupt: ${problem}; re-export the image and upload it again`,
+  );
 }
 
 /** The structure is sound so far but the upload stopped early. */

@@ -15,9 +15,7 @@ export const IMAGE_FORMATS: readonly ImageFormat[] = [jpeg, png, gif, webp, avif
 export const MARKUP_SNIFF_BYTES = 4096;
 
 export type Detection =
-  | { kind: 'format'; format: ImageFormat }
-  | { kind: 'refused'; error: LegimError }
-  | { kind: 'more' };
+  { kind: 'format'; format: ImageFormat } | { kind: 'refused'; error: LegimError } | { kind: 'more' };
 
 /**
  * Decides the type of an upload from its first bytes. `ended` says no more

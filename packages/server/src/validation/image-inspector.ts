@@ -98,7 +98,8 @@ export class ImageInspector {
     const detection = detect(prefix, ended);
     if (detection.kind === 'refused') throw detection.error;
     if (detection.kind === 'more') {
-      if (this.#sniffed === SNIFF_BYTES) throw new Error('internal error: image type still undecided after the sniff window');
+      if (this.#sniffed === SNIFF_BYTES)
+        throw new Error('internal error: image type still undecided after the sniff window');
       return false;
     }
     const format = detection.format;
@@ -137,7 +138,8 @@ export async function inspectStream(
 ): Promise<InspectedImage> {
   const inspector = new ImageInspector(options);
   for await (const chunk of source) {
-    if (typeof chunk === 'string') throw new TypeError('inspectStream() needs bytes: do not set an encoding on the stream');
+    if (typeof chunk === 'string')
+      throw new TypeError('inspectStream() needs bytes: do not set an encoding on the stream');
     inspector.push(chunk);
   }
   return inspector.finish();

@@ -66,7 +66,8 @@ class IsobmffParser extends StreamParser {
   }
 
   finish(): void {
-    if (!this.#openEnded && !(this.#betweenBoxes && this.atBoundary)) throw truncated('AVIF', 'the file ends inside a box');
+    if (!this.#openEnded && !(this.#betweenBoxes && this.atBoundary))
+      throw truncated('AVIF', 'the file ends inside a box');
     if (!this.#sawMeta) throw corrupt('AVIF', 'it has no meta box describing the image');
   }
 }

@@ -39,9 +39,13 @@ class PngParser extends StreamParser {
       if (type === 'IHDR') return this.#header(length);
       if (type === 'IDAT') this.#sawData = true;
       if (type === 'IEND' && !this.#sawData) throw corrupt('PNG', 'it ends (IEND) before any image data (IDAT)');
-      this.skip(length, () => this.#checkCrc(), (bytes) => {
-        this.#crc = crc32(bytes, this.#crc);
-      });
+      this.skip(
+        length,
+        () => this.#checkCrc(),
+        (bytes) => {
+          this.#crc = crc32(bytes, this.#crc);
+        },
+      );
     });
   }
 

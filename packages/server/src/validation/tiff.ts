@@ -74,7 +74,8 @@ class TiffParser extends StreamParser {
 
   finish(): void {
     if (this.complete) return;
-    const where = this.#ifd === 0 ? 'inside the header' : `before the end of its first directory (at offset ${this.#ifd})`;
+    const where =
+      this.#ifd === 0 ? 'inside the header' : `before the end of its first directory (at offset ${this.#ifd})`;
     throw truncated('TIFF', `the file ends ${where}`);
   }
 }

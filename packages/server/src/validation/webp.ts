@@ -47,7 +47,8 @@ class WebpParser extends StreamParser {
       if (BITSTREAMS.has(fourcc)) this.#sawBitstream = true;
       if (this.#chunks > 1) return this.skip(padded, () => this.#chunk());
       const needed = HEADER_BYTES[fourcc];
-      if (needed === undefined) throw corrupt('WebP', `the first chunk is ${JSON.stringify(fourcc)}, not VP8, VP8L or VP8X`);
+      if (needed === undefined)
+        throw corrupt('WebP', `the first chunk is ${JSON.stringify(fourcc)}, not VP8, VP8L or VP8X`);
       if (size < needed) throw corrupt('WebP', `its ${fourcc.trim()} chunk is too short`);
       this.read(needed, (payload) => {
         this.#canvas(fourcc, payload);

@@ -33,6 +33,8 @@ export interface BlobTransport {
   readonly nodeId: string;
   openUpload(key: string, meta: Record<string, unknown>): BlobUpload;
   read(key: string, range?: { start: number; end?: number }): Promise<BlobRead>;
+  /** The blob's size and digest, or undefined when the node does not have it. */
+  stat(key: string): Promise<StoredBlob | undefined>;
   delete(key: string): Promise<void>;
   /** Round trip to the node; throws when it does not answer. */
   probe(): Promise<NodeStats>;

@@ -84,6 +84,18 @@ export class HttpBlobTransport implements BlobTransport {
     return { stream: res.body, size: total, sha256: String(res.headers['legim-sha256']), start, end: start + size - 1 };
   }
 
+  async stat(key: string): Promise<StoredBlob | undefined> {
+    const res = await this.pool
+      .request({ method: 'HEAD', path: `/blobs/${encodeURIComponent(key)}`, headers: { authorization: this.auth } })
+      .catch((error: unknown) => {
+        throw this.unreachable(error);
+      });
+    await res.body.dump();
+    if (res.statusCode === 404) return undefined;
+    if (res.statusCode !== 200) throw errorFromResponse(res.statusCode, undefined);
+    return { size: Number(res.headers['content-length']), sha256: String(res.headers['legim-sha256']) };
+  }
+
   async delete(key: string): Promise<void> {
     const res = await this.pool
       .request({ method: 'DELETE', path: `/blobs/${encodeURIComponent(key)}`, headers: { authorization: this.auth } })

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { LegimError } from '@legim/sdk';
 import type { BlobStore } from '@legim/node';
 import type { NodeStats } from '../../metadata/types.js';
 import type { BlobRead, BlobTransport, BlobUpload, StoredBlob } from './blob-transport.js';
@@ -29,6 +30,16 @@ export class LocalBlobTransport implements BlobTransport {
 
   async read(key: string, range?: { start: number; end?: number }): Promise<BlobRead> {
     return this.store.open(key, range);
+  }
+
+  async stat(key: string): Promise<StoredBlob | undefined> {
+    try {
+      const sidecar = await this.store.stat(key);
+      return { size: sidecar.size, sha256: sidecar.sha256 };
+    } catch (error) {
+      if (LegimError.is(error) && error.code === 'BLOB_NOT_FOUND') return undefined;
+      throw error;
+    }
   }
 
   async delete(key: string): Promise<void> {

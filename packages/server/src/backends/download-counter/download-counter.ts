@@ -1,6 +1,5 @@
 export type TakeResult =
-  | { ok: true; downloadsLeft: number }
-  | { ok: false; reason: 'missing' | 'exhausted' | 'expired' | 'deleted' };
+  { ok: true; downloadsLeft: number } | { ok: false; reason: 'missing' | 'exhausted' | 'expired' | 'deleted' };
 
 /**
  * Hands out a file's downloads. `take` is one atomic check-and-decrement:

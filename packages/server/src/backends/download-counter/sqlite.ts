@@ -20,9 +20,10 @@ export class SqliteDownloadCounter implements DownloadCounter {
        WHERE id = @id AND downloads_left > 0 AND expires_at > @now AND delete_at IS NULL
        RETURNING downloads_left`,
     );
-    this.whyNotStatement = db.prepare<[string], { downloads_left: number; expires_at: number; delete_reason: string | null }>(
-      'SELECT downloads_left, expires_at, delete_reason FROM files WHERE id = ?',
-    );
+    this.whyNotStatement = db.prepare<
+      [string],
+      { downloads_left: number; expires_at: number; delete_reason: string | null }
+    >('SELECT downloads_left, expires_at, delete_reason FROM files WHERE id = ?');
     this.refundStatement = db.prepare(
       `UPDATE files SET
          downloads_left = min(downloads_left + 1, max_downloads),
