@@ -16,7 +16,7 @@ import { parseArgs, promisify } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const { values: args } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' }, only: { type: 'string', default: 'get20k,get1m,put1m' } },
+  options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' }, only: { type: 'string', default: 'get20k,get1m,put1m' }, profile: { type: 'boolean', default: false } },
 });
 const SECONDS = Number(args.seconds);
 const SECRET = 'bench-secret';
@@ -25,7 +25,10 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 const dir = await mkdtemp(join(tmpdir(), 'legim-node-bench-'));
 const config = { host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), secret: SECRET, heartbeatMs: 1000 };
-const child = spawn(process.execPath, [join(root, 'test-support/node-process.mjs'), JSON.stringify(config)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+const profileDir = join(dir, 'profile');
+const nodeArgs = args.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+const windows = [];
+const child = spawn(process.execPath, [...nodeArgs, join(root, 'test-support/node-process.mjs'), JSON.stringify(config)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 try {
   const { url } = await new Promise((resolveStart, reject) => {
     child.once('exit', (code) => reject(new Error(`node exited with ${code}`)));
@@ -58,6 +61,7 @@ try {
 } finally {
   child.kill('SIGTERM');
   await new Promise((done) => child.once('exit', done));
+  if (args.profile) await printProfile();
   await rm(dir, { recursive: true, force: true });
 }
 
@@ -66,7 +70,9 @@ async function measured(load) {
   const ticks0 = nodeTicks();
   const t0 = process.hrtime.bigint();
   const result = await load.run();
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const t1 = process.hrtime.bigint();
+  windows.push({ from: Number(t0 / 1000n), to: Number(t1 / 1000n) });
+  const seconds = Number(t1 - t0) / 1e9;
   const cpuSeconds = (nodeTicks() - ticks0) / TICKS_PER_SEC;
   return { ...result, nodeCorePercent: Math.round((100 * cpuSeconds) / seconds), usPerRequest: (cpuSeconds * 1e6) / result.count };
 }
@@ -129,4 +135,17 @@ async function putOnce(url, key, bytes) {
 function nodeTicks() {
   const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]);
+}
+
+/** With --profile: where the node's CPU went during the measured loads (not the warm-ups or start-up). */
+async function printProfile() {
+  const { summarise } = await import(join(root, 'bench/lib/cpu-profile.mjs'));
+  const { readdirSync } = await import('node:fs');
+  const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+  const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8'));
+  const window = { from: windows[0].from, to: windows.at(-1).to };
+  const summary = summarise(profile, window, 25);
+  console.log(`busy ${summary.busyPercent}% of the samples`);
+  for (const { name, percent } of summary.selfTop) console.log(`  self ${String(percent).padStart(5)}%  ${name}`);
+  for (const { name, percent } of summary.legimInclusiveTop) console.log(`  incl ${String(percent).padStart(5)}%  ${name}`);
 }

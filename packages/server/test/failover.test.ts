@@ -53,3 +53,21 @@ describe('a storage node dies (SIGKILL)', () => {
     expect(sha256((await call(up.json.url)).body)).toBe(sha256(bytes));
   });
 });
+
+describe('most of the cluster is down', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 3 });
+  });
+  afterAll(() => cluster?.close());
+
+  it('refuses uploads it cannot store twice, instead of keeping a single copy', async () => {
+    await cluster.nodes[0]!.kill('SIGKILL');
+    await cluster.nodes[1]!.kill('SIGKILL');
+    const bytes = fixtureBytes('tiny-1x1.png');
+    await waitFor(async () => (await uploadBytes(cluster.gateway.url, bytes)).status === 503, 10_000, 'uploads to be refused');
+    const refused = await uploadBytes(cluster.gateway.url, bytes);
+    expect(refused.json.error.code).toBe('REPLICATION_FAILED');
+    expect(refused.headers.get('retry-after')).toBe('5');
+  });
+});

@@ -94,6 +94,7 @@ function quorumError(targets: Target[], quorum: number): LegimError {
   return new LegimError(
     'REPLICATION_FAILED',
     `could not store ${quorum} copies (${reasons.join('; ') || 'no node answered'}); nothing was kept, please retry`,
+    { details: { retryAfter: 5 } },
   );
 }
 

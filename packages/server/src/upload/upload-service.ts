@@ -50,6 +50,13 @@ export class UploadService {
     // The quorum shrinks only with the cluster, not with its outages: a lone
     // server acknowledges one copy, a 3-node cluster with 2 nodes down refuses.
     const writeQuorum = Math.min(config.writeQuorum, this.deps.registry.all().length);
+    if (targets.length < writeQuorum) {
+      throw new LegimError(
+        'REPLICATION_FAILED',
+        `only ${targets.length} storage node(s) can take a copy and ${writeQuorum} are needed; nothing was stored, retry once the cluster has recovered`,
+        { details: { retryAfter: 5 } },
+      );
+    }
     const meta = { fileId: id, createdAt: now, expiresAt };
     await metadata.recordUploadIntent(
       id,
