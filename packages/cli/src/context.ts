@@ -21,7 +21,10 @@ export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export function createContext(readGlobals: () => { server?: string | undefined }, env: NodeJS.ProcessEnv = process.env): CliContext {
+export function createContext(
+  readGlobals: () => { server?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): CliContext {
   let settings: Settings | undefined;
   let lastServer: string | undefined;
 

@@ -67,8 +67,12 @@ export async function describeFailure(error: unknown, context: FailureContext = 
       return { kind: 'silent', message: '', code: undefined, exitCode: EXIT_OK };
     }
     // `legim config` without a subcommand: commander already printed the help.
-    if (error.code === 'commander.help') return { kind: 'silent', message: '', code: undefined, exitCode: error.exitCode };
-    const message = error.message.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ').trim();
+    if (error.code === 'commander.help')
+      return { kind: 'silent', message: '', code: undefined, exitCode: error.exitCode };
+    const message = error.message
+      .replace(/^error:\s*/i, '')
+      .replace(/\s*\n\s*/g, ' ')
+      .trim();
     return abort(message, 'USAGE');
   }
   if (error instanceof CliError) return abort(error.message, error.code);
@@ -87,7 +91,12 @@ export async function describeFailure(error: unknown, context: FailureContext = 
     return abort(`${port ? `port ${port}` : 'the address'} is already in use; pick another with --port`, 'EADDRINUSE');
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { kind: 'bug', message: `unexpected error: ${message.split('\n')[0]}`, code: undefined, exitCode: EXIT_FAILURE };
+  return {
+    kind: 'bug',
+    message: `unexpected error: ${message.split('\n')[0]}`,
+    code: undefined,
+    exitCode: EXIT_FAILURE,
+  };
 }
 
 function fromLegimError(error: LegimError): Failure {
@@ -100,7 +109,10 @@ function fromLegimError(error: LegimError): Failure {
       // The SDK's message already names the server and the cause.
       return abort(error.message, error.code);
     case 'UNAUTHORIZED':
-      return abort(`${error.message}; set an admin key with "legim config set apiKey KEY" or LEGIM_API_KEY`, error.code);
+      return abort(
+        `${error.message}; set an admin key with "legim config set apiKey KEY" or LEGIM_API_KEY`,
+        error.code,
+      );
     default:
       return abort(error.message, error.code);
   }

@@ -6,8 +6,7 @@
 
 /** What a child sends its parent over the fork IPC channel. */
 export type ChildMessage =
-  | { type: 'ready'; role: 'gateway'; url: string }
-  | { type: 'ready'; role: 'node'; url: string; nodeId: string };
+  { type: 'ready'; role: 'gateway'; url: string } | { type: 'ready'; role: 'node'; url: string; nodeId: string };
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   const m = value as Partial<ChildMessage> | null;
@@ -43,7 +42,10 @@ export function runUntilStopped(service: Stoppable, onStopping?: (reason: string
       }
       stoppingSince = Date.now();
       onStopping?.(reason);
-      const timer = setTimeout(() => reject(new Error(`did not stop within ${CLOSE_TIMEOUT_MS / 1000} s`)), CLOSE_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`did not stop within ${CLOSE_TIMEOUT_MS / 1000} s`)),
+        CLOSE_TIMEOUT_MS,
+      );
       timer.unref();
       service.close().then(
         () => {

@@ -20,6 +20,7 @@ export function nonNegativeInteger(value: string): number {
 
 export function port(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  if (!/^\d+$/.test(value.trim()) || n > 65535)
+    throw new InvalidArgumentError('expected a port number from 0 to 65535');
   return n;
 }

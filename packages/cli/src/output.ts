@@ -38,10 +38,13 @@ export function formatRelative(target: Date, now: Date = new Date()): string {
   const minutes = Math.round(abs / 60);
   const hours = Math.round(abs / 3600);
   const [amount, unit] =
-    abs < 60 ? [abs, 'second'] :
-    minutes < 60 ? [minutes, 'minute'] :
-    hours < 24 ? [hours, 'hour'] :
-    [Math.round(abs / 86_400), 'day'];
+    abs < 60
+      ? [abs, 'second']
+      : minutes < 60
+        ? [minutes, 'minute']
+        : hours < 24
+          ? [hours, 'hour']
+          : [Math.round(abs / 86_400), 'day'];
   const text = `${amount} ${unit}${amount === 1 ? '' : 's'}`;
   if (abs === 0) return 'now';
   return diff > 0 ? `in ${text}` : `${text} ago`;
@@ -131,9 +134,11 @@ export interface DownloadResult {
 
 export function downloadView(result: DownloadResult): string {
   const left =
-    result.downloadsLeft === undefined ? '' :
-    result.downloadsLeft === 0 ? `; ${chalk.yellow('no downloads left')}` :
-    `; ${result.downloadsLeft} download${result.downloadsLeft === 1 ? '' : 's'} left`;
+    result.downloadsLeft === undefined
+      ? ''
+      : result.downloadsLeft === 0
+        ? `; ${chalk.yellow('no downloads left')}`
+        : `; ${result.downloadsLeft} download${result.downloadsLeft === 1 ? '' : 's'} left`;
   return `${chalk.green('✔')} Saved ${chalk.bold(result.path)} ${chalk.dim(`(${formatBytes(result.size)}, ${result.size} bytes)`)}${left}`;
 }
 
@@ -146,8 +151,12 @@ export interface ClusterSummary {
 
 export function clusterView(summary: ClusterSummary): string {
   const n = summary.nodes.length;
-  const what = n === 0 ? 'a gateway storing on its own disk' : `a gateway and ${n} storage node${n === 1 ? '' : 's'}, each its own process`;
-  const member = (m: { url: string; pid: number | undefined }): string => `${chalk.cyan(m.url)}  ${chalk.dim(`pid ${m.pid ?? '?'}`)}`;
+  const what =
+    n === 0
+      ? 'a gateway storing on its own disk'
+      : `a gateway and ${n} storage node${n === 1 ? '' : 's'}, each its own process`;
+  const member = (m: { url: string; pid: number | undefined }): string =>
+    `${chalk.cyan(m.url)}  ${chalk.dim(`pid ${m.pid ?? '?'}`)}`;
   return [
     `${chalk.green('✔')} Legim is up: ${what}`,
     formatRows([

@@ -28,7 +28,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   program
     .description('Legim: a distributed image store with limited downloads and expiry')
     .version(readVersion(), '-v, --version')
-    .option('-s, --server <url>', 'the gateway to talk to (default: from "legim config", LEGIM_URL, or http://127.0.0.1:3333)')
+    .option(
+      '-s, --server <url>',
+      'the gateway to talk to (default: from "legim config", LEGIM_URL, or http://127.0.0.1:3333)',
+    )
     .option('--debug', 'print stack traces of unexpected errors')
     .showSuggestionAfterError(true)
     .exitOverride()

@@ -57,13 +57,20 @@ describe('legim config', () => {
   it('lets LEGIM_URL, LEGIM_API_KEY and --server override the stored values', async () => {
     await legim(['config', 'set', 'server', 'http://stored.example:1']);
 
-    const fromEnv = await legim(['config', 'get', '--json'], { ...box.env, LEGIM_URL: 'http://env.example:2/', LEGIM_API_KEY: 'env-key-1234' });
+    const fromEnv = await legim(['config', 'get', '--json'], {
+      ...box.env,
+      LEGIM_URL: 'http://env.example:2/',
+      LEGIM_API_KEY: 'env-key-1234',
+    });
     expect(JSON.parse(fromEnv.stdout)).toEqual({
       server: { value: 'http://env.example:2', source: 'env' },
       apiKey: { value: expect.stringMatching(/^\*+1234$/), source: 'env' },
     });
 
-    const fromFlag = await legim(['--server', 'http://flag.example:3', 'config', 'get', 'server'], { ...box.env, LEGIM_URL: 'http://env.example:2' });
+    const fromFlag = await legim(['--server', 'http://flag.example:3', 'config', 'get', 'server'], {
+      ...box.env,
+      LEGIM_URL: 'http://env.example:2',
+    });
     expect(fromFlag.stdout.trim()).toBe('http://flag.example:3');
 
     const stored = await legim(['config', 'get', 'server']);

@@ -3,10 +3,24 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../../../test-support/fixtures.js';
-import { closedPort, hasStack, lines, runCli, sandbox, startLongRunning, stop, type Running, type Sandbox } from './helpers.js';
+import {
+  closedPort,
+  hasStack,
+  lines,
+  runCli,
+  sandbox,
+  startLongRunning,
+  stop,
+  type Running,
+  type Sandbox,
+} from './helpers.js';
 
 /** Every expected failure: exit 1, exactly one red line `✖ <message> (<CODE>)`, nothing on stdout, no stack. */
-function expectOneLine(result: { code: number | null; stdout: string; stderr: string }, code: string, message?: RegExp): void {
+function expectOneLine(
+  result: { code: number | null; stdout: string; stderr: string },
+  code: string,
+  message?: RegExp,
+): void {
   const context = `stderr was:\n${result.stderr}`;
   expect(result.code, context).toBe(1);
   expect(lines(result.stderr), context).toHaveLength(1);
@@ -26,7 +40,19 @@ describe('failures are one red line', () => {
     box = sandbox();
     // A lone gateway keeping its one copy on its own disk.
     gateway = await startLongRunning(
-      ['server', 'start', '--port', '0', '--data', join(box.dir, 'gateway'), '--replicas', '1', '--write-quorum', '1', '--json'],
+      [
+        'server',
+        'start',
+        '--port',
+        '0',
+        '--data',
+        join(box.dir, 'gateway'),
+        '--replicas',
+        '1',
+        '--write-quorum',
+        '1',
+        '--json',
+      ],
       box.env,
     );
     server = String(gateway.ready.url);
@@ -41,7 +67,11 @@ describe('failures are one red line', () => {
   });
 
   it('upload of a missing file', async () => {
-    expectOneLine(await legim(['upload', join(box.dir, 'no-such-photo.jpg'), '--downloads', '3']), 'NO_SUCH_FILE', /no such file: .*no-such-photo\.jpg/);
+    expectOneLine(
+      await legim(['upload', join(box.dir, 'no-such-photo.jpg'), '--downloads', '3']),
+      'NO_SUCH_FILE',
+      /no such file: .*no-such-photo\.jpg/,
+    );
   });
 
   it('upload of a directory', async () => {
@@ -53,7 +83,11 @@ describe('failures are one red line', () => {
   });
 
   it('upload with a malformed TTL or download count', async () => {
-    expectOneLine(await legim(['upload', fixture('tiny-1x1.png'), '--ttl', 'soon']), 'INVALID_OPTION', /invalid duration "soon"/);
+    expectOneLine(
+      await legim(['upload', fixture('tiny-1x1.png'), '--ttl', 'soon']),
+      'INVALID_OPTION',
+      /invalid duration "soon"/,
+    );
     expectOneLine(await legim(['upload', fixture('tiny-1x1.png'), '--downloads', 'many']), 'USAGE', /--downloads/);
   });
 
@@ -75,12 +109,18 @@ describe('failures are one red line', () => {
   it('the server is not running', async () => {
     const port = await closedPort();
     const result = await runCli(['--server', `http://127.0.0.1:${port}`, 'info', randomUUID()], { env: box.env });
-    expectOneLine(result, 'NETWORK_ERROR', new RegExp(`cannot reach the Legim server at http://127\\.0\\.0\\.1:${port}`));
+    expectOneLine(
+      result,
+      'NETWORK_ERROR',
+      new RegExp(`cannot reach the Legim server at http://127\\.0\\.0\\.1:${port}`),
+    );
   });
 
   it('the configured server is not running (upload)', async () => {
     const port = await closedPort();
-    const result = await runCli(['upload', fixture('tiny-1x1.png')], { env: { ...box.env, LEGIM_URL: `http://127.0.0.1:${port}` } });
+    const result = await runCli(['upload', fixture('tiny-1x1.png')], {
+      env: { ...box.env, LEGIM_URL: `http://127.0.0.1:${port}` },
+    });
     expectOneLine(result, 'NETWORK_ERROR');
   });
 
@@ -89,7 +129,9 @@ describe('failures are one red line', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as { port: number }).port;
     try {
-      const result = await runCli(['server', 'start', '--port', String(port), '--data', join(box.dir, 'busy')], { env: box.env });
+      const result = await runCli(['server', 'start', '--port', String(port), '--data', join(box.dir, 'busy')], {
+        env: box.env,
+      });
       expectOneLine(result, 'EADDRINUSE', new RegExp(`port ${port} is already in use`));
     } finally {
       busy.close();
@@ -97,7 +139,9 @@ describe('failures are one red line', () => {
   });
 
   it('a node without a cluster secret', async () => {
-    const result = await runCli(['node', 'start', '--port', '0', '--data', join(box.dir, 'lonely-node')], { env: box.env });
+    const result = await runCli(['node', 'start', '--port', '0', '--data', join(box.dir, 'lonely-node')], {
+      env: box.env,
+    });
     expectOneLine(result, 'INVALID_OPTION', /cluster secret/);
   });
 

@@ -15,32 +15,59 @@ function capture(): { streams: { stdout: PassThrough; stderr: PassThrough }; tex
 
 describe('describeFailure', () => {
   it('keeps LegimError codes and says "no downloads left" for 410s', async () => {
-    expect(await describeFailure(new LegimError('DOWNLOADS_EXHAUSTED', 'all 3 downloads of this file were used'))).toEqual({
+    expect(
+      await describeFailure(new LegimError('DOWNLOADS_EXHAUSTED', 'all 3 downloads of this file were used')),
+    ).toEqual({
       kind: 'abort',
       message: 'no downloads left: all 3 downloads of this file were used',
       code: 'DOWNLOADS_EXHAUSTED',
       exitCode: 1,
     });
-    expect((await describeFailure(new LegimError('EXPIRED', 'expired at 14:05'))).message).toMatch(/^no downloads left, the file has expired/);
-    expect(await describeFailure(new LegimError('UNSUPPORTED_MEDIA_TYPE', 'not an image'))).toMatchObject({ kind: 'abort', code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect((await describeFailure(new LegimError('EXPIRED', 'expired at 14:05'))).message).toMatch(
+      /^no downloads left, the file has expired/,
+    );
+    expect(await describeFailure(new LegimError('UNSUPPORTED_MEDIA_TYPE', 'not an image'))).toMatchObject({
+      kind: 'abort',
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
   });
 
   it('treats CliErrors, usage errors and local file errors as aborts', async () => {
-    expect(await describeFailure(new CliError('NO_SUCH_FILE', 'no such file: x.jpg'))).toMatchObject({ kind: 'abort', code: 'NO_SUCH_FILE' });
+    expect(await describeFailure(new CliError('NO_SUCH_FILE', 'no such file: x.jpg'))).toMatchObject({
+      kind: 'abort',
+      code: 'NO_SUCH_FILE',
+    });
 
     const program = new Command().exitOverride().configureOutput({ outputError: () => {} });
-    program.command('upload').argument('<file>').option('--downloads <n>', '', () => {
-      throw new InvalidArgumentError('expected a whole number');
-    }).action(() => {});
+    program
+      .command('upload')
+      .argument('<file>')
+      .option('--downloads <n>', '', () => {
+        throw new InvalidArgumentError('expected a whole number');
+      })
+      .action(() => {});
     const usage = await program.parseAsync(['node', 'legim', 'upload']).catch((error: unknown) => error);
-    expect(await describeFailure(usage)).toMatchObject({ kind: 'abort', code: 'USAGE', message: "missing required argument 'file'" });
+    expect(await describeFailure(usage)).toMatchObject({
+      kind: 'abort',
+      code: 'USAGE',
+      message: "missing required argument 'file'",
+    });
 
-    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open '/x/y.jpg'"), { code: 'ENOENT', path: '/x/y.jpg' });
-    expect(await describeFailure(enoent)).toMatchObject({ kind: 'abort', code: 'ENOENT', message: '/x/y.jpg: no such file or directory' });
+    const enoent = Object.assign(new Error("ENOENT: no such file or directory, open '/x/y.jpg'"), {
+      code: 'ENOENT',
+      path: '/x/y.jpg',
+    });
+    expect(await describeFailure(enoent)).toMatchObject({
+      kind: 'abort',
+      code: 'ENOENT',
+      message: '/x/y.jpg: no such file or directory',
+    });
   });
 
   it('recognises a refused connection deep in the cause chain', async () => {
-    const error = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const error = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    });
     const failure = await describeFailure(error, { server: 'http://127.0.0.1:9' });
     expect(failure).toMatchObject({ kind: 'abort', code: 'NETWORK_ERROR' });
     expect(failure.message).toContain('http://127.0.0.1:9');
@@ -53,7 +80,9 @@ describe('describeFailure', () => {
 
     const plain = capture();
     printFailure(failure, undefined, plain.streams);
-    expect(plain.text()).toBe("✖ unexpected error: Cannot read properties of undefined (reading 'id')\nrun with --debug for details\n");
+    expect(plain.text()).toBe(
+      "✖ unexpected error: Cannot read properties of undefined (reading 'id')\nrun with --debug for details\n",
+    );
 
     const debug = capture();
     printFailure(failure, debugDetails(bug), debug.streams);
@@ -61,7 +90,10 @@ describe('describeFailure', () => {
   });
 
   it('prints nothing for --help and --version', async () => {
-    const program = new Command().exitOverride().configureOutput({ writeOut: () => {}, outputError: () => {} }).version('1.2.3');
+    const program = new Command()
+      .exitOverride()
+      .configureOutput({ writeOut: () => {}, outputError: () => {} })
+      .version('1.2.3');
     const version = await program.parseAsync(['node', 'legim', '--version']).catch((error: unknown) => error);
     expect(await describeFailure(version)).toMatchObject({ kind: 'silent', exitCode: 0 });
   });

@@ -30,7 +30,8 @@ export function sandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'legim-cli-'));
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (key.startsWith('LEGIM_') || key === 'FORCE_COLOR' || key.startsWith('VITEST') || key === 'NODE_OPTIONS') delete env[key];
+    if (key.startsWith('LEGIM_') || key === 'FORCE_COLOR' || key.startsWith('VITEST') || key === 'NODE_OPTIONS')
+      delete env[key];
   }
   Object.assign(env, {
     HOME: join(dir, 'home'),
@@ -41,7 +42,10 @@ export function sandbox(): Sandbox {
   return { dir, env, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string },
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       env: options.env,
@@ -143,7 +147,11 @@ export function startLongRunning(args: string[], env: NodeJS.ProcessEnv, timeout
     }, timeoutMs);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`legim ${args.join(' ')} exited (${code ?? signal}) before it was ready\nstderr:\n${stderrLines.join('\n')}`));
+      reject(
+        new Error(
+          `legim ${args.join(' ')} exited (${code ?? signal}) before it was ready\nstderr:\n${stderrLines.join('\n')}`,
+        ),
+      );
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       stdoutLines.push(line);
@@ -165,7 +173,10 @@ export function startLongRunning(args: string[], env: NodeJS.ProcessEnv, timeout
           const already = stderrLines.find((l) => pattern.test(l));
           if (already) return Promise.resolve(already);
           return new Promise((resolveLine, rejectLine) => {
-            const t = setTimeout(() => rejectLine(new Error(`no stderr line matched ${pattern}\n${stderrLines.join('\n')}`)), waitMs);
+            const t = setTimeout(
+              () => rejectLine(new Error(`no stderr line matched ${pattern}\n${stderrLines.join('\n')}`)),
+              waitMs,
+            );
             stderrWaiters.push({ pattern, resolve: (l) => (clearTimeout(t), resolveLine(l)) });
           });
         },

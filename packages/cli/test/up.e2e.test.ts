@@ -2,7 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, sha256 } from '../../../test-support/fixtures.js';
-import { freePortRange, hasStack, isAlive, lines, runCli, sandbox, startLongRunning, stop, type Running, type Sandbox } from './helpers.js';
+import {
+  freePortRange,
+  hasStack,
+  isAlive,
+  lines,
+  runCli,
+  sandbox,
+  startLongRunning,
+  stop,
+  type Running,
+  type Sandbox,
+} from './helpers.js';
 
 interface Member {
   name: string;
@@ -33,7 +44,11 @@ describe('legim up: a local cluster of real processes', { timeout: 120_000 }, ()
   let ready: Ready;
   const legim = (args: string[]) => runCli(args, { env: box.env, timeoutMs: 60_000 });
   const startUp = async () => {
-    up = await startLongRunning(['up', '--nodes', '3', '--port', String(port), '--data', dataDir, '--json'], box.env, 60_000);
+    up = await startLongRunning(
+      ['up', '--nodes', '3', '--port', String(port), '--data', dataDir, '--json'],
+      box.env,
+      60_000,
+    );
     ready = up.ready as unknown as Ready;
   };
 
@@ -60,7 +75,10 @@ describe('legim up: a local cluster of real processes', { timeout: 120_000 }, ()
     expect(pids).not.toContain(up!.child.pid);
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
 
-    const secrets = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as { adminKey: string; clusterSecret: string };
+    const secrets = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as {
+      adminKey: string;
+      clusterSecret: string;
+    };
     const config = await legim(['config', 'get', '--json', '--reveal']);
     expect(JSON.parse(config.stdout)).toEqual({
       server: { value: ready.gateway.url, source: 'config' },
@@ -71,7 +89,13 @@ describe('legim up: a local cluster of real processes', { timeout: 120_000 }, ()
   it('uploads a photo and downloads it exactly three times, byte for byte', async () => {
     const upload = await legim(['upload', fixture(PHOTO), '--downloads', '3', '--ttl', '1h', '--json']);
     expect(upload.code, upload.stderr).toBe(0);
-    const file = JSON.parse(upload.stdout) as { id: string; url: string; downloadsLeft: number; maxDownloads: number; deleteToken: string };
+    const file = JSON.parse(upload.stdout) as {
+      id: string;
+      url: string;
+      downloadsLeft: number;
+      maxDownloads: number;
+      deleteToken: string;
+    };
     expect(file.url).toBe(`${ready.gateway.url}/d/${file.id}`);
     expect(file).toMatchObject({ downloadsLeft: 3, maxDownloads: 3 });
     expect(file.deleteToken).toEqual(expect.any(String));

@@ -25,7 +25,14 @@ export interface LocalClusterOptions {
 
 export type ClusterEvent =
   | { type: 'stderr'; name: string; line: string }
-  | { type: 'exit'; name: string; pid: number | undefined; code: number | null; signal: NodeJS.Signals | null; expected: boolean };
+  | {
+      type: 'exit';
+      name: string;
+      pid: number | undefined;
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      expected: boolean;
+    };
 
 export interface ClusterMember {
   name: string;
@@ -87,7 +94,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
   };
 
   try {
-    const gatewayArgs = ['server', 'start', '--port', String(options.port), '--host', options.host, '--data', join(dataDir, 'gateway')];
+    const gatewayArgs = [
+      'server',
+      'start',
+      '--port',
+      String(options.port),
+      '--host',
+      options.host,
+      '--data',
+      join(dataDir, 'gateway'),
+    ];
     if (options.nodes > 0) gatewayArgs.push('--no-store');
     if (options.nodes < 3) {
       // Fewer places than the default 3 replicas / quorum of 2: ask for what exists.
@@ -95,22 +111,46 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
       gatewayArgs.push('--replicas', String(replicas), '--write-quorum', String(Math.min(2, replicas)));
     }
     const gateway = spawn('gateway', gatewayArgs);
-    const gatewayReady = await waitFor(gateway.ready, deadline, options.signal, `the gateway did not start within ${budgetMs / 1000} s`);
+    const gatewayReady = await waitFor(
+      gateway.ready,
+      deadline,
+      options.signal,
+      `the gateway did not start within ${budgetMs / 1000} s`,
+    );
 
     const nodes = Array.from({ length: options.nodes }, (_, index) => {
       const n = index + 1;
       return spawn(`node-${n}`, [
-        'node', 'start',
-        '--port', String(options.port + n),
-        '--host', options.host,
-        '--data', join(dataDir, `node-${n}`),
-        '--parent', gatewayReady.url,
+        'node',
+        'start',
+        '--port',
+        String(options.port + n),
+        '--host',
+        options.host,
+        '--data',
+        join(dataDir, `node-${n}`),
+        '--parent',
+        gatewayReady.url,
       ]);
     });
-    const nodesReady = await waitFor(Promise.all(nodes.map((node) => node.ready)), deadline, options.signal, `the storage nodes did not start within ${budgetMs / 1000} s`);
+    const nodesReady = await waitFor(
+      Promise.all(nodes.map((node) => node.ready)),
+      deadline,
+      options.signal,
+      `the storage nodes did not start within ${budgetMs / 1000} s`,
+    );
 
-    const wanted = nodesReady.map((message) => ({ url: message.url, nodeId: 'nodeId' in message ? message.nodeId : undefined }));
-    await waitForNodesUp(new Legim({ url: gatewayReady.url, apiKey: secrets.adminKey }), wanted, deadline, budgetMs, options.signal);
+    const wanted = nodesReady.map((message) => ({
+      url: message.url,
+      nodeId: 'nodeId' in message ? message.nodeId : undefined,
+    }));
+    await waitForNodesUp(
+      new Legim({ url: gatewayReady.url, apiKey: secrets.adminKey }),
+      wanted,
+      deadline,
+      budgetMs,
+      options.signal,
+    );
 
     return {
       gateway: { name: gateway.name, url: gatewayReady.url, pid: gateway.pid },
@@ -153,7 +193,9 @@ async function waitForNodesUp(
     await sleep(200, undefined, signal ? { signal } : undefined);
   }
   const upCount = view ? view.nodes.filter((node) => node.status === 'up').length : 0;
-  const why = view ? `the gateway sees ${upCount} of ${wanted.length} storage nodes up` : `the gateway did not answer (${String((lastError as Error | undefined)?.message ?? lastError)})`;
+  const why = view
+    ? `the gateway sees ${upCount} of ${wanted.length} storage nodes up`
+    : `the gateway did not answer (${String((lastError as Error | undefined)?.message ?? lastError)})`;
   throw new CliError('CLUSTER_NOT_READY', `the cluster was not ready within ${Math.round(budgetMs / 1000)} s: ${why}`);
 }
 
@@ -162,7 +204,12 @@ function sameUrl(a: string, b: string): boolean {
 }
 
 /** Waits for a promise, an abort or the deadline, whichever comes first. */
-async function waitFor<T>(promise: Promise<T>, deadline: number, signal: AbortSignal | undefined, what: string): Promise<T> {
+async function waitFor<T>(
+  promise: Promise<T>,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<T> {
   signal?.throwIfAborted();
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;

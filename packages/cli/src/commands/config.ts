@@ -19,7 +19,8 @@ export function registerConfig(program: Command, context: CliContext): void {
       if (options.json) printJson({ key, value: shown, path: context.settings.path });
       else print(`${key} = ${shown}`);
       const overridden = context.settings.resolve(key);
-      if (overridden.source === 'env') printNote(`note: ${Settings.envName(key)} is set and takes precedence over the stored value`);
+      if (overridden.source === 'env')
+        printNote(`note: ${Settings.envName(key)} is set and takes precedence over the stored value`);
     });
 
   config
@@ -36,12 +37,20 @@ export function registerConfig(program: Command, context: CliContext): void {
         return { key: name, value: shown ?? null, source };
       });
       if (options.json) {
-        printJson(key === undefined ? Object.fromEntries(entries.map((e) => [e.key, { value: e.value, source: e.source }])) : entries[0]);
+        printJson(
+          key === undefined
+            ? Object.fromEntries(entries.map((e) => [e.key, { value: e.value, source: e.source }]))
+            : entries[0],
+        );
       } else if (key !== undefined) {
         // A single key prints the bare value, for scripts: $(legim config get server)
         if (entries[0]!.value !== null) print(String(entries[0]!.value));
       } else {
-        print(formatRows(entries.map((e) => [e.key, `${e.value ?? '(not set)'}  (${sourceLabel(e.key, e.source)})`] as const)));
+        print(
+          formatRows(
+            entries.map((e) => [e.key, `${e.value ?? '(not set)'}  (${sourceLabel(e.key, e.source)})`] as const),
+          ),
+        );
       }
     });
 

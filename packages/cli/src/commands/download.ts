@@ -43,7 +43,10 @@ export function registerDownload(program: Command, context: CliContext): void {
         target = resolve(join(options.output ?? '.', `${id}.${extensionFor(info.contentType)}`));
       }
       if (!options.force && (await exists(target))) {
-        throw new CliError('FILE_EXISTS', `${target} already exists; pass --force to overwrite it (no download was used)`);
+        throw new CliError(
+          'FILE_EXISTS',
+          `${target} already exists; pass --force to overwrite it (no download was used)`,
+        );
       }
 
       const bar = options.json ? undefined : createProgressBar({ label: 'downloading' });
@@ -55,7 +58,13 @@ export function registerDownload(program: Command, context: CliContext): void {
       } finally {
         bar?.done();
       }
-      const summary = { id, path: result.path, size: result.size, sha256: result.sha256, downloadsLeft: result.downloadsLeft };
+      const summary = {
+        id,
+        path: result.path,
+        size: result.size,
+        sha256: result.sha256,
+        downloadsLeft: result.downloadsLeft,
+      };
       if (options.json) printJson(summary);
       else print(downloadView(summary));
     });

@@ -16,7 +16,10 @@ export function registerNode(program: Command, context: CliContext): void {
   node
     .command('start')
     .description('run a storage node in the foreground and join it to a parent (Ctrl-C stops it)')
-    .option('--parent <url>', 'the gateway or cluster node to join: http://10.0.0.6:3333 or 10.0.0.6:3333 (env LEGIM_PARENT)')
+    .option(
+      '--parent <url>',
+      'the gateway or cluster node to join: http://10.0.0.6:3333 or 10.0.0.6:3333 (env LEGIM_PARENT)',
+    )
     .option('-c, --config <file>', 'a YAML config file (see docs/node-api.md); flags and environment win over it')
     .option('-p, --port <port>', 'port to listen on (default 8888, env LEGIM_NODE_PORT)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')

@@ -9,8 +9,23 @@ import { explicitOptions } from './explicit-options.js';
 
 /** Flags passed through to `parseGatewayConfig`, which validates them. */
 const GATEWAY_FLAGS = [
-  'port', 'host', 'data', 'publicUrl', 'adminKey', 'secret', 'store', 'replicas', 'writeQuorum', 'maxUpload',
-  'maxPixels', 'defaultDownloads', 'maxDownloads', 'defaultTtl', 'maxTtl', 'deleteGrace', 'sweepInterval',
+  'port',
+  'host',
+  'data',
+  'publicUrl',
+  'adminKey',
+  'secret',
+  'store',
+  'replicas',
+  'writeQuorum',
+  'maxUpload',
+  'maxPixels',
+  'defaultDownloads',
+  'maxDownloads',
+  'defaultTtl',
+  'maxTtl',
+  'deleteGrace',
+  'sweepInterval',
   'healthInterval',
 ] as const;
 
@@ -53,7 +68,10 @@ export function registerServer(program: Command, context: CliContext): void {
           formatRows([
             ['data', config.dataDir],
             ['storage', config.store ? "this gateway's disk and any storage nodes" : 'storage nodes only (--no-store)'],
-            ['admin key', `${maskSecret(gateway.adminKey)}  (${config.adminKey ? 'from --admin-key / LEGIM_ADMIN_KEY' : `kept in ${join(config.dataDir, 'identity.json')}`})`],
+            [
+              'admin key',
+              `${maskSecret(gateway.adminKey)}  (${config.adminKey ? 'from --admin-key / LEGIM_ADMIN_KEY' : `kept in ${join(config.dataDir, 'identity.json')}`})`,
+            ],
             ['use it', 'legim config set server ' + gateway.url],
           ]),
         );

@@ -20,14 +20,24 @@ export function registerUp(program: Command, context: CliContext): void {
   program
     .command('up')
     .description('run a local cluster: a gateway and storage nodes, each its own process (Ctrl-C stops it)')
-    .option('-n, --nodes <n>', `storage node processes, 0 to ${MAX_NODES}; 0 stores on the gateway's disk`, nodeCount, 3)
+    .option(
+      '-n, --nodes <n>',
+      `storage node processes, 0 to ${MAX_NODES}; 0 stores on the gateway's disk`,
+      nodeCount,
+      3,
+    )
     .option('-p, --port <port>', 'gateway port; node i listens on port + i', port, 3333)
     .option('--host <host>', 'address every process listens on', '127.0.0.1')
     .option('--data <dir>', 'data directory (default $XDG_DATA_HOME/legim or ~/.local/share/legim)')
     .option('--json', 'print JSON lines: one when ready, one per process that exits')
     .action(async (options: UpOptions) => {
-      if (options.port === 0) throw new CliError('INVALID_OPTION', 'legim up needs a fixed --port (node i listens on port + i)');
-      if (options.port + options.nodes > 65535) throw new CliError('INVALID_OPTION', `--port ${options.port} leaves no room for ${options.nodes} nodes above it`);
+      if (options.port === 0)
+        throw new CliError('INVALID_OPTION', 'legim up needs a fixed --port (node i listens on port + i)');
+      if (options.port + options.nodes > 65535)
+        throw new CliError(
+          'INVALID_OPTION',
+          `--port ${options.port} leaves no room for ${options.nodes} nodes above it`,
+        );
       process.exitCode = await runUp(options, context);
     });
 }
@@ -72,10 +82,16 @@ async function runUp(options: UpOptions, context: CliContext): Promise<number> {
     }
     // Before the cluster is ready, a failed start is reported once, by the start itself.
     if (!ready || event.expected) return;
-    if (options.json) printJsonLine({ type: 'exit', name: event.name, pid: event.pid, code: event.code, signal: event.signal });
+    if (options.json)
+      printJsonLine({ type: 'exit', name: event.name, pid: event.pid, code: event.code, signal: event.signal });
     const how = event.signal ? `was killed by ${event.signal}` : `exited with code ${event.code}`;
     const alive = cluster?.alive ?? 0;
-    const rest = alive === 0 ? 'no process is left' : alive === 1 ? '1 other process keeps running' : `${alive} other processes keep running`;
+    const rest =
+      alive === 0
+        ? 'no process is left'
+        : alive === 1
+          ? '1 other process keeps running'
+          : `${alive} other processes keep running`;
     printProblem(`${event.name} (pid ${event.pid}) ${how}; ${rest}`);
     if (alive === 0) finish(EXIT_FAILURE);
   };
