@@ -1,62 +1,35 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { LegimError } from '@legim/sdk';
-import { assertValidBlobKey, SIDECAR_SUFFIX } from './blob-key.js';
+import { BlobInfoCache } from './blob-info-cache.js';
+import { assertValidBlobKey } from './blob-key.js';
 import { listKeysAfter } from './blob-listing.js';
-import { readSidecar, serializeSidecar, type BlobInfo, type BlobSidecar } from './blob-sidecar.js';
-import { resolveByteRange, type ByteRangeRequest } from './byte-range.js';
+import { blobNotFound, BlobReader, type OpenedBlob } from './blob-reader.js';
+import { readSidecar, type BlobInfo, type BlobSidecar } from './blob-sidecar.js';
+import { BlobWriter, sizeIfPresent, type PutBlobOptions } from './blob-writer.js';
+import type { ByteRangeRequest } from './byte-range.js';
 import { KeyedLock, mapWithConcurrency } from './concurrency.js';
-import {
-  fsyncDir,
-  isMissingFileError,
-  isNoSpaceError,
-  mkdirDurable,
-  removeQuietly,
-  unlinkIfExists,
-  writeFileSynced,
-} from './durable-fs.js';
-import { HashingMeter } from './hashing-meter.js';
+import { fsyncDir, isMissingFileError, unlinkIfExists } from './durable-fs.js';
 import { ShardedLayout } from './sharded-layout.js';
-import { normalizeSha256, resolveExpectedSha256 } from './sha256-hex.js';
 import { scanStoredBlobs } from './startup-scan.js';
-import { diskFull, StorageLedger, type BlobStoreStats } from './storage-ledger.js';
+import { StorageLedger, type BlobStoreStats } from './storage-ledger.js';
 
 export type { BlobStoreStats } from './storage-ledger.js';
+export type { OpenedBlob } from './blob-reader.js';
+export type { PutBlobOptions } from './blob-writer.js';
 
 export interface BlobStoreOptions {
   /** Root folder; blobs go to `<dataDir>/blobs`, in-flight writes to `<dataDir>/tmp`. */
   dataDir: string;
   /** Upper bound on the bytes stored, below the disk size; unlimited when absent. */
   capacityBytes?: number;
-  /** Read and write buffer size of the file streams (default 256 KiB). */
+  /** Read chunk size of large reads, and how many bytes a write gathers per file write (default 1 MiB). */
   highWaterMark?: number;
-}
-
-export interface PutBlobOptions {
-  /** Expected SHA-256 (hex), when known before the bytes are sent. */
-  sha256?: string;
-  /** Asked once the source has ended, when the digest comes last (HTTP trailers). */
-  expectedSha256?: () => string | undefined;
-  /** Stored in the sidecar as `meta`. */
-  meta?: unknown;
-  /** Declared length, if known: lets a full store refuse before reading any byte. */
-  size?: number;
-}
-
-export interface OpenedBlob {
-  /** The selected bytes; destroy it if it is not consumed, to close the file. */
-  stream: Readable;
-  /** The whole blob's size, whatever the range. */
-  size: number;
-  sha256: string;
-  /** First and last byte (inclusive) in `stream`; `end` is -1 for an empty blob. */
-  start: number;
-  end: number;
+  /** Reads of up to this many bytes come whole in `OpenedBlob.bytes` (default 128 KiB). */
+  maxBufferedRead?: number;
+  /** How many blobs' size and digest are kept in memory so reads skip the sidecar (default 100,000). */
+  infoCacheEntries?: number;
 }
 
 export interface BlobPage {
@@ -65,7 +38,9 @@ export interface BlobPage {
   next: string | null;
 }
 
-const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+const DEFAULT_MAX_BUFFERED_READ = 128 * 1024;
+const DEFAULT_INFO_CACHE_ENTRIES = 100_000;
 const SIDECAR_READ_CONCURRENCY = 16;
 
 /**
@@ -81,9 +56,11 @@ export class BlobStore {
   readonly tmpDir: string;
   readonly #layout: ShardedLayout;
   readonly #ledger: StorageLedger;
-  readonly #highWaterMark: number;
+  readonly #cache: BlobInfoCache;
+  // Orders writes and deletes of a key, and reads that missed the cache, against each other.
   readonly #lock = new KeyedLock();
-  readonly #shardDirsReady = new Map<string, Promise<void>>();
+  readonly #reader: BlobReader;
+  readonly #writer: BlobWriter;
   #ready = false;
 
   constructor(options: BlobStoreOptions) {
@@ -91,8 +68,12 @@ export class BlobStore {
     this.dataDir = options.dataDir;
     this.blobsDir = join(options.dataDir, 'blobs');
     this.tmpDir = join(options.dataDir, 'tmp');
-    this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.#layout = new ShardedLayout(this.blobsDir);
+    this.#cache = new BlobInfoCache(options.infoCacheEntries ?? DEFAULT_INFO_CACHE_ENTRIES);
+    const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    const shared = { layout: this.#layout, cache: this.#cache, lock: this.#lock };
+    this.#reader = new BlobReader({ ...shared, highWaterMark, maxBufferedRead: options.maxBufferedRead ?? DEFAULT_MAX_BUFFERED_READ });
+    this.#writer = new BlobWriter({ ...shared, dataDir: this.dataDir, tmpDir: this.tmpDir, ledger: this.#ledger, batchBytes: highWaterMark });
   }
 
   /** Creates the folders, drops writes a crash left in `tmp/`, and counts the blobs. */
@@ -112,51 +93,14 @@ export class BlobStore {
    * `INSUFFICIENT_STORAGE`, and then keeps nothing; so does an aborted source.
    */
   async put(key: string, source: Readable, options: PutBlobOptions = {}): Promise<BlobInfo> {
-    // Until pipeline() listens, a source failing (a client hanging up) while we
-    // check for room would be an unhandled 'error' event and crash the process.
-    const ignoreEarlyError = (): void => undefined;
-    source.on('error', ignoreEarlyError);
-    const tmpBlob = join(this.tmpDir, randomUUID());
-    const tmpSidecar = tmpBlob + SIDECAR_SUFFIX;
-    let reserved = 0;
-    const meter = new HashingMeter((bytes) => {
-      this.#ledger.reserve(bytes);
-      reserved += bytes;
-    });
-    let sink: WriteStream | undefined;
-    let committed = false;
     try {
       assertValidBlobKey(key);
       this.#assertReady();
-      if (options.sha256 !== undefined) normalizeSha256(options.sha256);
-      if (options.size !== undefined) await this.#ledger.assertRoomFor(this.dataDir, options.size);
-      // `flush` fsyncs the file before closing it, and the pipeline waits for that close.
-      sink = createWriteStream(tmpBlob, { flags: 'wx', flush: true, highWaterMark: this.#highWaterMark });
-      const written = pipeline(source, meter, sink);
-      source.off('error', ignoreEarlyError);
-      await written;
-      const sha256 = meter.digest();
-      const expected = resolveExpectedSha256(options.sha256, options.expectedSha256);
-      if (expected !== sha256) {
-        throw new LegimError('DIGEST_MISMATCH', `the bytes received hash to ${sha256}, not ${expected}; nothing was stored`);
-      }
-      const sidecar: BlobSidecar = { key, size: meter.bytes, sha256, storedAt: new Date().toISOString(), meta: options.meta ?? null };
-      await writeFileSynced(tmpSidecar, serializeSidecar(sidecar));
-      await this.#commit(key, tmpBlob, tmpSidecar, sidecar.size);
-      committed = true;
-      return { key, size: sidecar.size, sha256 };
     } catch (error) {
       source.destroy();
-      throw isNoSpaceError(error) ? diskFull(error) : error;
-    } finally {
-      source.off('error', ignoreEarlyError);
-      this.#ledger.release(reserved);
-      if (!committed) {
-        // The sink may still be opening the file: removing it before then would leave it behind.
-        if (sink && !sink.closed) await new Promise<void>((resolve) => sink?.once('close', () => resolve()));
-        await Promise.all([removeQuietly(tmpBlob), removeQuietly(tmpSidecar)]);
-      }
+      throw error;
     }
+    return this.#writer.put(key, source, options);
   }
 
   /**
@@ -166,33 +110,20 @@ export class BlobStore {
   async open(key: string, range?: ByteRangeRequest): Promise<OpenedBlob> {
     assertValidBlobKey(key);
     this.#assertReady();
-    const { handle, sidecar } = await this.#lock.run(key, () => this.#openLocked(key));
-    try {
-      const { size } = await handle.stat();
-      if (size === 0 && range === undefined) {
-        await handle.close();
-        return { stream: Readable.from([]), size, sha256: sidecar.sha256, start: 0, end: -1 };
-      }
-      const { start, end } = resolveByteRange(range, size);
-      const stream = handle.createReadStream({ start, end, highWaterMark: this.#highWaterMark, autoClose: true });
-      return { stream, size, sha256: sidecar.sha256, start, end };
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      throw error;
-    }
+    return this.#reader.open(key, range);
   }
 
   /** The sidecar of a blob (`BLOB_NOT_FOUND` if absent), without opening the blob. */
   async stat(key: string): Promise<BlobSidecar> {
     assertValidBlobKey(key);
     this.#assertReady();
+    const paths = this.#layout.paths(key);
     return this.#lock.run(key, async () => {
-      try {
-        const [sidecar, stats] = await Promise.all([readSidecar(this.#layout.sidecarPath(key)), lstat(this.#layout.blobPath(key))]);
-        return { ...sidecar, size: stats.size };
-      } catch (error) {
+      const [sidecar, size] = await Promise.all([readSidecar(paths.sidecar), sizeIfPresent(paths.blob)]).catch((error: unknown) => {
         throw isMissingFileError(error) ? blobNotFound(key) : error;
-      }
+      });
+      if (size === undefined) throw blobNotFound(key);
+      return { ...sidecar, size };
     });
   }
 
@@ -200,14 +131,16 @@ export class BlobStore {
   async delete(key: string): Promise<boolean> {
     assertValidBlobKey(key);
     this.#assertReady();
+    const paths = this.#layout.paths(key);
     return this.#lock.run(key, async () => {
-      const blobPath = this.#layout.blobPath(key);
-      const size = await sizeIfPresent(blobPath);
+      const size = await sizeIfPresent(paths.blob);
+      // Before the unlink: a lock-free reader that opened the blob meanwhile sees the entry gone and retries.
+      this.#cache.delete(key);
       // Blob first: a crash in between leaves an orphan sidecar, never a blob without one.
-      const removedBlob = await unlinkIfExists(blobPath);
-      const removedSidecar = await unlinkIfExists(this.#layout.sidecarPath(key));
+      const removedBlob = await unlinkIfExists(paths.blob);
+      const removedSidecar = await unlinkIfExists(paths.sidecar);
       if (size !== undefined && removedBlob) this.#ledger.recordRemoved(size);
-      if (removedBlob || removedSidecar) await fsyncDir(this.#layout.shardDir(key));
+      if (removedBlob || removedSidecar) await fsyncDir(paths.dir);
       return removedBlob;
     });
   }
@@ -233,52 +166,7 @@ export class BlobStore {
     return this.#ledger.stats(this.dataDir);
   }
 
-  async #openLocked(key: string): Promise<{ handle: FileHandle; sidecar: BlobSidecar }> {
-    const [opened, sidecar] = await Promise.allSettled([open(this.#layout.blobPath(key), 'r'), readSidecar(this.#layout.sidecarPath(key))]);
-    if (opened.status === 'fulfilled' && sidecar.status === 'fulfilled') return { handle: opened.value, sidecar: sidecar.value };
-    if (opened.status === 'fulfilled') await opened.value.close();
-    const reason: unknown = opened.status === 'rejected' ? opened.reason : (sidecar as PromiseRejectedResult).reason;
-    throw isMissingFileError(reason) ? blobNotFound(key) : reason;
-  }
-
-  /** Moves a verified, fsync'd write into place: sidecar first, so every visible blob has one. */
-  async #commit(key: string, tmpBlob: string, tmpSidecar: string, size: number): Promise<void> {
-    const shardDir = this.#layout.shardDir(key);
-    await this.#ensureShardDir(shardDir);
-    await this.#lock.run(key, async () => {
-      const blobPath = this.#layout.blobPath(key);
-      const previousSize = await sizeIfPresent(blobPath);
-      await rename(tmpSidecar, this.#layout.sidecarPath(key));
-      await rename(tmpBlob, blobPath);
-      this.#ledger.recordStored(size, previousSize);
-      await fsyncDir(shardDir);
-    });
-  }
-
-  #ensureShardDir(dir: string): Promise<void> {
-    let ready = this.#shardDirsReady.get(dir);
-    if (!ready) {
-      ready = mkdirDurable(dir);
-      this.#shardDirsReady.set(dir, ready);
-      ready.catch(() => this.#shardDirsReady.delete(dir));
-    }
-    return ready;
-  }
-
   #assertReady(): void {
     if (!this.#ready) throw new Error('BlobStore.init() must complete before the store is used');
   }
-}
-
-async function sizeIfPresent(path: string): Promise<number | undefined> {
-  try {
-    return (await lstat(path)).size;
-  } catch (error) {
-    if (isMissingFileError(error)) return undefined;
-    throw error;
-  }
-}
-
-function blobNotFound(key: string): LegimError {
-  return new LegimError('BLOB_NOT_FOUND', `no blob with key ${key} on this node`);
 }

@@ -1,32 +1,35 @@
-import { mkdir, open, rm, unlink } from 'node:fs/promises';
+import { mkdir, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { closeFd, closeFdQuietly, fsyncFd, openFd, writeAllAt } from './fd-io.js';
 
 /**
  * Makes renames and new entries in `dir` survive a crash. Linux needs this;
  * platforms that cannot open a directory for syncing are skipped.
  */
 export async function fsyncDir(dir: string): Promise<void> {
-  let handle;
+  let fd: number | undefined;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    fd = await openFd(dir, 'r');
+    await fsyncFd(fd);
   } catch (error) {
     const code = errorCode(error);
     if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) await closeFd(fd);
   }
 }
 
 /** Writes `data` to `path` (a fresh temporary file) and fsyncs it. */
-export async function writeFileSynced(path: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx');
+export async function writeFileSynced(path: string, data: string | Buffer): Promise<void> {
+  const fd = await openFd(path, 'wx');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await writeAllAt(fd, [typeof data === 'string' ? Buffer.from(data) : data], 0);
+    await fsyncFd(fd);
+  } catch (error) {
+    closeFdQuietly(fd);
+    throw error;
   }
+  await closeFd(fd);
 }
 
 /**

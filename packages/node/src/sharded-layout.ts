@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { SIDECAR_SUFFIX } from './blob-key.js';
 import { mapWithConcurrency } from './concurrency.js';
 
@@ -23,16 +23,23 @@ export class ShardedLayout {
   }
 
   shardDir(key: string): string {
-    const digest = createHash('sha256').update(key).digest('hex');
+    const digest = hash('sha256', key, 'hex');
     return join(this.blobsDir, digest.slice(0, 2), digest.slice(2, 4));
   }
 
+  /** The shard folder, blob and sidecar paths of `key`, hashing it once. */
+  paths(key: string): BlobPaths {
+    const dir = this.shardDir(key);
+    const blob = dir + sep + key;
+    return { dir, blob, sidecar: blob + SIDECAR_SUFFIX };
+  }
+
   blobPath(key: string): string {
-    return join(this.shardDir(key), key);
+    return this.paths(key).blob;
   }
 
   sidecarPath(key: string): string {
-    return join(this.shardDir(key), key + SIDECAR_SUFFIX);
+    return this.paths(key).sidecar;
   }
 
   /** Every existing shard folder (absolute paths), in sorted order. */
@@ -57,6 +64,12 @@ export class ShardedLayout {
       if (contents) await visit(dir, contents);
     });
   }
+}
+
+export interface BlobPaths {
+  dir: string;
+  blob: string;
+  sidecar: string;
 }
 
 export interface ShardContents {

@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { assertValidBlobKey, isValidBlobKey } from '../src/index.js';
 
 describe('assertValidBlobKey', () => {
-  it.each(['a', '3f2b9c1e-7d4a-4b8e-9c2d-1a2b3c4d5e6f', '3f2b9c1e-7d4a-4b8e-9c2d-1a2b3c4d5e6f.thumb', 'A_b-c.d', 'x'.repeat(200)])(
-    'accepts %s',
-    (key) => {
-      expect(() => assertValidBlobKey(key)).not.toThrow();
-    },
-  );
+  it.each([
+    'a',
+    '3f2b9c1e-7d4a-4b8e-9c2d-1a2b3c4d5e6f',
+    '3f2b9c1e-7d4a-4b8e-9c2d-1a2b3c4d5e6f.thumb',
+    'A_b-c.d',
+    'x'.repeat(200),
+  ])('accepts %s', (key) => {
+    expect(() => assertValidBlobKey(key)).not.toThrow();
+  });
 
   it.each([
     ['empty', ''],

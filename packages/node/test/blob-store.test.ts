@@ -39,7 +39,10 @@ describe('BlobStore', () => {
     const digest = sha256(bytes);
     const key = '7b3f0c1e-1111-4222-8333-944455556666';
 
-    const stored = await store.put(key, createReadStream(fixture(PHOTO)), { sha256: digest, meta: { title: 'mountains' } });
+    const stored = await store.put(key, createReadStream(fixture(PHOTO)), {
+      sha256: digest,
+      meta: { title: 'mountains' },
+    });
     expect(stored).toEqual({ key, size: bytes.length, sha256: digest });
 
     const opened = await store.open(key);
@@ -47,9 +50,18 @@ describe('BlobStore', () => {
     expect(sha256(read)).toBe(digest);
     expect(opened).toMatchObject({ size: bytes.length, sha256: digest, start: 0, end: bytes.length - 1 });
 
-    expect(await filesUnder(store.dataDir)).toEqual([join('blobs', shardOf(key), key), join('blobs', shardOf(key), `${key}.meta.json`)]);
+    expect(await filesUnder(store.dataDir)).toEqual([
+      join('blobs', shardOf(key), key),
+      join('blobs', shardOf(key), `${key}.meta.json`),
+    ]);
     const sidecar = JSON.parse(await readFile(join(store.blobsDir, shardOf(key), `${key}.meta.json`), 'utf8'));
-    expect(sidecar).toEqual({ key, size: bytes.length, sha256: digest, storedAt: expect.any(String), meta: { title: 'mountains' } });
+    expect(sidecar).toEqual({
+      key,
+      size: bytes.length,
+      sha256: digest,
+      storedAt: expect.any(String),
+      meta: { title: 'mountains' },
+    });
     expect(await store.stat(key)).toEqual(sidecar);
   });
 
@@ -67,7 +79,9 @@ describe('BlobStore', () => {
   it('keeps nothing on a digest mismatch, a missing digest or a failed source', async () => {
     const store = await openStore();
     const bytes = fixtureBytes('jpeg-progressive.jpg');
-    await expect(store.put('k1', Readable.from([bytes]), { sha256: '0'.repeat(64) })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await expect(store.put('k1', Readable.from([bytes]), { sha256: '0'.repeat(64) })).rejects.toMatchObject({
+      code: 'DIGEST_MISMATCH',
+    });
     await expect(store.put('k2', Readable.from([bytes]), {})).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(store.put('k3', failingSource(bytes), { sha256: sha256(bytes) })).rejects.toThrow('connection reset');
     expect(await filesUnder(store.dataDir)).toEqual([]);
@@ -135,7 +149,10 @@ describe('BlobStore', () => {
     }
     expect(seen).toEqual(keys);
     const first = await store.list(undefined, 1);
-    expect(first).toEqual({ blobs: [{ key: 'key-00', size: 6, sha256: sha256(Buffer.from('key-00')) }], next: 'key-00' });
+    expect(first).toEqual({
+      blobs: [{ key: 'key-00', size: 6, sha256: sha256(Buffer.from('key-00')) }],
+      next: 'key-00',
+    });
     expect((await store.list('key-22', 10)).blobs).toEqual([]);
   });
 
@@ -143,15 +160,26 @@ describe('BlobStore', () => {
     const store = await openStore({ capacityBytes: 600_000 });
     const photo = fixtureBytes('photo-portrait-drum-2560x3837.jpg');
     await store.put('first', Readable.from([photo]), { sha256: sha256(photo) });
-    await expect(store.put('second', createReadStream(fixture('photo-portrait-drum-2560x3837.jpg')), { sha256: sha256(photo) })).rejects.toMatchObject({
+    await expect(
+      store.put('second', createReadStream(fixture('photo-portrait-drum-2560x3837.jpg')), { sha256: sha256(photo) }),
+    ).rejects.toMatchObject({
       code: 'INSUFFICIENT_STORAGE',
       statusCode: 507,
     });
-    await expect(store.put('third', Readable.from([photo]), { sha256: sha256(photo), size: photo.length })).rejects.toMatchObject({
+    await expect(
+      store.put('third', Readable.from([photo]), { sha256: sha256(photo), size: photo.length }),
+    ).rejects.toMatchObject({
       code: 'INSUFFICIENT_STORAGE',
     });
-    expect(await store.stats()).toMatchObject({ blobCount: 1, usedBytes: photo.length, freeBytes: 600_000 - photo.length, totalBytes: 600_000 });
-    expect((await filesUnder(store.dataDir)).filter((file) => file.includes('second') || file.startsWith('tmp'))).toEqual([]);
+    expect(await store.stats()).toMatchObject({
+      blobCount: 1,
+      usedBytes: photo.length,
+      freeBytes: 600_000 - photo.length,
+      totalBytes: 600_000,
+    });
+    expect(
+      (await filesUnder(store.dataDir)).filter((file) => file.includes('second') || file.startsWith('tmp')),
+    ).toEqual([]);
   });
 
   it('recounts at start-up and clears what a crash left behind', async () => {
@@ -166,7 +194,10 @@ describe('BlobStore', () => {
 
     const reopened = await openStore({ dataDir });
     expect(await reopened.stats()).toMatchObject({ blobCount: 1, usedBytes: bytes.length });
-    expect(await filesUnder(dataDir)).toEqual([join('blobs', shardOf('kept'), 'kept'), join('blobs', shardOf('kept'), 'kept.meta.json')]);
+    expect(await filesUnder(dataDir)).toEqual([
+      join('blobs', shardOf('kept'), 'kept'),
+      join('blobs', shardOf('kept'), 'kept.meta.json'),
+    ]);
   });
 
   it('reports disk figures', async () => {

@@ -26,7 +26,9 @@ describe('resolveByteRange', () => {
   it('refuses ranges that select nothing, with the size for Content-Range', () => {
     for (const range of [{ start: 100 }, { suffix: 0 }, { start: 0 }]) {
       const size = 'suffix' in range || range.start === 100 ? 100 : 0;
-      expect(() => resolveByteRange(range, size)).toThrow(expect.objectContaining({ code: 'RANGE_NOT_SATISFIABLE', details: { size } }));
+      expect(() => resolveByteRange(range, size)).toThrow(
+        expect.objectContaining({ code: 'RANGE_NOT_SATISFIABLE', details: { size } }),
+      );
     }
   });
 });

@@ -29,23 +29,46 @@ describe('parseNodeConfig', () => {
 
   it('accepts parent: {url}, a capacity and a heartbeat', () => {
     const config = parseNodeConfig({
-      yamlText: 'parent: {url: "https://gw.example:3333/"}\nsecret: s\ncapacity: 10GB\nheartbeatMs: 250\nnode: {host: 0.0.0.0}\n',
+      yamlText:
+        'parent: {url: "https://gw.example:3333/"}\nsecret: s\ncapacity: 10GB\nheartbeatMs: 250\nnode: {host: 0.0.0.0}\n',
       cwd: '/srv',
     });
-    expect(config).toMatchObject({ parentUrl: 'https://gw.example:3333', capacityBytes: 10_000_000_000, heartbeatMs: 250, host: '0.0.0.0' });
+    expect(config).toMatchObject({
+      parentUrl: 'https://gw.example:3333',
+      capacityBytes: 10_000_000_000,
+      heartbeatMs: 250,
+      host: '0.0.0.0',
+    });
     expect(config.dataDir).toBe('/srv/.legim/node-8888');
   });
 
   it('lets flags override the environment, and the environment override YAML', () => {
-    const env = { LEGIM_CLUSTER_SECRET: 'from-env', LEGIM_NODE_PORT: '7000', LEGIM_NODE_DATA: 'env-data', LEGIM_PARENT: '10.0.0.9:4000' };
+    const env = {
+      LEGIM_CLUSTER_SECRET: 'from-env',
+      LEGIM_NODE_PORT: '7000',
+      LEGIM_NODE_DATA: 'env-data',
+      LEGIM_PARENT: '10.0.0.9:4000',
+    };
     const fromEnv = parseNodeConfig({ env, yamlText: DOC_EXAMPLE, cwd: '/work' });
-    expect(fromEnv).toMatchObject({ secret: 'from-env', port: 7000, dataDir: '/work/env-data', parentUrl: 'http://10.0.0.9:4000' });
+    expect(fromEnv).toMatchObject({
+      secret: 'from-env',
+      port: 7000,
+      dataDir: '/work/env-data',
+      parentUrl: 'http://10.0.0.9:4000',
+    });
 
     const fromFlags = parseNodeConfig({
       env,
       yamlText: DOC_EXAMPLE,
       cwd: '/work',
-      flags: { secret: 'from-flag', port: 0, data: '/abs', parent: 'http://p:1', capacity: '512MiB', advertise: 'http://me:1/' },
+      flags: {
+        secret: 'from-flag',
+        port: 0,
+        data: '/abs',
+        parent: 'http://p:1',
+        capacity: '512MiB',
+        advertise: 'http://me:1/',
+      },
     });
     expect(fromFlags).toMatchObject({
       secret: 'from-flag',
@@ -59,7 +82,9 @@ describe('parseNodeConfig', () => {
 
   it('needs a secret and says how to give one', () => {
     expect(() => parseNodeConfig({ flags: { port: 1 } })).toThrow(/pass --secret or set LEGIM_CLUSTER_SECRET/);
-    expect(() => parseNodeConfig({ env: { LEGIM_CLUSTER_SECRET: '' } })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => parseNodeConfig({ env: { LEGIM_CLUSTER_SECRET: '' } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
   });
 
   it.each([
@@ -71,7 +96,11 @@ describe('parseNodeConfig', () => {
     ['a zero capacity', { flags: { secret: 's', capacity: '0' } }, /positive size/],
     ['a bad heartbeat', { flags: { secret: 's', heartbeatMs: '5' } }, /heartbeatMs/],
     ['invalid YAML', { yamlText: 'node: [' }, /not valid YAML/],
-    ['an unknown node key', { yamlText: 'secret: s\nnode: {prot: 1}' }, /unknown key node.prot: expected one of port, data, advertise, host/],
+    [
+      'an unknown node key',
+      { yamlText: 'secret: s\nnode: {prot: 1}' },
+      /unknown key node.prot: expected one of port, data, advertise, host/,
+    ],
     ['a half parent', { yamlText: 'secret: s\nparent: {ip: 10.0.0.6}' }, /parent needs either url, or ip and port/],
     ['a numeric secret', { yamlText: 'secret: 12345' }, /quote it/],
     ['a non-mapping node', { yamlText: 'secret: s\nnode: 8888' }, /node must be a mapping/],
@@ -83,12 +112,18 @@ describe('parseNodeConfig', () => {
   it('listens on loopback by default, unless the node joins another machine', () => {
     expect(parseNodeConfig({ flags: { secret: 's' } }).host).toBe('127.0.0.1');
     expect(parseNodeConfig({ flags: { secret: 's', parent: 'localhost:3333' } }).host).toBe('127.0.0.1');
-    expect(parseNodeConfig({ flags: { secret: 's', parent: '127.0.0.1:3333', advertise: 'http://10.0.0.7:8888' } }).host).toBe('0.0.0.0');
-    expect(parseNodeConfig({ flags: { secret: 's', parent: '10.0.0.6:3333', host: '10.0.0.7' } }).host).toBe('10.0.0.7');
+    expect(
+      parseNodeConfig({ flags: { secret: 's', parent: '127.0.0.1:3333', advertise: 'http://10.0.0.7:8888' } }).host,
+    ).toBe('0.0.0.0');
+    expect(parseNodeConfig({ flags: { secret: 's', parent: '10.0.0.6:3333', host: '10.0.0.7' } }).host).toBe(
+      '10.0.0.7',
+    );
   });
 
   it('brackets IPv6 parents', () => {
-    expect(parseNodeConfig({ yamlText: 'secret: s\nparent: {ip: "fd00::6", port: 3333}' }).parentUrl).toBe('http://[fd00::6]:3333');
+    expect(parseNodeConfig({ yamlText: 'secret: s\nparent: {ip: "fd00::6", port: 3333}' }).parentUrl).toBe(
+      'http://[fd00::6]:3333',
+    );
   });
 });
 

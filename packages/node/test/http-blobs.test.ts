@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { fixture, fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import { AUTH, filesUnder, rawRequest, startTestNode, waitFor } from './support.js';
 
-const PHOTOS = ['photo-small-flower-1600x1203.jpg', 'photo-camera-exif-dune-1680x1050.jpg', 'photo-large-bird-6028x3391.jpg'];
+const PHOTOS = [
+  'photo-small-flower-1600x1203.jpg',
+  'photo-camera-exif-dune-1680x1050.jpg',
+  'photo-large-bird-6028x3391.jpg',
+];
 
 function putHeaders(digest: string, extra: Record<string, string> = {}): Record<string, string> {
   return { ...AUTH, 'legim-sha256': digest, 'content-type': 'application/octet-stream', ...extra };
@@ -59,7 +63,11 @@ describe('PUT and GET /blobs/:key', () => {
     await put.body.dump();
     expect((await node.store.stat('f1')).meta).toEqual(meta);
 
-    const bad = await request(`${node.url}/blobs/f2`, { method: 'PUT', headers: putHeaders(sha256(bytes), { 'legim-meta': '!!' }), body: bytes });
+    const bad = await request(`${node.url}/blobs/f2`, {
+      method: 'PUT',
+      headers: putHeaders(sha256(bytes), { 'legim-meta': '!!' }),
+      body: bytes,
+    });
     expect(bad.statusCode).toBe(400);
     expect(await bad.body.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
   });
@@ -67,7 +75,11 @@ describe('PUT and GET /blobs/:key', () => {
   it('answers 422 DIGEST_MISMATCH and keeps nothing when the digest is wrong', async () => {
     const node = await startTestNode();
     const bytes = fixtureBytes('jpeg-cmyk.jpg');
-    const put = await request(`${node.url}/blobs/wrong`, { method: 'PUT', headers: putHeaders(sha256(Buffer.from('other'))), body: bytes });
+    const put = await request(`${node.url}/blobs/wrong`, {
+      method: 'PUT',
+      headers: putHeaders(sha256(Buffer.from('other'))),
+      body: bytes,
+    });
     expect(put.statusCode).toBe(422);
     expect(await put.body.json()).toMatchObject({ error: { code: 'DIGEST_MISMATCH' } });
     expect(await filesUnder(node.dataDir)).toEqual(['node.json']);
@@ -86,14 +98,21 @@ describe('PUT and GET /blobs/:key', () => {
     const sendChunked = (digest: string | undefined) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         const { hostname, port } = new URL(node.url);
-        const req = httpRequest({ hostname, port, method: 'PUT', path: '/blobs/trailed', headers: { ...AUTH, trailer: 'Legim-Sha256' } });
+        const req = httpRequest({
+          hostname,
+          port,
+          method: 'PUT',
+          path: '/blobs/trailed',
+          headers: { ...AUTH, trailer: 'Legim-Sha256' },
+        });
         req.on('error', reject);
         req.on('response', (res) => {
           let body = '';
           res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
         });
-        for (let offset = 0; offset < bytes.length; offset += 100_000) req.write(bytes.subarray(offset, offset + 100_000));
+        for (let offset = 0; offset < bytes.length; offset += 100_000)
+          req.write(bytes.subarray(offset, offset + 100_000));
         if (digest !== undefined) req.addTrailers({ 'Legim-Sha256': digest });
         req.end();
       });
@@ -156,7 +175,8 @@ describe('PUT and GET /blobs/:key', () => {
         body: method === 'PUT' ? Buffer.from('x') : undefined,
       });
       expect(response.status).toBe(400);
-      if (method !== 'HEAD') expect(JSON.parse(response.body.toString())).toMatchObject({ error: { code: 'INVALID_KEY' } });
+      if (method !== 'HEAD')
+        expect(JSON.parse(response.body.toString())).toMatchObject({ error: { code: 'INVALID_KEY' } });
     }
     expect(await filesUnder(root)).toEqual(['data/node.json']);
   });
@@ -166,7 +186,11 @@ describe('ranges', () => {
   it('answers single ranges with 206 and unsatisfiable ones with 416', async () => {
     const node = await startTestNode();
     const bytes = fixtureBytes('jpeg-exif-gps.jpg');
-    const put = await request(`${node.url}/blobs/ranged`, { method: 'PUT', headers: putHeaders(sha256(bytes)), body: bytes });
+    const put = await request(`${node.url}/blobs/ranged`, {
+      method: 'PUT',
+      headers: putHeaders(sha256(bytes)),
+      body: bytes,
+    });
     expect(put.statusCode).toBe(201);
     await put.body.dump();
 
@@ -184,7 +208,9 @@ describe('ranges', () => {
       expect(Buffer.from(await response.body.arrayBuffer()).equals(bytes.subarray(start, end + 1))).toBe(true);
     }
 
-    const outside = await request(`${node.url}/blobs/ranged`, { headers: { ...AUTH, range: `bytes=${bytes.length}-` } });
+    const outside = await request(`${node.url}/blobs/ranged`, {
+      headers: { ...AUTH, range: `bytes=${bytes.length}-` },
+    });
     expect(outside.statusCode).toBe(416);
     expect(outside.headers['content-range']).toBe(`bytes */${bytes.length}`);
     expect(await outside.body.json()).toMatchObject({ error: { code: 'RANGE_NOT_SATISFIABLE' } });
@@ -199,7 +225,9 @@ describe('DELETE, list and 404', () => {
   it('deletes idempotently and answers 404 for what is gone', async () => {
     const node = await startTestNode();
     const bytes = fixtureBytes('tiny-1x1.png');
-    await (await request(`${node.url}/blobs/doomed`, { method: 'PUT', headers: putHeaders(sha256(bytes)), body: bytes })).body.dump();
+    await (
+      await request(`${node.url}/blobs/doomed`, { method: 'PUT', headers: putHeaders(sha256(bytes)), body: bytes })
+    ).body.dump();
     for (let i = 0; i < 2; i++) {
       const response = await request(`${node.url}/blobs/doomed`, { method: 'DELETE', headers: AUTH });
       expect(response.statusCode).toBe(204);
@@ -216,7 +244,9 @@ describe('DELETE, list and 404', () => {
     const keys = ['b', 'a', 'd', 'c', 'e'];
     for (const key of keys) {
       const bytes = Buffer.from(`content of ${key}`);
-      await (await request(`${node.url}/blobs/${key}`, { method: 'PUT', headers: putHeaders(sha256(bytes)), body: bytes })).body.dump();
+      await (
+        await request(`${node.url}/blobs/${key}`, { method: 'PUT', headers: putHeaders(sha256(bytes)), body: bytes })
+      ).body.dump();
     }
     const first = await request(`${node.url}/blobs?limit=2`, { headers: AUTH });
     expect(await first.body.json()).toEqual({
@@ -226,7 +256,9 @@ describe('DELETE, list and 404', () => {
       ],
       next: 'b',
     });
-    const second = (await (await request(`${node.url}/blobs?after=b&limit=2`, { headers: AUTH })).body.json()) as { next: string };
+    const second = (await (await request(`${node.url}/blobs?after=b&limit=2`, { headers: AUTH })).body.json()) as {
+      next: string;
+    };
     expect(second).toMatchObject({ blobs: [{ key: 'c' }, { key: 'd' }], next: 'd' });
     const last = await (await request(`${node.url}/blobs?after=d&limit=2`, { headers: AUTH })).body.json();
     expect(last).toMatchObject({ blobs: [{ key: 'e' }], next: null });
@@ -250,7 +282,11 @@ describe('capacity', () => {
     expect(first.statusCode).toBe(201);
     await first.body.dump();
 
-    const declared = await request(`${node.url}/blobs/declared`, { method: 'PUT', headers: putHeaders(digest), body: photo });
+    const declared = await request(`${node.url}/blobs/declared`, {
+      method: 'PUT',
+      headers: putHeaders(digest),
+      body: photo,
+    });
     expect(declared.statusCode).toBe(507);
     expect(await declared.body.json()).toMatchObject({ error: { code: 'INSUFFICIENT_STORAGE' } });
 
@@ -261,21 +297,38 @@ describe('capacity', () => {
 
     expect(await filesUnder(node.dataDir)).toHaveLength(3); // node.json, first, first.meta.json
     const stats = await (await request(`${node.url}/stats`, { headers: AUTH })).body.json();
-    expect(stats).toMatchObject({ blobCount: 1, usedBytes: photo.length, freeBytes: 1_500_000 - photo.length, totalBytes: 1_500_000 });
+    expect(stats).toMatchObject({
+      blobCount: 1,
+      usedBytes: photo.length,
+      freeBytes: 1_500_000 - photo.length,
+      totalBytes: 1_500_000,
+    });
   });
 });
 
-function rawChunkedPut(url: string, path: string, bytes: Buffer, digest: string): Promise<{ status: number; body: string }> {
+function rawChunkedPut(
+  url: string,
+  path: string,
+  bytes: Buffer,
+  digest: string,
+): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ hostname, port, method: 'PUT', path, headers: { ...AUTH, 'legim-sha256': digest, 'transfer-encoding': 'chunked' } });
+    const req = httpRequest({
+      hostname,
+      port,
+      method: 'PUT',
+      path,
+      headers: { ...AUTH, 'legim-sha256': digest, 'transfer-encoding': 'chunked' },
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
-    for (let offset = 0; offset < bytes.length; offset += 64 * 1024) req.write(bytes.subarray(offset, offset + 64 * 1024));
+    for (let offset = 0; offset < bytes.length; offset += 64 * 1024)
+      req.write(bytes.subarray(offset, offset + 64 * 1024));
     req.end();
   });
 }

@@ -23,10 +23,16 @@ describe('authentication', () => {
       ['GET', '/nowhere'],
     ];
     for (const [method, path] of endpoints) {
-      const response = await request(`${node.url}${path}`, { method: method as 'GET', headers, body: method === 'PUT' ? 'x' : undefined });
+      const response = await request(`${node.url}${path}`, {
+        method: method as 'GET',
+        headers,
+        body: method === 'PUT' ? 'x' : undefined,
+      });
       expect(response.statusCode).toBe(401);
       expect(response.headers['content-type']).toMatch(/^application\/json/);
-      expect(await response.body.json()).toMatchObject({ error: { code: 'UNAUTHORIZED', message: expect.stringContaining('secret') } });
+      expect(await response.body.json()).toMatchObject({
+        error: { code: 'UNAUTHORIZED', message: expect.stringContaining('secret') },
+      });
     }
     expect(await node.store.stats()).toMatchObject({ blobCount: 0 });
   });
@@ -88,14 +94,25 @@ describe('node identity', () => {
 describe('POST /join', () => {
   it('validates the body', async () => {
     const node = await startTestNode();
-    const post = (body: string) => request(`${node.url}/join`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body });
-    const valid = { nodeId: 'n-child', url: 'http://127.0.0.1:9', stats: { blobCount: 0, usedBytes: 0, freeBytes: 1, totalBytes: 1 } };
+    const post = (body: string) =>
+      request(`${node.url}/join`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body });
+    const valid = {
+      nodeId: 'n-child',
+      url: 'http://127.0.0.1:9',
+      stats: { blobCount: 0, usedBytes: 0, freeBytes: 1, totalBytes: 1 },
+    };
 
     const ok = await post(JSON.stringify(valid));
     expect(ok.statusCode).toBe(200);
     expect(await ok.body.json()).toEqual({ ok: true, heartbeatMs: 1000 });
 
-    for (const bad of ['not json', '[]', JSON.stringify({ ...valid, url: 'ftp://x' }), JSON.stringify({ ...valid, nodeId: '../x' }), JSON.stringify({ ...valid, stats: {} })]) {
+    for (const bad of [
+      'not json',
+      '[]',
+      JSON.stringify({ ...valid, url: 'ftp://x' }),
+      JSON.stringify({ ...valid, nodeId: '../x' }),
+      JSON.stringify({ ...valid, stats: {} }),
+    ]) {
       const response = await post(bad);
       expect(response.statusCode).toBe(400);
       expect(await response.body.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });

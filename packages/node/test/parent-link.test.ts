@@ -11,14 +11,19 @@ interface ReceivedJoin {
 }
 
 /** A stand-in gateway: a plain HTTP server that records every join. */
-async function startFakeParent(options: { port?: number; heartbeatMs?: number } = {}): Promise<{ url: string; joins: ReceivedJoin[]; server: Server }> {
+async function startFakeParent(
+  options: { port?: number; heartbeatMs?: number } = {},
+): Promise<{ url: string; joins: ReceivedJoin[]; server: Server }> {
   const joins: ReceivedJoin[] = [];
   const server = createServer((req, res) => {
     let text = '';
     req.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
     req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/join') joins.push({ body: JSON.parse(text) as JoinRequest, headers: req.headers });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, heartbeatMs: options.heartbeatMs ?? 50 }));
+      if (req.method === 'POST' && req.url === '/join')
+        joins.push({ body: JSON.parse(text) as JoinRequest, headers: req.headers });
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ok: true, heartbeatMs: options.heartbeatMs ?? 50 }));
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
@@ -59,7 +64,9 @@ describe('joining the tree', () => {
     });
     expect(put.statusCode).toBe(201);
     await put.body.dump();
-    await waitFor(() => parent.joins.some((join) => join.body.stats.blobCount === 1 && join.body.stats.usedBytes === bytes.length));
+    await waitFor(() =>
+      parent.joins.some((join) => join.body.stats.blobCount === 1 && join.body.stats.usedBytes === bytes.length),
+    );
     await waitFor(() => node.parentLink?.status().connected === true);
   });
 
@@ -77,7 +84,10 @@ describe('joining the tree', () => {
     );
     expect(joinsFrom(gateway.joins, cluster.nodeId)[0]?.body.parentId).toBeUndefined();
     expect(joinsFrom(gateway.joins, leaf.nodeId)[0]?.body).toMatchObject({ parentId: cluster.nodeId, url: leaf.url });
-    expect(joinsFrom(gateway.joins, grandchild.nodeId)[0]?.body).toMatchObject({ parentId: leaf.nodeId, url: grandchild.url });
+    expect(joinsFrom(gateway.joins, grandchild.nodeId)[0]?.body).toMatchObject({
+      parentId: leaf.nodeId,
+      url: grandchild.url,
+    });
     for (const join of gateway.joins) expect(join.headers.authorization).toBe(`Bearer ${SECRET}`);
   });
 

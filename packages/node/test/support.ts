@@ -51,7 +51,13 @@ export function rawRequest(
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ hostname, port, method: options.method ?? 'GET', path: options.path, headers: options.headers });
+    const req = httpRequest({
+      hostname,
+      port,
+      method: options.method ?? 'GET',
+      path: options.path,
+      headers: options.headers,
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];

@@ -3,11 +3,14 @@
  * storage nodes (`startCluster` from test-support); nothing here answers a
  * request in the gateway's place.
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
 import type { TestCluster } from '../../../test-support/cluster.js';
+import { allFiles } from '../../../test-support/files.js';
+
+export { allFiles };
 
 /** What the SDK handed to its dispatcher for one request. */
 export interface Dispatched {
@@ -50,26 +53,6 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'legim-sdk-'));
 }
 
-/** Every file under `dir`, recursively. */
-export function allFiles(dir: string): string[] {
-  const found: string[] = [];
-  const walk = (current: string): void => {
-    let entries;
-    try {
-      entries = readdirSync(current, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = join(current, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else found.push(path);
-    }
-  };
-  walk(dir);
-  return found;
-}
-
 /** The blob files (not sidecars, not temp files) holding file `id` on the storage nodes' disks. */
 export function replicaFiles(cluster: TestCluster, id: string): string[] {
   return cluster.nodes.flatMap((node) =>
@@ -77,17 +60,6 @@ export function replicaFiles(cluster: TestCluster, id: string): string[] {
   );
 }
 
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { waitFor } from '../../../test-support/wait.js';
 
 export const UNKNOWN_ID = '5f0c8a0e-6a4b-4f7e-9a59-1c1d4a3f8e21';

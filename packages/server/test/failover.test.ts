@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
-import { call, uploadBytes, waitFor } from './support.js';
+import { admin, call, uploadBytes, waitFor } from './support.js';
 
 describe('a storage node dies (SIGKILL)', () => {
   let cluster: TestCluster;
@@ -26,11 +26,9 @@ describe('a storage node dies (SIGKILL)', () => {
       uploaded.push({ url: up.json.url as string, sha: sha256(bytes) });
     }
     await waitFor(async () => {
-      const view = await call(`${cluster.gateway.url}/v1/health`, {
-        headers: { authorization: `Bearer test-admin-key-0123456789abcdef` },
-      });
+      const view = await call(`${cluster.gateway.url}/v1/health`, { headers: admin });
       return view.json.files === photos.length;
-    });
+    }, 'the index to list every upload');
 
     await cluster.nodes[0]!.kill('SIGKILL');
 
@@ -42,11 +40,7 @@ describe('a storage node dies (SIGKILL)', () => {
     }
     // Uploads go on with the two nodes left.
     const bytes = fixtureBytes('jpeg-exif-gps.jpg');
-    await waitFor(
-      async () => (await uploadBytes(cluster.gateway.url, bytes)).status === 201,
-      10_000,
-      'an upload to succeed',
-    );
+    await waitFor(async () => (await uploadBytes(cluster.gateway.url, bytes)).status === 201, 'an upload to succeed');
     const up = await uploadBytes(cluster.gateway.url, bytes);
     expect(up.status).toBe(201);
     expect(up.json.replicas).toBe(2);
@@ -65,7 +59,7 @@ describe('most of the cluster is down', () => {
     await cluster.nodes[0]!.kill('SIGKILL');
     await cluster.nodes[1]!.kill('SIGKILL');
     const bytes = fixtureBytes('tiny-1x1.png');
-    await waitFor(async () => (await uploadBytes(cluster.gateway.url, bytes)).status === 503, 10_000, 'uploads to be refused');
+    await waitFor(async () => (await uploadBytes(cluster.gateway.url, bytes)).status === 503, 'uploads to be refused');
     const refused = await uploadBytes(cluster.gateway.url, bytes);
     expect(refused.json.error.code).toBe('REPLICATION_FAILED');
     expect(refused.headers.get('retry-after')).toBe('5');

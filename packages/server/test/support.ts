@@ -1,7 +1,8 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { testAdminKey } from '../../../test-support/cluster.js';
+
+export { allFiles, findFiles } from '../../../test-support/files.js';
 
 export interface Reply {
   status: number;
@@ -37,34 +38,6 @@ export function uploadBytes(
 
 export const admin = { authorization: `Bearer ${testAdminKey}` };
 
-/** Every file under `dir` whose name is `name` or starts with `name.` (a blob and its sidecar on a node's disk). */
-export function findFiles(dir: string, name: string): string[] {
-  return allFiles(dir).filter((path) => {
-    const base = path.slice(path.lastIndexOf('/') + 1);
-    return base === name || base.startsWith(`${name}.`);
-  });
-}
-
-/** Every file under `dir`, recursively. */
-export function allFiles(dir: string): string[] {
-  const found: string[] = [];
-  const walk = (current: string) => {
-    let entries;
-    try {
-      entries = readdirSync(current, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = join(current, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else found.push(path);
-    }
-  };
-  walk(dir);
-  return found;
-}
-
 /** Reads the gateway's SQLite index directly, as an operator would. */
 export function queryIndex<T>(gatewayDataDir: string, sql: string, ...params: unknown[]): T[] {
   const db = new Database(join(gatewayDataDir, 'metadata.db'), { readonly: true });
@@ -75,15 +48,4 @@ export function queryIndex<T>(gatewayDataDir: string, sql: string, ...params: un
   }
 }
 
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { waitFor } from '../../../test-support/wait.js';

@@ -1,11 +1,11 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { LegimError } from '@legim/sdk';
 import { assertValidBlobKey } from '../blob-key.js';
 import type { BlobStore } from '../blob-store.js';
 import { parseRangeHeader } from '../byte-range.js';
 import { normalizeSha256 } from '../sha256-hex.js';
 import { detachRequestBody, discardRestOfBody } from './request-body.js';
+import { streamToResponse } from './stream-response.js';
 import { sendJson } from './responses.js';
 import type { RequestContext, Router } from './router.js';
 
@@ -54,12 +54,12 @@ async function getBlob(store: BlobStore, { req, res, param }: RequestContext): P
   const headers = blobHeaders(blob.sha256, blob.end - blob.start + 1);
   if (range !== undefined) headers['content-range'] = `bytes ${blob.start}-${blob.end}/${blob.size}`;
   res.writeHead(range === undefined ? 200 : 206, headers);
-  try {
-    await pipeline(blob.stream, res);
-  } catch (error) {
-    // The client hanging up mid-download is normal; anything else is a disk problem worth logging.
-    if (!req.socket.destroyed) throw error;
+  if (blob.bytes !== undefined) {
+    // Headers and body leave in one write.
+    res.end(blob.bytes);
+    return;
   }
+  await streamToResponse(blob.stream, res);
 }
 
 async function headBlob(store: BlobStore, { res, param }: RequestContext): Promise<void> {

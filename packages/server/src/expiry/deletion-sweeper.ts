@@ -1,3 +1,4 @@
+import { PeriodicTask } from '../background/periodic-task.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { MetadataStore } from '../metadata/types.js';
 
@@ -11,38 +12,27 @@ const BATCH = 200;
  * them when it is back).
  */
 export class DeletionSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly metadata: MetadataStore,
     private readonly registry: NodeRegistry,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.task = new PeriodicTask(() => this.sweep(), intervalMs);
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
+  /** Runs a pass soon (a file was just deleted). */
   wake(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.sweep().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.task.wake();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One full pass; exposed for tests and shutdown. */

@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises';
+import { PeriodicTask } from '../background/periodic-task.js';
 import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
 import type { FileRecord, MetadataStore, UnderReplicatedFile } from '../metadata/types.js';
 import type { ReplicaPlacer } from '../placement/replica-placer.js';
@@ -15,39 +16,28 @@ const INTENT_MS = 3600_000;
  * upload that answered with fewer copies than wanted).
  */
 export class ReplicaRepairer {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly metadata: MetadataStore,
     private readonly registry: NodeRegistry,
     private readonly placer: ReplicaPlacer,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.task = new PeriodicTask(() => this.repairAll(), intervalMs);
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
+  /** Runs a pass soon (an upload ended with fewer copies than wanted). */
   wake(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.repairAll().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.task.wake();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async repairAll(): Promise<void> {

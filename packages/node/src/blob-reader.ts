@@ -1,0 +1,147 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { LegimError } from '@legim/sdk';
+import type { BlobInfoCache, CachedBlobInfo } from './blob-info-cache.js';
+import { readSidecar } from './blob-sidecar.js';
+import { resolveByteRange, type ByteRangeRequest } from './byte-range.js';
+import type { KeyedLock } from './concurrency.js';
+import { isMissingFileError } from './durable-fs.js';
+import { closeFdQuietly, fstatFd, openFd, readAt } from './fd-io.js';
+import type { ShardedLayout } from './sharded-layout.js';
+
+export interface OpenedBlob {
+  /** The selected bytes; destroy it if it is not consumed, to close the file. */
+  stream: Readable;
+  /** The whole blob's size, whatever the range. */
+  size: number;
+  sha256: string;
+  /** First and last byte (inclusive) in `stream`; `end` is -1 for an empty blob. */
+  start: number;
+  end: number;
+  /**
+   * The selected bytes already in memory, when there were few enough to read
+   * at once (`maxBufferedRead`); `stream` then yields these same bytes.
+   * Lets a server answer with a single write.
+   */
+  bytes?: Buffer;
+}
+
+export interface BlobReaderOptions {
+  layout: ShardedLayout;
+  cache: BlobInfoCache;
+  lock: KeyedLock;
+  /** Chunk size of the file streams of larger reads. */
+  highWaterMark: number;
+  /** Ranges up to this many bytes are read into memory in one go. */
+  maxBufferedRead: number;
+}
+
+interface OpenFile extends CachedBlobInfo {
+  fd: number;
+}
+
+/**
+ * The read side of the store. A read of a blob whose size and digest are
+ * cached opens the blob without taking the key's lock (see
+ * {@link BlobInfoCache} for why the result is still consistent): no sidecar
+ * I/O, no fstat, and popular blobs are not read one request at a time. Only
+ * a cache miss, or a write racing the open, takes the lock and reads the
+ * sidecar, which then fills the cache.
+ */
+export class BlobReader {
+  readonly #options: BlobReaderOptions;
+
+  constructor(options: BlobReaderOptions) {
+    this.#options = options;
+  }
+
+  /** Throws `BLOB_NOT_FOUND`, or `RANGE_NOT_SATISFIABLE` with `details.size`. */
+  async open(key: string, range: ByteRangeRequest | undefined): Promise<OpenedBlob> {
+    const { fd, size, sha256 } = await this.#openFile(key);
+    let closed = false;
+    try {
+      if (size === 0 && range === undefined) {
+        closeFdQuietly(fd);
+        return { stream: Readable.from([]), size, sha256, start: 0, end: -1 };
+      }
+      const { start, end } = resolveByteRange(range, size);
+      if (end - start + 1 > this.#options.maxBufferedRead) {
+        const stream = createReadStream(this.#options.layout.blobPath(key), { fd, start, end, highWaterMark: this.#options.highWaterMark });
+        closed = true; // the stream owns the descriptor now and closes it when done or destroyed
+        return { stream, size, sha256, start, end };
+      }
+      const bytes = Buffer.allocUnsafe(end - start + 1);
+      const bytesRead = await readAt(fd, bytes, start);
+      closed = true;
+      closeFdQuietly(fd);
+      if (bytesRead !== bytes.length) throw new Error(`blob ${key} has fewer bytes on disk than the ${size} recorded`);
+      return new BufferedBlob(bytes, size, sha256, start, end);
+    } finally {
+      if (!closed) closeFdQuietly(fd);
+    }
+  }
+
+  async #openFile(key: string): Promise<OpenFile> {
+    const { cache } = this.#options;
+    const cached = cache.get(key);
+    if (cached !== undefined) {
+      const fd = await openFd(this.#options.layout.blobPath(key), 'r').catch(() => undefined);
+      if (fd !== undefined && cache.get(key) === cached) return { fd, size: cached.size, sha256: cached.sha256 };
+      // A write or delete of this key ran meanwhile (or the file is gone): ask again under the lock.
+      if (fd !== undefined) closeFdQuietly(fd);
+    }
+    return this.#options.lock.run(key, () => this.#openLocked(key));
+  }
+
+  /** No write or delete of `key` runs while this does, so blob, sidecar and cache agree. */
+  async #openLocked(key: string): Promise<OpenFile> {
+    const { layout, cache } = this.#options;
+    const paths = layout.paths(key);
+    const cached = cache.get(key);
+    if (cached !== undefined) {
+      // Filled by a read queued before this one.
+      const fd = await openFd(paths.blob, 'r').catch((error: unknown) => {
+        cache.delete(key);
+        throw isMissingFileError(error) ? blobNotFound(key) : error;
+      });
+      return { fd, size: cached.size, sha256: cached.sha256 };
+    }
+    const [opened, sidecar] = await Promise.allSettled([openFd(paths.blob, 'r'), readSidecar(paths.sidecar)]);
+    if (opened.status === 'rejected' || sidecar.status === 'rejected') {
+      if (opened.status === 'fulfilled') closeFdQuietly(opened.value);
+      const reason: unknown = opened.status === 'rejected' ? opened.reason : (sidecar as PromiseRejectedResult).reason;
+      throw isMissingFileError(reason) ? blobNotFound(key) : reason;
+    }
+    const fd = opened.value;
+    try {
+      const { size } = await fstatFd(fd);
+      const info = cache.set(key, { size, sha256: sidecar.value.sha256 });
+      return { fd, size: info.size, sha256: info.sha256 };
+    } catch (error) {
+      closeFdQuietly(fd);
+      throw error;
+    }
+  }
+}
+
+/** A small read, already in memory; its stream is only made if someone asks for it. */
+class BufferedBlob implements OpenedBlob {
+  #stream: Readable | undefined;
+
+  constructor(
+    readonly bytes: Buffer,
+    readonly size: number,
+    readonly sha256: string,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get stream(): Readable {
+    this.#stream ??= Readable.from([this.bytes], { objectMode: false });
+    return this.#stream;
+  }
+}
+
+export function blobNotFound(key: string): LegimError {
+  return new LegimError('BLOB_NOT_FOUND', `no blob with key ${key} on this node`);
+}
