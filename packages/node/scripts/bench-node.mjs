@@ -4,6 +4,7 @@
 // Prints req/s, latency and the node's CPU per request (from /proc).
 //
 //   npm run build && node packages/node/scripts/bench-node.mjs [--seconds 5] [--rounds 2] [--only get20k,get1m,put1m]
+//     [--store '{"infoCacheEntries":0}'] (BlobStoreOptions to compare settings) [--profile] (CPU profile of the node)
 import { spawn, execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+if (process.argv[2] === '--child') await runChildNode(JSON.parse(process.argv[3]), JSON.parse(process.argv[4]));
 const { values: args } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' }, only: { type: 'string', default: 'get20k,get1m,put1m' }, profile: { type: 'boolean', default: false } },
+  options: { store: { type: 'string', default: '{}' }, seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' }, only: { type: 'string', default: 'get20k,get1m,put1m' }, profile: { type: 'boolean', default: false } },
 });
 const SECONDS = Number(args.seconds);
 const SECRET = 'bench-secret';
@@ -28,7 +30,7 @@ const config = { host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), secret:
 const profileDir = join(dir, 'profile');
 const nodeArgs = args.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
 const windows = [];
-const child = spawn(process.execPath, [...nodeArgs, join(root, 'test-support/node-process.mjs'), JSON.stringify(config)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--child', JSON.stringify(config), args.store], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 try {
   const { url } = await new Promise((resolveStart, reject) => {
     child.once('exit', (code) => reject(new Error(`node exited with ${code}`)));
@@ -148,4 +150,16 @@ async function printProfile() {
   console.log(`busy ${summary.busyPercent}% of the samples`);
   for (const { name, percent } of summary.selfTop) console.log(`  self ${String(percent).padStart(5)}%  ${name}`);
   for (const { name, percent } of summary.legimInclusiveTop) console.log(`  incl ${String(percent).padStart(5)}%  ${name}`);
+}
+
+/** The node under test, in its own process: startNode's set-up, with the store options given. */
+async function runChildNode(config, storeOptions) {
+  const { createServer } = await import('node:http');
+  const { BlobStore, createNodeServer } = await import('@legim/node');
+  const store = new BlobStore({ dataDir: config.dataDir, ...storeOptions });
+  await store.init();
+  const server = createServer(createNodeServer({ store, secret: config.secret, nodeId: 'bench', log: () => undefined }));
+  server.listen(0, config.host, () => process.stdout.write(JSON.stringify({ url: `http://${config.host}:${server.address().port}` }) + '\n'));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)) && server.closeAllConnections());
+  await new Promise(() => undefined);
 }

@@ -2,6 +2,8 @@
 export interface CachedBlobInfo {
   readonly size: number;
   readonly sha256: string;
+  /** `performance.now()` when the blob was last written or read: its bytes are then likely in the page cache. */
+  usedAt: number;
 }
 
 interface Entry extends CachedBlobInfo {
@@ -45,8 +47,8 @@ export class BlobInfoCache {
     return entry;
   }
 
-  set(key: string, info: CachedBlobInfo): CachedBlobInfo {
-    const entry: Entry = { size: info.size, sha256: info.sha256, stamp: ++this.#clock };
+  set(key: string, info: { size: number; sha256: string }): CachedBlobInfo {
+    const entry: Entry = { size: info.size, sha256: info.sha256, usedAt: performance.now(), stamp: ++this.#clock };
     if (this.maxEntries <= 0) return entry;
     this.#entries.delete(key);
     this.#entries.set(key, entry);

@@ -1,30 +1,13 @@
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { LegimError } from '@legim/sdk';
 import type { BlobInfoCache, CachedBlobInfo } from './blob-info-cache.js';
 import { readSidecar } from './blob-sidecar.js';
 import { resolveByteRange, type ByteRangeRequest } from './byte-range.js';
 import type { KeyedLock } from './concurrency.js';
 import { isMissingFileError } from './durable-fs.js';
-import { closeFdQuietly, fstatFd, openFd, readAt } from './fd-io.js';
+import { closeFdQuietly, fileStream, fstatFd, openFd, readAt } from './fd-io.js';
+import { BufferedBlob, shortReadError, type OpenedBlob } from './opened-blob.js';
 import type { ShardedLayout } from './sharded-layout.js';
-
-export interface OpenedBlob {
-  /** The selected bytes; destroy it if it is not consumed, to close the file. */
-  stream: Readable;
-  /** The whole blob's size, whatever the range. */
-  size: number;
-  sha256: string;
-  /** First and last byte (inclusive) in `stream`; `end` is -1 for an empty blob. */
-  start: number;
-  end: number;
-  /**
-   * The selected bytes already in memory, when there were few enough to read
-   * at once (`maxBufferedRead`); `stream` then yields these same bytes.
-   * Lets a server answer with a single write.
-   */
-  bytes?: Buffer;
-}
+import { openWarm, WARM_MS } from './warm-read.js';
 
 export interface BlobReaderOptions {
   layout: ShardedLayout;
@@ -36,8 +19,11 @@ export interface BlobReaderOptions {
   maxBufferedRead: number;
 }
 
-interface OpenFile extends CachedBlobInfo {
+interface OpenFile {
   fd: number;
+  size: number;
+  sha256: string;
+  info: CachedBlobInfo;
 }
 
 /**
@@ -57,24 +43,29 @@ export class BlobReader {
 
   /** Throws `BLOB_NOT_FOUND`, or `RANGE_NOT_SATISFIABLE` with `details.size`. */
   async open(key: string, range: ByteRangeRequest | undefined): Promise<OpenedBlob> {
-    const { fd, size, sha256 } = await this.#openFile(key);
+    const cached = this.#options.cache.get(key);
+    if (cached !== undefined && performance.now() - cached.usedAt < WARM_MS) {
+      const warm = openWarm(this.#options.layout.blobPath(key), cached, range, this.#options);
+      if (warm !== undefined) return warm;
+    }
+    const { fd, size, sha256, info } = await this.#openFile(key);
+    const path = this.#options.layout.blobPath(key);
     let closed = false;
     try {
-      if (size === 0 && range === undefined) {
-        closeFdQuietly(fd);
-        return { stream: Readable.from([]), size, sha256, start: 0, end: -1 };
-      }
+      if (size === 0 && range === undefined) return new BufferedBlob(Buffer.alloc(0), size, sha256, 0, -1);
       const { start, end } = resolveByteRange(range, size);
       if (end - start + 1 > this.#options.maxBufferedRead) {
-        const stream = createReadStream(this.#options.layout.blobPath(key), { fd, start, end, highWaterMark: this.#options.highWaterMark });
+        const stream = fileStream(path, fd, start, end, this.#options.highWaterMark);
         closed = true; // the stream owns the descriptor now and closes it when done or destroyed
+        info.usedAt = performance.now();
         return { stream, size, sha256, start, end };
       }
       const bytes = Buffer.allocUnsafe(end - start + 1);
       const bytesRead = await readAt(fd, bytes, start);
       closed = true;
       closeFdQuietly(fd);
-      if (bytesRead !== bytes.length) throw new Error(`blob ${key} has fewer bytes on disk than the ${size} recorded`);
+      if (bytesRead !== bytes.length) throw shortReadError(path, size);
+      info.usedAt = performance.now();
       return new BufferedBlob(bytes, size, sha256, start, end);
     } finally {
       if (!closed) closeFdQuietly(fd);
@@ -86,7 +77,7 @@ export class BlobReader {
     const cached = cache.get(key);
     if (cached !== undefined) {
       const fd = await openFd(this.#options.layout.blobPath(key), 'r').catch(() => undefined);
-      if (fd !== undefined && cache.get(key) === cached) return { fd, size: cached.size, sha256: cached.sha256 };
+      if (fd !== undefined && cache.get(key) === cached) return { fd, size: cached.size, sha256: cached.sha256, info: cached };
       // A write or delete of this key ran meanwhile (or the file is gone): ask again under the lock.
       if (fd !== undefined) closeFdQuietly(fd);
     }
@@ -104,7 +95,7 @@ export class BlobReader {
         cache.delete(key);
         throw isMissingFileError(error) ? blobNotFound(key) : error;
       });
-      return { fd, size: cached.size, sha256: cached.sha256 };
+      return { fd, size: cached.size, sha256: cached.sha256, info: cached };
     }
     const [opened, sidecar] = await Promise.allSettled([openFd(paths.blob, 'r'), readSidecar(paths.sidecar)]);
     if (opened.status === 'rejected' || sidecar.status === 'rejected') {
@@ -116,29 +107,11 @@ export class BlobReader {
     try {
       const { size } = await fstatFd(fd);
       const info = cache.set(key, { size, sha256: sidecar.value.sha256 });
-      return { fd, size: info.size, sha256: info.sha256 };
+      return { fd, size: info.size, sha256: info.sha256, info };
     } catch (error) {
       closeFdQuietly(fd);
       throw error;
     }
-  }
-}
-
-/** A small read, already in memory; its stream is only made if someone asks for it. */
-class BufferedBlob implements OpenedBlob {
-  #stream: Readable | undefined;
-
-  constructor(
-    readonly bytes: Buffer,
-    readonly size: number,
-    readonly sha256: string,
-    readonly start: number,
-    readonly end: number,
-  ) {}
-
-  get stream(): Readable {
-    this.#stream ??= Readable.from([this.bytes], { objectMode: false });
-    return this.#stream;
   }
 }
 

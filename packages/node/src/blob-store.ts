@@ -5,18 +5,19 @@ import { LegimError } from '@legim/sdk';
 import { BlobInfoCache } from './blob-info-cache.js';
 import { assertValidBlobKey } from './blob-key.js';
 import { listKeysAfter } from './blob-listing.js';
-import { blobNotFound, BlobReader, type OpenedBlob } from './blob-reader.js';
+import { blobNotFound, BlobReader } from './blob-reader.js';
 import { readSidecar, type BlobInfo, type BlobSidecar } from './blob-sidecar.js';
 import { BlobWriter, sizeIfPresent, type PutBlobOptions } from './blob-writer.js';
 import type { ByteRangeRequest } from './byte-range.js';
 import { KeyedLock, mapWithConcurrency } from './concurrency.js';
+import type { OpenedBlob } from './opened-blob.js';
 import { fsyncDir, isMissingFileError, unlinkIfExists } from './durable-fs.js';
 import { ShardedLayout } from './sharded-layout.js';
 import { scanStoredBlobs } from './startup-scan.js';
 import { StorageLedger, type BlobStoreStats } from './storage-ledger.js';
 
 export type { BlobStoreStats } from './storage-ledger.js';
-export type { OpenedBlob } from './blob-reader.js';
+export type { OpenedBlob } from './opened-blob.js';
 export type { PutBlobOptions } from './blob-writer.js';
 
 export interface BlobStoreOptions {

@@ -1,4 +1,4 @@
-import { close, fstat, fsync, open, read, writev, type Stats } from 'node:fs';
+import { close, closeSync, createReadStream, fstat, fsync, open, read, writev, type ReadStream, type Stats } from 'node:fs';
 
 // Plain file descriptors and the callback API instead of `fs/promises`
 // FileHandles: every file operation is a hop to the thread pool, and the
@@ -29,9 +29,32 @@ export function closeFd(fd: number): Promise<void> {
   });
 }
 
-/** Closes `fd` on an error path, where a second error would only hide the first. */
+/**
+ * Closes a descriptor whose outcome no longer matters (a read is done, or an
+ * error is already being reported). Blocking is fine: closing never waits
+ * for the disk here, and a thread-pool round trip costs more than the call.
+ */
 export function closeFdQuietly(fd: number): void {
-  close(fd, () => undefined);
+  try {
+    closeSync(fd);
+  } catch {
+    // Already reporting something else, or nothing left to report.
+  }
+}
+
+// What a file stream uses to read and close: the usual asynchronous reads (a
+// large copy belongs off the main thread) but a blocking close, as above.
+const streamFs = {
+  read,
+  close: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void => {
+    closeFdQuietly(fd);
+    process.nextTick(callback, null);
+  },
+};
+
+/** Streams bytes `start..end` (inclusive) of an open file, then closes it; destroying the stream closes it too. */
+export function fileStream(path: string, fd: number, start: number, end: number, highWaterMark: number): ReadStream {
+  return createReadStream(path, { fd, start, end, highWaterMark, fs: streamFs });
 }
 
 /** Fills `buffer` from `position`; resolves how many bytes the file had there (less than asked at its end). */

@@ -68,8 +68,12 @@ export class NodeRegistry {
     return [...this.nodes.values()];
   }
 
+  /**
+   * Nodes that may take writes: up, or suspect (one missed probe is often a
+   * busy node, not a dead one; a write that fails is covered by the quorum).
+   */
   live(): ClusterNode[] {
-    return this.all().filter((node) => node.status === 'up');
+    return this.all().filter((node) => node.status !== 'down');
   }
 
   /** The failure domain: the child of the gateway this node hangs under. */

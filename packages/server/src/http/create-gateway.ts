@@ -34,13 +34,13 @@ export function createGateway(services: GatewayServices): (req: IncomingMessage,
               details: { allow: match.allowed },
             })
           : new LegimError('NOT_FOUND', `no such endpoint: ${req.method} ${url.pathname}`);
-      drainAndAnswer(req, res, error);
+      await drainAndAnswer(req, res, error);
       return;
     }
     try {
       await match.handler(req, res, { ...match.params, ...Object.fromEntries(url.searchParams) });
     } catch (error) {
-      drainAndAnswer(req, res, error);
+      await drainAndAnswer(req, res, error);
     }
   };
 }
@@ -79,11 +79,38 @@ function routes(s: GatewayServices): Router {
     });
 }
 
+/** A rejected request body up to this size is read to its end so the client can read the error. */
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+const DRAIN_TIMEOUT_MS = 5000;
+
 /**
- * Answers an error; when the request body was not read to its end the
- * connection is closed instead of reading (possibly gigabytes) on.
+ * Answers an error. A client still sending its body would see a broken pipe
+ * instead of the answer if the connection closed under it, so a small rest
+ * is read and dropped first; a large one is cut off (Connection: close).
  */
-function drainAndAnswer(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-  if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+async function drainAndAnswer(req: IncomingMessage, res: ServerResponse, error: unknown): Promise<void> {
+  if (!req.complete && !res.headersSent && !(await drained(req))) res.setHeader('Connection', 'close');
   sendError(req, res, error, logToStderr);
+}
+
+function drained(req: IncomingMessage): Promise<boolean> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > DRAIN_LIMIT || req.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const finish = (result: boolean) => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', onEnd).off('close', onEnd);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > DRAIN_LIMIT) finish(false);
+    };
+    const onEnd = () => finish(req.complete);
+    const timer = setTimeout(() => finish(false), DRAIN_TIMEOUT_MS);
+    req.unpipe();
+    req.on('data', onData).on('end', onEnd).on('error', onEnd).on('close', onEnd);
+    req.resume();
+  });
 }
