@@ -5,6 +5,7 @@
 //
 //   npm run build && node packages/node/scripts/bench-node.mjs [--seconds 5] [--rounds 2] [--only get20k,get1m,put1m]
 //     [--store '{"infoCacheEntries":0}'] (BlobStoreOptions to compare settings) [--profile] (CPU profile of the node)
+//     [--module /path/to/other/dist/index.js] (another build of @legim/node, e.g. before a change)
 import { spawn, execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,9 +17,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-if (process.argv[2] === '--child') await runChildNode(JSON.parse(process.argv[3]), JSON.parse(process.argv[4]));
+if (process.argv[2] === '--child')
+  await runChildNode(JSON.parse(process.argv[3]), JSON.parse(process.argv[4]), process.argv[5]);
 const { values: args } = parseArgs({
-  options: { store: { type: 'string', default: '{}' }, seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' }, only: { type: 'string', default: 'get20k,get1m,put1m' }, profile: { type: 'boolean', default: false } },
+  options: {
+    store: { type: 'string', default: '{}' },
+    module: { type: 'string', default: '@legim/node' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
+    only: { type: 'string', default: 'get20k,get1m,put1m' },
+    profile: { type: 'boolean', default: false },
+  },
 });
 const SECONDS = Number(args.seconds);
 const SECRET = 'bench-secret';
@@ -30,7 +39,11 @@ const config = { host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), secret:
 const profileDir = join(dir, 'profile');
 const nodeArgs = args.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
 const windows = [];
-const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--child', JSON.stringify(config), args.store], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [...nodeArgs, fileURLToPath(import.meta.url), '--child', JSON.stringify(config), args.store, args.module],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+);
 try {
   const { url } = await new Promise((resolveStart, reject) => {
     child.once('exit', (code) => reject(new Error(`node exited with ${code}`)));
@@ -57,7 +70,7 @@ try {
   for (const row of rows) {
     console.log(
       `${row.name.padEnd(7)} ${row.perSec.toFixed(0).padStart(7)} req/s  p50 ${row.p50}  p99 ${row.p99}  ` +
-        `node ${row.nodeCorePercent}% of a core, ${row.usPerRequest.toFixed(0)} us CPU/request`,
+        `node ${row.nodeCorePercent}% of a core, ${row.usPerRequest.toFixed(0)} us CPU/request (${Math.round(100 * row.sysShare)}% in the kernel)`,
     );
   }
 } finally {
@@ -70,17 +83,32 @@ try {
 async function measured(load) {
   await load.warmUp();
   const ticks0 = nodeTicks();
+  const sys0 = nodeTicks('sys');
   const t0 = process.hrtime.bigint();
   const result = await load.run();
   const t1 = process.hrtime.bigint();
+  const sysShare = (nodeTicks('sys') - sys0) / Math.max(1, nodeTicks() - ticks0);
   windows.push({ from: Number(t0 / 1000n), to: Number(t1 / 1000n) });
   const seconds = Number(t1 - t0) / 1e9;
   const cpuSeconds = (nodeTicks() - ticks0) / TICKS_PER_SEC;
-  return { ...result, nodeCorePercent: Math.round((100 * cpuSeconds) / seconds), usPerRequest: (cpuSeconds * 1e6) / result.count };
+  return {
+    ...result,
+    nodeCorePercent: Math.round((100 * cpuSeconds) / seconds),
+    usPerRequest: (cpuSeconds * 1e6) / result.count,
+    sysShare,
+  };
 }
 
 function wrk(target, seconds) {
-  return promisify(execFile)('wrk', ['-t2', '-c32', `-d${seconds}s`, '--latency', '-H', `Authorization: Bearer ${SECRET}`, target]);
+  return promisify(execFile)('wrk', [
+    '-t2',
+    '-c32',
+    `-d${seconds}s`,
+    '--latency',
+    '-H',
+    `Authorization: Bearer ${SECRET}`,
+    target,
+  ]);
 }
 
 async function wrkLoad(target) {
@@ -88,7 +116,7 @@ async function wrkLoad(target) {
   if (/Non-2xx|Socket errors/.test(stdout)) throw new Error(stdout);
   const count = Number(/(\d+) requests in/.exec(stdout)[1]);
   const perSec = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)[1]);
-  return { count, perSec, p50: /50%\s+(\S+)/.exec(stdout)[1], p99: /99%\s+(\S+)/.exec(stdout)[1] };
+  return { count, perSec, p50: /^\s+50%\s+(\S+)/m.exec(stdout)[1], p99: /^\s+99%\s+(\S+)/m.exec(stdout)[1] };
 }
 
 async function uploadLoad(url, bytes, uploaders) {
@@ -123,20 +151,26 @@ function chunkedPut(agent, target, bytes, digest) {
     });
     req.on('error', reject);
     req.on('response', (res) => res.resume().on('end', () => done(res.statusCode)));
-    for (let offset = 0; offset < bytes.length; offset += 64 * 1024) req.write(bytes.subarray(offset, offset + 64 * 1024));
+    for (let offset = 0; offset < bytes.length; offset += 64 * 1024)
+      req.write(bytes.subarray(offset, offset + 64 * 1024));
     req.addTrailers({ 'Legim-Sha256': digest });
     req.end();
   });
 }
 
 async function putOnce(url, key, bytes) {
-  const res = await fetch(`${url}/blobs/${key}`, { method: 'PUT', headers: { authorization: `Bearer ${SECRET}`, 'legim-sha256': sha256(bytes) }, body: bytes });
+  const res = await fetch(`${url}/blobs/${key}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${SECRET}`, 'legim-sha256': sha256(bytes) },
+    body: bytes,
+  });
   if (res.status !== 201) throw new Error(`PUT ${key}: ${res.status} ${await res.text()}`);
 }
 
-function nodeTicks() {
+/** utime + stime of the node process (all its threads), or only stime with 'sys'. */
+function nodeTicks(which = 'all') {
   const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  return (which === 'sys' ? 0 : Number(fields[11])) + Number(fields[12]);
 }
 
 /** With --profile: where the node's CPU went during the measured loads (not the warm-ups or start-up). */
@@ -149,17 +183,22 @@ async function printProfile() {
   const summary = summarise(profile, window, 25);
   console.log(`busy ${summary.busyPercent}% of the samples`);
   for (const { name, percent } of summary.selfTop) console.log(`  self ${String(percent).padStart(5)}%  ${name}`);
-  for (const { name, percent } of summary.legimInclusiveTop) console.log(`  incl ${String(percent).padStart(5)}%  ${name}`);
+  for (const { name, percent } of summary.legimInclusiveTop)
+    console.log(`  incl ${String(percent).padStart(5)}%  ${name}`);
 }
 
 /** The node under test, in its own process: startNode's set-up, with the store options given. */
-async function runChildNode(config, storeOptions) {
+async function runChildNode(config, storeOptions, module) {
   const { createServer } = await import('node:http');
-  const { BlobStore, createNodeServer } = await import('@legim/node');
+  const { BlobStore, createNodeServer } = await import(module);
   const store = new BlobStore({ dataDir: config.dataDir, ...storeOptions });
   await store.init();
-  const server = createServer(createNodeServer({ store, secret: config.secret, nodeId: 'bench', log: () => undefined }));
-  server.listen(0, config.host, () => process.stdout.write(JSON.stringify({ url: `http://${config.host}:${server.address().port}` }) + '\n'));
+  const server = createServer(
+    createNodeServer({ store, secret: config.secret, nodeId: 'bench', log: () => undefined }),
+  );
+  server.listen(0, config.host, () =>
+    process.stdout.write(JSON.stringify({ url: `http://${config.host}:${server.address().port}` }) + '\n'),
+  );
   process.on('SIGTERM', () => server.close(() => process.exit(0)) && server.closeAllConnections());
   await new Promise(() => undefined);
 }

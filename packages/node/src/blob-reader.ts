@@ -1,11 +1,12 @@
 import { LegimError } from '@legim/sdk';
 import type { BlobInfoCache, CachedBlobInfo } from './blob-info-cache.js';
 import { readSidecar } from './blob-sidecar.js';
+import type { BufferPool } from './buffer-pool.js';
 import { resolveByteRange, type ByteRangeRequest } from './byte-range.js';
 import type { KeyedLock } from './concurrency.js';
 import { isMissingFileError } from './durable-fs.js';
 import { closeFdQuietly, fileStream, fstatFd, openFd, readAt } from './fd-io.js';
-import { BufferedBlob, shortReadError, type OpenedBlob } from './opened-blob.js';
+import { BufferedBlob, emptyBlob, shortReadError, type OpenedBlob } from './opened-blob.js';
 import type { ShardedLayout } from './sharded-layout.js';
 import { openWarm, WARM_MS } from './warm-read.js';
 
@@ -15,8 +16,8 @@ export interface BlobReaderOptions {
   lock: KeyedLock;
   /** Chunk size of the file streams of larger reads. */
   highWaterMark: number;
-  /** Ranges up to this many bytes are read into memory in one go. */
-  maxBufferedRead: number;
+  /** Ranges up to its `bufferBytes` are read into memory in one go. */
+  pool: BufferPool;
 }
 
 interface OpenFile {
@@ -52,21 +53,28 @@ export class BlobReader {
     const path = this.#options.layout.blobPath(key);
     let closed = false;
     try {
-      if (size === 0 && range === undefined) return new BufferedBlob(Buffer.alloc(0), size, sha256, 0, -1);
+      if (size === 0 && range === undefined) return emptyBlob(sha256);
       const { start, end } = resolveByteRange(range, size);
-      if (end - start + 1 > this.#options.maxBufferedRead) {
+      const { pool } = this.#options;
+      if (end - start + 1 > pool.bufferBytes) {
         const stream = fileStream(path, fd, start, end, this.#options.highWaterMark);
         closed = true; // the stream owns the descriptor now and closes it when done or destroyed
         info.usedAt = performance.now();
         return { stream, size, sha256, start, end };
       }
-      const bytes = Buffer.allocUnsafe(end - start + 1);
-      const bytesRead = await readAt(fd, bytes, start);
+      const { bytes, backing } = pool.take(end - start + 1);
+      const bytesRead = await readAt(fd, bytes, start).catch((error: unknown) => {
+        if (backing) pool.give(backing);
+        throw error;
+      });
       closed = true;
       closeFdQuietly(fd);
-      if (bytesRead !== bytes.length) throw shortReadError(path, size);
+      if (bytesRead !== bytes.length) {
+        if (backing) pool.give(backing);
+        throw shortReadError(path, size);
+      }
       info.usedAt = performance.now();
-      return new BufferedBlob(bytes, size, sha256, start, end);
+      return new BufferedBlob({ bytes, backing, pool }, size, sha256, start, end);
     } finally {
       if (!closed) closeFdQuietly(fd);
     }
@@ -77,7 +85,8 @@ export class BlobReader {
     const cached = cache.get(key);
     if (cached !== undefined) {
       const fd = await openFd(this.#options.layout.blobPath(key), 'r').catch(() => undefined);
-      if (fd !== undefined && cache.get(key) === cached) return { fd, size: cached.size, sha256: cached.sha256, info: cached };
+      if (fd !== undefined && cache.get(key) === cached)
+        return { fd, size: cached.size, sha256: cached.sha256, info: cached };
       // A write or delete of this key ran meanwhile (or the file is gone): ask again under the lock.
       if (fd !== undefined) closeFdQuietly(fd);
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LegimError } from '@legim/sdk';
 import { BlobInfoCache } from './blob-info-cache.js';
+import { BufferPool } from './buffer-pool.js';
 import { assertValidBlobKey } from './blob-key.js';
 import { listKeysAfter } from './blob-listing.js';
 import { blobNotFound, BlobReader } from './blob-reader.js';
@@ -27,7 +28,7 @@ export interface BlobStoreOptions {
   capacityBytes?: number;
   /** Read chunk size of large reads, and how many bytes a write gathers per file write (default 1 MiB). */
   highWaterMark?: number;
-  /** Reads of up to this many bytes come whole in `OpenedBlob.bytes` (default 128 KiB). */
+  /** Reads of up to this many bytes come whole in `OpenedBlob.bytes` (default 1 MiB). */
   maxBufferedRead?: number;
   /** How many blobs' size and digest are kept in memory so reads skip the sidecar (default 100,000). */
   infoCacheEntries?: number;
@@ -40,7 +41,7 @@ export interface BlobPage {
 }
 
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
-const DEFAULT_MAX_BUFFERED_READ = 128 * 1024;
+const DEFAULT_MAX_BUFFERED_READ = 1024 * 1024;
 const DEFAULT_INFO_CACHE_ENTRIES = 100_000;
 const SIDECAR_READ_CONCURRENCY = 16;
 
@@ -73,8 +74,15 @@ export class BlobStore {
     this.#cache = new BlobInfoCache(options.infoCacheEntries ?? DEFAULT_INFO_CACHE_ENTRIES);
     const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     const shared = { layout: this.#layout, cache: this.#cache, lock: this.#lock };
-    this.#reader = new BlobReader({ ...shared, highWaterMark, maxBufferedRead: options.maxBufferedRead ?? DEFAULT_MAX_BUFFERED_READ });
-    this.#writer = new BlobWriter({ ...shared, dataDir: this.dataDir, tmpDir: this.tmpDir, ledger: this.#ledger, batchBytes: highWaterMark });
+    const pool = new BufferPool(options.maxBufferedRead ?? DEFAULT_MAX_BUFFERED_READ);
+    this.#reader = new BlobReader({ ...shared, highWaterMark, pool });
+    this.#writer = new BlobWriter({
+      ...shared,
+      dataDir: this.dataDir,
+      tmpDir: this.tmpDir,
+      ledger: this.#ledger,
+      batchBytes: highWaterMark,
+    });
   }
 
   /** Creates the folders, drops writes a crash left in `tmp/`, and counts the blobs. */
@@ -120,9 +128,11 @@ export class BlobStore {
     this.#assertReady();
     const paths = this.#layout.paths(key);
     return this.#lock.run(key, async () => {
-      const [sidecar, size] = await Promise.all([readSidecar(paths.sidecar), sizeIfPresent(paths.blob)]).catch((error: unknown) => {
-        throw isMissingFileError(error) ? blobNotFound(key) : error;
-      });
+      const [sidecar, size] = await Promise.all([readSidecar(paths.sidecar), sizeIfPresent(paths.blob)]).catch(
+        (error: unknown) => {
+          throw isMissingFileError(error) ? blobNotFound(key) : error;
+        },
+      );
       if (size === undefined) throw blobNotFound(key);
       return { ...sidecar, size };
     });
@@ -149,7 +159,8 @@ export class BlobStore {
   /** One page of blobs in key order, starting after `after`. */
   async list(after: string | undefined, limit: number): Promise<BlobPage> {
     this.#assertReady();
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new LegimError('BAD_REQUEST', `limit must be a positive integer, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new LegimError('BAD_REQUEST', `limit must be a positive integer, got ${limit}`);
     const keys = await listKeysAfter(this.#layout, after, limit + 1);
     const pageKeys = keys.slice(0, limit);
     const sidecars = await mapWithConcurrency(pageKeys, SIDECAR_READ_CONCURRENCY, (key) =>
@@ -158,7 +169,9 @@ export class BlobStore {
         throw error;
       }),
     );
-    const blobs = sidecars.flatMap((sidecar) => (sidecar ? [{ key: sidecar.key, size: sidecar.size, sha256: sidecar.sha256 }] : []));
+    const blobs = sidecars.flatMap((sidecar) =>
+      sidecar ? [{ key: sidecar.key, size: sidecar.size, sha256: sidecar.sha256 }] : [],
+    );
     return { blobs, next: keys.length > limit ? (pageKeys.at(-1) ?? null) : null };
   }
 

@@ -2,16 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { lstat, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { LegimError } from '@legim/sdk';
 import { BlobFileSink } from './blob-file-sink.js';
 import type { BlobInfoCache } from './blob-info-cache.js';
 import { SIDECAR_SUFFIX } from './blob-key.js';
 import { serializeSidecar, type BlobInfo, type BlobSidecar } from './blob-sidecar.js';
 import type { KeyedLock } from './concurrency.js';
-import { fsyncDir, isMissingFileError, isNoSpaceError, mkdirDurable, removeQuietly, writeFileSynced } from './durable-fs.js';
+import {
+  fsyncDir,
+  isMissingFileError,
+  isNoSpaceError,
+  mkdirDurable,
+  removeQuietly,
+  writeFileSynced,
+} from './durable-fs.js';
 import { closeFd, closeFdQuietly, fsyncFd, openFd } from './fd-io.js';
 import type { BlobPaths, ShardedLayout } from './sharded-layout.js';
+import { pipeInto } from './pipe-into.js';
 import { normalizeSha256, resolveExpectedSha256 } from './sha256-hex.js';
 import { diskFull, type StorageLedger } from './storage-ledger.js';
 
@@ -54,7 +61,7 @@ export class BlobWriter {
   /** The caller has validated `key`; see `BlobStore.put` for the contract. */
   async put(key: string, source: Readable, options: PutBlobOptions): Promise<BlobInfo> {
     const { ledger, dataDir } = this.#options;
-    // Until pipeline() listens, a source failing (a client hanging up) while we
+    // Until pipeInto() listens, a source failing (a client hanging up) while we
     // check for room would be an unhandled 'error' event and crash the process.
     const ignoreEarlyError = (): void => undefined;
     source.on('error', ignoreEarlyError);
@@ -69,24 +76,41 @@ export class BlobWriter {
       if (options.sha256 !== undefined) normalizeSha256(options.sha256);
       if (options.size !== undefined) await ledger.assertRoomFor(dataDir, options.size);
       fd = await openFd(tmpBlob, 'wx');
-      sink = new BlobFileSink(fd, (bytes) => {
-        ledger.reserve(bytes);
-        reserved += bytes;
-      }, this.#options.batchBytes);
-      const written = pipeline(source, sink);
+      sink = new BlobFileSink(
+        fd,
+        (bytes) => {
+          ledger.reserve(bytes);
+          reserved += bytes;
+        },
+        this.#options.batchBytes,
+      );
+      const written = pipeInto(source, sink);
       source.off('error', ignoreEarlyError);
       await written;
       const sha256 = sink.digest();
       const expected = resolveExpectedSha256(options.sha256, options.expectedSha256);
       if (expected !== sha256) {
-        throw new LegimError('DIGEST_MISMATCH', `the bytes received hash to ${sha256}, not ${expected}; nothing was stored`);
+        throw new LegimError(
+          'DIGEST_MISMATCH',
+          `the bytes received hash to ${sha256}, not ${expected}; nothing was stored`,
+        );
       }
-      const sidecar: BlobSidecar = { key, size: sink.bytes, sha256, storedAt: new Date().toISOString(), meta: options.meta ?? null };
+      const sidecar: BlobSidecar = {
+        key,
+        size: sink.bytes,
+        sha256,
+        storedAt: new Date().toISOString(),
+        meta: options.meta ?? null,
+      };
       // A new shard folder (and its fsync'd parent) is made alongside, not after, the two fsyncs.
-      await allOrFirstError([fsyncFd(fd), writeFileSynced(tmpSidecar, serializeSidecar(sidecar)), this.#ensureShardDir(paths.dir)]);
+      await allOrFirstError([
+        fsyncFd(fd),
+        writeFileSynced(tmpSidecar, serializeSidecar(sidecar)),
+        this.#ensureShardDir(paths.dir),
+      ]);
       const blobFd = fd;
       fd = undefined;
-      await closeFd(blobFd);
+      closeFd(blobFd);
       await this.#commit(key, paths, tmpBlob, tmpSidecar, { size: sidecar.size, sha256 });
       committed = true;
       return { key, size: sidecar.size, sha256 };
@@ -106,7 +130,13 @@ export class BlobWriter {
   }
 
   /** Moves a verified, fsync'd write into place under the key's lock. */
-  async #commit(key: string, paths: BlobPaths, tmpBlob: string, tmpSidecar: string, info: { size: number; sha256: string }): Promise<void> {
+  async #commit(
+    key: string,
+    paths: BlobPaths,
+    tmpBlob: string,
+    tmpSidecar: string,
+    info: { size: number; sha256: string },
+  ): Promise<void> {
     const { cache, ledger } = this.#options;
     await this.#options.lock.run(key, async () => {
       const previousSize = cache.get(key)?.size ?? (await sizeIfPresent(paths.blob));

@@ -15,7 +15,7 @@ export async function fsyncDir(dir: string): Promise<void> {
     const code = errorCode(error);
     if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
   } finally {
-    if (fd !== undefined) await closeFd(fd);
+    if (fd !== undefined) closeFd(fd);
   }
 }
 
@@ -29,7 +29,7 @@ export async function writeFileSynced(path: string, data: string | Buffer): Prom
     closeFdQuietly(fd);
     throw error;
   }
-  await closeFd(fd);
+  closeFd(fd);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { close, closeSync, createReadStream, fstat, fsync, open, read, writev, type ReadStream, type Stats } from 'node:fs';
+import { closeSync, createReadStream, fstat, fsync, open, read, writev, type ReadStream, type Stats } from 'node:fs';
 
 // Plain file descriptors and the callback API instead of `fs/promises`
 // FileHandles: every file operation is a hop to the thread pool, and the
@@ -7,7 +7,7 @@ import { close, closeSync, createReadStream, fstat, fsync, open, read, writev, t
 
 export function openFd(path: string, flags: 'r' | 'wx'): Promise<number> {
   return new Promise((resolve, reject) => {
-    open(path, flags, 0o644, (error, fd) => (error ? reject(error) : resolve(fd)));
+    open(path, flags, 0o666, (error, fd) => (error ? reject(error) : resolve(fd)));
   });
 }
 
@@ -23,17 +23,16 @@ export function fsyncFd(fd: number): Promise<void> {
   });
 }
 
-export function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    close(fd, (error) => (error ? reject(error) : resolve()));
-  });
+/**
+ * Closes a descriptor with a blocking call: closing never waits for the disk
+ * here (files are read-only, or already fsync'd), and a thread-pool round
+ * trip costs more CPU than the call itself.
+ */
+export function closeFd(fd: number): void {
+  closeSync(fd);
 }
 
-/**
- * Closes a descriptor whose outcome no longer matters (a read is done, or an
- * error is already being reported). Blocking is fine: closing never waits
- * for the disk here, and a thread-pool round trip costs more than the call.
- */
+/** {@link closeFd} where the outcome no longer matters (a read is done, or an error is already being reported). */
 export function closeFdQuietly(fd: number): void {
   try {
     closeSync(fd);
@@ -43,7 +42,7 @@ export function closeFdQuietly(fd: number): void {
 }
 
 // What a file stream uses to read and close: the usual asynchronous reads (a
-// large copy belongs off the main thread) but a blocking close, as above.
+// large copy belongs off the main thread) but a blocking close.
 const streamFs = {
   read,
   close: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void => {
@@ -62,7 +61,9 @@ export async function readAt(fd: number, buffer: Buffer, position: number): Prom
   let filled = 0;
   while (filled < buffer.length) {
     const bytesRead = await new Promise<number>((resolve, reject) => {
-      read(fd, buffer, filled, buffer.length - filled, position + filled, (error, n) => (error ? reject(error) : resolve(n)));
+      read(fd, buffer, filled, buffer.length - filled, position + filled, (error, n) =>
+        error ? reject(error) : resolve(n),
+      );
     });
     if (bytesRead === 0) break;
     filled += bytesRead;

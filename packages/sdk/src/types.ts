@@ -7,20 +7,18 @@
  * Where a file is in its life. `docs/api.md` documents `stored`: at least
  * `writeQuorum` copies are durable. A newer gateway may send other values.
  */
-export type FileStatus = 'stored' | (string & {});
+export type FileStatus = 'processing' | 'ready' | 'failed';
 
 /**
- * A processed variant of an image (`thumb`, `small`, `webp`...), served by
+ * A processed variant of an image (`thumb`, `small`, `webp`), served by
  * `GET /v1/files/:id/variants/:name` without taking a download.
- * `docs/api.md` does not spell out its fields yet; these are the ones a
- * client can rely on.
  */
 export interface VariantInfo {
+  url: string;
   contentType: string;
   size: number;
-  width?: number;
-  height?: number;
-  url?: string;
+  width: number;
+  height: number;
 }
 
 /** The file object of `GET /v1/files/:id`. Reading it does not take a download. */
@@ -48,7 +46,9 @@ export interface FileInfo {
   replicas: number;
   /** Variants ready so far, by name. */
   variants: Record<string, VariantInfo>;
+  /** `processing` until the variants exist, then `ready`; `failed` (with `statusReason`) if they never will. */
   status: FileStatus;
+  statusReason?: string;
 }
 
 /** The answer to an upload: the file object plus the token that deletes it. */

@@ -77,7 +77,7 @@ describe('upload', () => {
       height: 1050,
       maxDownloads: 3,
       downloadsLeft: 3,
-      status: 'stored',
+      status: 'processing',
       url: `${cluster.gateway.url}/d/${file.id}`,
       variants: {},
     });
@@ -216,7 +216,7 @@ describe('upload', () => {
     });
     expect((await admin.health()).files).toBe(before);
     // The gateway is fine afterwards.
-    await expect(legim.upload(fixtureBytes('tiny-1x1.png'))).resolves.toMatchObject({ status: 'stored' });
+    await expect(legim.upload(fixtureBytes('tiny-1x1.png'))).resolves.toMatchObject({ status: 'processing' });
   });
 
   it('turns a stream that fails into IO_ERROR, and the gateway keeps nothing', async () => {

@@ -26,6 +26,10 @@ export interface GatewayConfig {
   deleteGraceMs: number;
   sweepIntervalMs: number;
   healthIntervalMs: number;
+  /** Image jobs run at once inside the gateway; 0 leaves them to `legim worker` processes. */
+  workers: number;
+  /** Runs of a failing job before it is dead-lettered. */
+  jobAttempts: number;
 }
 
 export type GatewayFlags = Partial<Record<keyof typeof FLAG_ENV, string | number | boolean | undefined>>;
@@ -50,6 +54,8 @@ const FLAG_ENV = {
   deleteGrace: 'LEGIM_DELETE_GRACE',
   sweepInterval: 'LEGIM_SWEEP_INTERVAL',
   healthInterval: 'LEGIM_HEALTH_INTERVAL',
+  workers: 'LEGIM_WORKERS',
+  jobAttempts: 'LEGIM_JOB_ATTEMPTS',
 } as const;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -85,6 +91,8 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     deleteGraceMs: seconds('deleteGrace', pick('deleteGrace'), 60, 0) * 1000,
     sweepIntervalMs: seconds('sweepInterval', pick('sweepInterval'), 1, 0.05) * 1000,
     healthIntervalMs: seconds('healthInterval', pick('healthInterval'), 1, 0.05) * 1000,
+    workers: integer('workers', pick('workers'), 2, 0, 64),
+    jobAttempts: integer('jobAttempts', pick('jobAttempts'), 5, 1, 100),
   };
   if (config.defaultDownloads > config.maxDownloads) {
     throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);

@@ -20,6 +20,12 @@ import { SqliteMetadataStore } from './metadata/sqlite-metadata-store.js';
 import { ReplicaPlacer } from './placement/replica-placer.js';
 import { ReplicaRepairer } from './replication/replica-repairer.js';
 import { UploadService } from './upload/upload-service.js';
+import { ReplicaReader } from './download/replica-reader.js';
+import { SqliteJobQueue } from './jobs/index.js';
+import { DEFAULT_VARIANTS } from './processing/index.js';
+import { VariantService } from './variants/variant-service.js';
+import { ImageWorker } from './workers/image-worker.js';
+import { VariantWriter } from './workers/variant-writer.js';
 
 export interface RunningGateway {
   url: string;
@@ -55,6 +61,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const placer = new ReplicaPlacer(registry);
   const repairer = new ReplicaRepairer(metadata, registry, placer, REPAIR_INTERVAL_MS);
   const sweeper = new DeletionSweeper(metadata, registry, config.sweepIntervalMs);
+  const reader = new ReplicaReader(registry, health);
+  const jobs = new SqliteJobQueue(db, { maxAttempts: config.jobAttempts });
+  const worker = new ImageWorker(metadata, registry, new VariantWriter(metadata, placer), {
+    variants: DEFAULT_VARIANTS,
+    maxPixels: config.maxPixels,
+    maxAttempts: config.jobAttempts,
+  });
+  // sharp works in libvips' threads, so these jobs stay off the event loop.
+  const consumer =
+    config.workers > 0 ? await jobs.consume((job) => worker.handle(job), { concurrency: config.workers }) : undefined;
 
   let publicUrl = config.publicUrl ?? '';
   const handle = createGateway({
@@ -62,15 +78,15 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     adminKey: identity.adminKey,
     clusterSecret: identity.clusterSecret,
     maxUploadBytes: config.maxUploadBytes,
-    uploads: new UploadService({ config, metadata, registry, placer, repairer }),
+    uploads: new UploadService({ config, metadata, registry, placer, repairer, jobs }),
     downloads: new DownloadService({
       config,
       metadata,
       counter: new SqliteDownloadCounter(db),
       cache: new InProcessMetadataCache(),
-      registry,
-      health,
+      reader,
     }),
+    variants: new VariantService(metadata, reader),
     files: new FileService(metadata, sweeper, identity.adminKey),
     cluster: new ClusterService(registry, metadata, {
       gatewayId: identity.gatewayId,
@@ -112,7 +128,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
     await Promise.allSettled(inFlight);
-    await Promise.all([health.stop(), repairer.stop(), sweeper.stop()]);
+    await Promise.all([health.stop(), repairer.stop(), sweeper.stop(), consumer?.stop()]);
+    await jobs.close();
     await registry.close();
     await metadata.close();
   };

@@ -24,7 +24,7 @@ describe('upload and limited download through a 3-node cluster', () => {
       sha256: sha256(photo),
       maxDownloads: 3,
       downloadsLeft: 3,
-      status: 'stored',
+      status: 'processing',
     });
     expect(up.json.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(up.json.url).toBe(`${cluster.gateway.url}/d/${up.json.id}`);

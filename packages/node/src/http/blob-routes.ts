@@ -29,7 +29,10 @@ async function putBlob(store: BlobStore, { req, res, param }: RequestContext): P
   const headerSha256 = singleHeader(req, 'legim-sha256');
   if (headerSha256 !== undefined) normalizeSha256(headerSha256, 'the Legim-Sha256 header');
   else if (!isChunked(req)) {
-    throw new LegimError('BAD_REQUEST', 'send the body\'s SHA-256 in a Legim-Sha256 header, or as a Legim-Sha256 trailer of a chunked request');
+    throw new LegimError(
+      'BAD_REQUEST',
+      "send the body's SHA-256 in a Legim-Sha256 header, or as a Legim-Sha256 trailer of a chunked request",
+    );
   }
   const meta = parseMetaHeader(singleHeader(req, 'legim-meta'));
   const declaredLength = req.headers['content-length'];
@@ -55,8 +58,8 @@ async function getBlob(store: BlobStore, { req, res, param }: RequestContext): P
   if (range !== undefined) headers['content-range'] = `bytes ${blob.start}-${blob.end}/${blob.size}`;
   res.writeHead(range === undefined ? 200 : 206, headers);
   if (blob.bytes !== undefined) {
-    // Headers and body leave in one write.
-    res.end(blob.bytes);
+    // Headers and body leave in one write; the callback runs once the socket no longer needs the bytes.
+    res.end(blob.bytes, () => blob.release?.());
     return;
   }
   await streamToResponse(blob.stream, res);

@@ -10,6 +10,11 @@ import type { Readable } from 'node:stream';
  * rest of a small response.
  */
 export function streamToResponse(stream: Readable, res: ServerResponse): Promise<void> {
+  if (res.destroyed) {
+    // The client left while the blob was being opened: 'close' has fired already and will not again.
+    stream.destroy();
+    return Promise.resolve();
+  }
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (error?: Error): void => {

@@ -3,7 +3,7 @@ import { LegimError } from '@legim/sdk';
 import { findServableFile } from '../download/file-lookup.js';
 import type { DeletionSweeper } from '../expiry/deletion-sweeper.js';
 import { bearerToken, secretsEqual } from '../http/auth.js';
-import type { FileRecord, MetadataStore } from '../metadata/types.js';
+import type { FileRecord, MetadataStore, VariantRecord } from '../metadata/types.js';
 import { hashToken } from '../upload/upload-service.js';
 
 /** Metadata reads and owner deletes. */
@@ -14,9 +14,13 @@ export class FileService {
     private readonly adminKey: string,
   ) {}
 
-  async info(id: string): Promise<{ file: FileRecord; replicas: number }> {
+  async info(id: string): Promise<{ file: FileRecord; replicas: number; variants: VariantRecord[] }> {
     const file = await findServableFile(this.metadata, id, Date.now());
-    return { file, replicas: (await this.metadata.replicaNodes(file.id)).length };
+    const [replicas, variants] = await Promise.all([
+      this.metadata.replicaNodes(file.id),
+      this.metadata.listVariants(file.id),
+    ]);
+    return { file, replicas: replicas.length, variants };
   }
 
   /** Needs the file's delete token or the admin key (bearer header, or `?token=`). */

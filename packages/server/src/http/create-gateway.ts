@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
 import type { DownloadService } from '../download/download-service.js';
 import type { FileService } from '../files/file-service.js';
+import type { VariantService } from '../variants/variant-service.js';
 import type { ClusterService } from '../cluster/cluster-service.js';
 import type { UploadService } from '../upload/upload-service.js';
 import { uploadSource } from '../upload/upload-source.js';
@@ -18,6 +19,7 @@ export interface GatewayServices {
   uploads: UploadService;
   downloads: DownloadService;
   files: FileService;
+  variants: VariantService;
   cluster: ClusterService;
 }
 
@@ -56,8 +58,11 @@ function routes(s: GatewayServices): Router {
       sendJson(res, 201, { ...fileView(result.file, s.publicUrl(), result.replicas), deleteToken: result.deleteToken });
     })
     .on('GET', '/v1/files/:id', async (_req, res, params) => {
-      const { file, replicas } = await s.files.info(params['id']!);
-      sendJson(res, 200, fileView(file, s.publicUrl(), replicas));
+      const { file, replicas, variants } = await s.files.info(params['id']!);
+      sendJson(res, 200, fileView(file, s.publicUrl(), replicas, variants));
+    })
+    .on('GET', '/v1/files/:id/variants/:name', async (_req, res, params) => {
+      await s.variants.serve(params['id']!, params['name']!, res);
     })
     .on('DELETE', '/v1/files/:id', async (req, res, params) => {
       await s.files.delete(params['id']!, req, params['token']);

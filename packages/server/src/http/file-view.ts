@@ -1,7 +1,7 @@
-import type { FileRecord } from '../metadata/types.js';
+import type { FileRecord, VariantRecord } from '../metadata/types.js';
 
 /** The public JSON shape of a file (docs/api.md, "The file object"). */
-export function fileView(file: FileRecord, publicUrl: string, replicas: number) {
+export function fileView(file: FileRecord, publicUrl: string, replicas: number, variants: VariantRecord[] = []) {
   return {
     id: file.id,
     title: file.title,
@@ -16,7 +16,19 @@ export function fileView(file: FileRecord, publicUrl: string, replicas: number) 
     expiresAt: new Date(file.expiresAt).toISOString(),
     url: `${publicUrl}/d/${file.id}`,
     replicas,
-    variants: {},
+    variants: Object.fromEntries(
+      variants.map((v) => [
+        v.name,
+        {
+          url: `${publicUrl}/v1/files/${file.id}/variants/${v.name}`,
+          contentType: v.contentType,
+          width: v.width,
+          height: v.height,
+          size: v.size,
+        },
+      ]),
+    ),
     status: file.status,
+    ...(file.statusReason ? { statusReason: file.statusReason } : {}),
   };
 }

@@ -18,20 +18,35 @@ const MIGRATIONS: string[] = [
      delete_at INTEGER,
      delete_reason TEXT,
      delete_token_hash TEXT NOT NULL,
-     status TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('processing', 'ready', 'failed')),
+     status_reason TEXT,
      replicas_wanted INTEGER NOT NULL
    ) STRICT;
    CREATE INDEX files_expires_at ON files (expires_at);
    CREATE INDEX files_delete_at ON files (delete_at) WHERE delete_at IS NOT NULL;
+   -- Which node holds which blob: the original (blob_key = file_id) and its
+   -- variants (blob_key = '<file_id>.<variant>').
    CREATE TABLE replicas (
      file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+     blob_key TEXT NOT NULL,
      node_id TEXT NOT NULL,
      -- pending: the copy was still being written when the file was recorded
      state TEXT NOT NULL CHECK (state IN ('pending', 'durable')),
      since INTEGER NOT NULL,
-     PRIMARY KEY (file_id, node_id)
+     PRIMARY KEY (blob_key, node_id)
    ) STRICT, WITHOUT ROWID;
+   CREATE INDEX replicas_file ON replicas (file_id);
    CREATE INDEX replicas_node ON replicas (node_id);
+   CREATE TABLE variants (
+     file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     content_type TEXT NOT NULL,
+     width INTEGER NOT NULL,
+     height INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     sha256 TEXT NOT NULL,
+     PRIMARY KEY (file_id, name)
+   ) STRICT, WITHOUT ROWID;
    CREATE TABLE tombstones (
      id TEXT PRIMARY KEY,
      reason TEXT NOT NULL,

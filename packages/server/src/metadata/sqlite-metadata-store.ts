@@ -3,10 +3,12 @@ import type {
   BlobLocation,
   DeleteReason,
   FileRecord,
+  FileStatus,
   MetadataStore,
   NodeRecord,
   Tombstone,
   UnderReplicatedFile,
+  VariantRecord,
 } from './types.js';
 
 interface FileRow {
@@ -25,7 +27,8 @@ interface FileRow {
   delete_at: number | null;
   delete_reason: DeleteReason | null;
   delete_token_hash: string;
-  status: 'stored';
+  status: FileStatus;
+  status_reason: string | null;
   replicas_wanted: number;
 }
 
@@ -46,6 +49,7 @@ const fromRow = (row: FileRow): FileRecord => ({
   deleteReason: row.delete_reason,
   deleteTokenHash: row.delete_token_hash,
   status: row.status,
+  statusReason: row.status_reason,
   replicasWanted: row.replicas_wanted,
 });
 
@@ -66,6 +70,7 @@ const toRow = (file: FileRecord): FileRow => ({
   delete_reason: file.deleteReason,
   delete_token_hash: file.deleteTokenHash,
   status: file.status,
+  status_reason: file.statusReason,
   replicas_wanted: file.replicasWanted,
 });
 
@@ -76,22 +81,31 @@ export class SqliteMetadataStore implements MetadataStore {
     this.statements = {
       insertFile: db.prepare(`INSERT INTO files VALUES (@id, @title, @size, @content_type, @extension, @width, @height,
         @sha256, @max_downloads, @downloads_left, @created_at, @expires_at, @delete_at, @delete_reason,
-        @delete_token_hash, @status, @replicas_wanted)`),
+        @delete_token_hash, @status, @status_reason, @replicas_wanted)`),
       getFile: db.prepare<[string], FileRow>('SELECT * FROM files WHERE id = ?'),
       getTombstone: db.prepare<[string], { id: string; reason: DeleteReason; deleted_at: number }>(
         'SELECT * FROM tombstones WHERE id = ?',
       ),
       replicaNodes: db.prepare<[string], { node_id: string }>(
-        `SELECT node_id FROM replicas WHERE file_id = ? ORDER BY state = 'durable' DESC, node_id`,
+        `SELECT node_id FROM replicas WHERE blob_key = ? ORDER BY state = 'durable' DESC, node_id`,
       ),
-      insertReplica: db.prepare<{ fileId: string; nodeId: string; state: string; since: number }>(
-        `INSERT INTO replicas (file_id, node_id, state, since) SELECT id, @nodeId, @state, @since FROM files WHERE id = @fileId
-         ON CONFLICT (file_id, node_id) DO UPDATE SET state = excluded.state`,
+      insertReplica: db.prepare<{ fileId: string; blobKey: string; nodeId: string; state: string; since: number }>(
+        `INSERT INTO replicas (file_id, blob_key, node_id, state, since)
+         SELECT id, @blobKey, @nodeId, @state, @since FROM files WHERE id = @fileId
+         ON CONFLICT (blob_key, node_id) DO UPDATE SET state = excluded.state`,
       ),
-      deleteReplica: db.prepare('DELETE FROM replicas WHERE file_id = ? AND node_id = ?'),
+      deleteReplica: db.prepare('DELETE FROM replicas WHERE blob_key = ? AND node_id = ?'),
+      upsertVariant:
+        db.prepare(`INSERT OR REPLACE INTO variants (file_id, name, content_type, width, height, size, sha256)
+        VALUES (@fileId, @name, @contentType, @width, @height, @size, @sha256)`),
+      listVariants: db.prepare<
+        [string],
+        { name: string; content_type: string; width: number; height: number; size: number; sha256: string }
+      >('SELECT * FROM variants WHERE file_id = ? ORDER BY name'),
+      setStatus: db.prepare('UPDATE files SET status = ?, status_reason = ? WHERE id = ?'),
       stalePending: db.prepare<[number, number], FileRow & { node_id: string }>(
         `SELECT f.*, r.node_id FROM replicas r JOIN files f ON f.id = r.file_id
-         WHERE r.state = 'pending' AND r.since < ? LIMIT ?`,
+         WHERE r.state = 'pending' AND r.blob_key = r.file_id AND r.since < ? LIMIT ?`,
       ),
       scheduleDeletion: db.prepare(`UPDATE files SET delete_at = @at, delete_reason = @reason
         WHERE id = @id AND (delete_at IS NULL OR delete_at > @at)`),
@@ -99,7 +113,7 @@ export class SqliteMetadataStore implements MetadataStore {
         `SELECT * FROM files WHERE delete_at <= ? OR expires_at <= ? ORDER BY expires_at LIMIT ?`,
       ),
       queueReplicaDeletes: db.prepare(`INSERT INTO pending_blob_deletes (node_id, blob_key, not_before)
-        SELECT node_id, file_id, ? FROM replicas WHERE file_id = ? ON CONFLICT DO UPDATE SET not_before = excluded.not_before`),
+        SELECT node_id, blob_key, ? FROM replicas WHERE file_id = ? ON CONFLICT DO UPDATE SET not_before = excluded.not_before`),
       deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
       insertTombstone: db.prepare('INSERT OR REPLACE INTO tombstones (id, reason, deleted_at) VALUES (?, ?, ?)'),
       pruneTombstones: db.prepare('DELETE FROM tombstones WHERE deleted_at < ?'),
@@ -116,11 +130,11 @@ export class SqliteMetadataStore implements MetadataStore {
       clearPendingDelete: db.prepare('DELETE FROM pending_blob_deletes WHERE node_id = ? AND blob_key = ?'),
       underReplicated: db.prepare<[number, number], FileRow & { durable: string | null; holders: string | null }>(
         `SELECT f.*,
-           (SELECT group_concat(node_id) FROM replicas r WHERE r.file_id = f.id AND r.state = 'durable') AS durable,
-           (SELECT group_concat(node_id) FROM replicas r WHERE r.file_id = f.id) AS holders
+           (SELECT group_concat(node_id) FROM replicas r WHERE r.blob_key = f.id AND r.state = 'durable') AS durable,
+           (SELECT group_concat(node_id) FROM replicas r WHERE r.blob_key = f.id) AS holders
          FROM files f
          WHERE f.delete_at IS NULL AND f.expires_at > ?
-           AND (SELECT count(*) FROM replicas r WHERE r.file_id = f.id) < f.replicas_wanted
+           AND (SELECT count(*) FROM replicas r WHERE r.blob_key = f.id) < f.replicas_wanted
          ORDER BY random() LIMIT ?`,
       ),
       upsertNode: db.prepare(`INSERT INTO nodes (id, url, parent_id, last_seen, stats)
@@ -133,7 +147,7 @@ export class SqliteMetadataStore implements MetadataStore {
       >('SELECT * FROM nodes ORDER BY id'),
       countFiles: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files'),
       countByNode: db.prepare<[], { node_id: string; n: number }>(
-        'SELECT node_id, count(*) AS n FROM replicas GROUP BY node_id',
+        'SELECT node_id, count(*) AS n FROM replicas WHERE blob_key = file_id GROUP BY node_id',
       ),
     };
   }
@@ -155,7 +169,9 @@ export class SqliteMetadataStore implements MetadataStore {
         ['durable', replicas.durable],
         ['pending', replicas.pending],
       ] as const) {
-        for (const nodeId of nodeIds) this.statements.insertReplica.run({ fileId: file.id, nodeId, state, since: now });
+        for (const nodeId of nodeIds) {
+          this.statements.insertReplica.run({ fileId: file.id, blobKey: file.id, nodeId, state, since: now });
+        }
       }
       this.statements.clearIntent.run(file.id, now);
     })();
@@ -171,13 +187,50 @@ export class SqliteMetadataStore implements MetadataStore {
     return row && { id: row.id, reason: row.reason, deletedAt: row.deleted_at };
   }
 
-  async replicaNodes(fileId: string): Promise<string[]> {
-    return this.statements.replicaNodes.all(fileId).map((row) => row.node_id);
+  async replicaNodes(blobKey: string): Promise<string[]> {
+    return this.statements.replicaNodes.all(blobKey).map((row) => row.node_id);
+  }
+
+  async recordVariants(
+    fileId: string,
+    variants: { variant: VariantRecord; nodeIds: string[] }[],
+    now: number,
+  ): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (!this.statements.getFile.get(fileId)) return false;
+      for (const { variant, nodeIds } of variants) {
+        const blobKey = `${fileId}.${variant.name}`;
+        this.statements.upsertVariant.run({ fileId, ...variant });
+        for (const nodeId of nodeIds) {
+          this.statements.insertReplica.run({ fileId, blobKey, nodeId, state: 'durable', since: now });
+        }
+        this.statements.clearIntent.run(blobKey, now);
+      }
+      this.statements.setStatus.run('ready', null, fileId);
+      return true;
+    })();
+  }
+
+  async listVariants(fileId: string): Promise<VariantRecord[]> {
+    return this.statements.listVariants.all(fileId).map((row) => ({
+      name: row.name,
+      contentType: row.content_type,
+      width: row.width,
+      height: row.height,
+      size: row.size,
+      sha256: row.sha256,
+    }));
+  }
+
+  async markFailed(fileId: string, reason: string): Promise<void> {
+    this.statements.setStatus.run('failed', reason, fileId);
   }
 
   async addReplica(fileId: string, nodeId: string, now: number): Promise<boolean> {
     return this.db.transaction(() => {
-      const added = this.statements.insertReplica.run({ fileId, nodeId, state: 'durable', since: now }).changes > 0;
+      const added =
+        this.statements.insertReplica.run({ fileId, blobKey: fileId, nodeId, state: 'durable', since: now }).changes >
+        0;
       if (added) this.statements.clearNodeIntent.run(nodeId, fileId, now);
       return added;
     })();

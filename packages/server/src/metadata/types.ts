@@ -1,4 +1,4 @@
-export type FileStatus = 'stored';
+export type FileStatus = 'processing' | 'ready' | 'failed';
 export type DeleteReason = 'expired' | 'exhausted' | 'deleted';
 
 /** One stored image as the gateway's index knows it. Times are epoch milliseconds. */
@@ -20,7 +20,19 @@ export interface FileRecord {
   deleteReason: DeleteReason | null;
   deleteTokenHash: string;
   status: FileStatus;
+  /** Why processing failed, when it did. */
+  statusReason: string | null;
   replicasWanted: number;
+}
+
+/** A derived image (thumbnail, compressed copy), stored and replicated like an original. */
+export interface VariantRecord {
+  name: string;
+  contentType: string;
+  width: number;
+  height: number;
+  size: number;
+  sha256: string;
 }
 
 export interface Tombstone {
@@ -74,8 +86,19 @@ export interface MetadataStore {
   insertFile(file: FileRecord, replicas: { durable: string[]; pending: string[] }, now: number): Promise<void>;
   getFile(id: string): Promise<FileRecord | undefined>;
   getTombstone(id: string): Promise<Tombstone | undefined>;
-  /** Nodes that hold or may hold the file: durable copies first. */
-  replicaNodes(fileId: string): Promise<string[]>;
+  /** Nodes that hold or may hold a blob (an original's key is its file id): durable copies first. */
+  replicaNodes(blobKey: string): Promise<string[]>;
+  /**
+   * Records a file's variants with the nodes holding each, clears their
+   * intents and marks the file ready, in one transaction; false if the file is gone.
+   */
+  recordVariants(
+    fileId: string,
+    variants: { variant: VariantRecord; nodeIds: string[] }[],
+    now: number,
+  ): Promise<boolean>;
+  listVariants(fileId: string): Promise<VariantRecord[]>;
+  markFailed(fileId: string, reason: string): Promise<void>;
   /** Records a durable copy (new, or a pending one confirmed) and clears its intent; false if the file is gone. */
   addReplica(fileId: string, nodeId: string, now: number): Promise<boolean>;
   /** Forgets a copy that failed or vanished, and queues its removal from the node. */

@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config.js';
 import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import type { ReplicaPlacer } from '../placement/replica-placer.js';
+import type { JobQueue } from '../jobs/index.js';
 import { replicatedWrite } from '../replication/replicated-write.js';
 import type { ReplicaRepairer } from '../replication/replica-repairer.js';
 import { CheckedUpload, tooLarge } from './checked-upload.js';
@@ -22,6 +23,7 @@ export interface UploadServiceDeps {
   registry: NodeRegistry;
   placer: ReplicaPlacer;
   repairer: ReplicaRepairer;
+  jobs: JobQueue;
 }
 
 /**
@@ -92,7 +94,8 @@ export class UploadService {
       deleteAt: null,
       deleteReason: null,
       deleteTokenHash: hashToken(deleteToken),
-      status: 'stored',
+      status: 'processing',
+      statusReason: null,
       replicasWanted: Math.min(config.replicas, this.deps.registry.all().length),
     };
     await metadata.insertFile(file, { durable: written.durable, pending: written.pending }, now);
@@ -103,6 +106,7 @@ export class UploadService {
     );
     if (failed.length > 0 || targets.length < file.replicasWanted) this.deps.repairer.wake();
     void written.late.then((late) => this.recordLateCopies(id, late));
+    await this.deps.jobs.enqueue({ type: 'process', fileId: id, dedupeKey: `process:${id}` });
     return { file, replicas: written.durable.length, deleteToken };
   }
 

@@ -1,0 +1,100 @@
+export type JobType = 'process' | 'expire' | 'delete';
+
+/** A job as a handler receives it. Times are epoch milliseconds. */
+export interface Job {
+  id: string;
+  type: JobType;
+  fileId: string;
+  /** When the job was asked to run, for a delayed job. */
+  runAt?: number;
+  /**
+   * Which delivery this is, counting from 1. A failed run always counts; a run
+   * cut short by a dead worker counts in the embedded queue (so a job that
+   * kills its workers still ends dead-lettered) and not with RabbitMQ.
+   */
+  attempts: number;
+  payload?: Record<string, unknown>;
+}
+
+export interface NewJob {
+  type: JobType;
+  fileId: string;
+  /** Run no earlier than this instant; omitted or past: as soon as possible. */
+  runAt?: number;
+  payload?: Record<string, unknown>;
+  /**
+   * At most one pending job per key: enqueueing a key that a pending job
+   * already holds returns that job's id and adds nothing. Embedded: pending
+   * means not yet finished. RabbitMQ: pending means not yet handed to the
+   * broker (delayed, or waiting for a reconnect).
+   */
+  dedupeKey?: string;
+}
+
+/** Does the job's work. It may run more than once for one job, so it must be idempotent. */
+export type JobHandler = (job: Job) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Handlers running at once in this consumer. */
+  concurrency: number;
+}
+
+export interface Consumer {
+  /** Takes no more jobs, then resolves once the running handlers have finished and been acknowledged. */
+  stop(): Promise<void>;
+}
+
+export interface DeadLetter {
+  job: Job;
+  /** The last failure's message. */
+  error: string;
+  failedAt: number;
+}
+
+export interface JobQueueOptions {
+  /** Runs of a failing job before it is dead-lettered. Default 5. */
+  maxAttempts?: number;
+  /** Delay before the first retry; each further retry doubles it. Default 1000. */
+  backoffBaseMs?: number;
+  /** Cap on the retry delay. Default 60000. */
+  backoffMaxMs?: number;
+  /** Embedded: how long a claimed job stays with a worker that stopped renewing its lease. Default 30000. */
+  leaseMs?: number;
+  /** How often to look for due jobs (embedded) or due delayed publishes (RabbitMQ). Default 100. */
+  pollMs?: number;
+  /** Names everything the queue creates (letters, digits, `_`): RabbitMQ queues and exchanges, SQLite tables. Default `legim`. */
+  prefix?: string;
+}
+
+/**
+ * Durable background jobs with at-least-once delivery: a job is acknowledged
+ * only after its handler resolved, so a crash at any point means it runs
+ * again, never that it is lost. A handler that throws is retried with
+ * exponential back-off, and after `maxAttempts` runs the job is dead-lettered
+ * with the last error. Implementations own their connections; nothing about
+ * them shows here.
+ *
+ * @example
+ * ```ts
+ * const queue = createJobQueue({ kind: 'embedded' }, db, { maxAttempts: 3 });
+ * const consumer = await queue.consume(async (job) => makeVariants(job.fileId), { concurrency: 2 });
+ * await queue.enqueue({ type: 'expire', fileId, runAt: expiresAt, dedupeKey: `expire:${fileId}` });
+ * // shutting down
+ * await consumer.stop();
+ * await queue.close();
+ * ```
+ */
+export interface JobQueue {
+  /** Adds a job and resolves with its id once the job is durable. */
+  enqueue(job: NewJob): Promise<string>;
+  /** Starts handing jobs to `handler`, at most `concurrency` at a time. */
+  consume(handler: JobHandler, options: ConsumeOptions): Promise<Consumer>;
+  /** Dead-lettered jobs, oldest first. */
+  deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /**
+   * Releases the queue's connections. Consumers still running are dropped
+   * without waiting: their unfinished jobs are not acknowledged and run again
+   * elsewhere. Call `Consumer.stop()` first for a graceful shutdown.
+   */
+  close(): Promise<void>;
+}

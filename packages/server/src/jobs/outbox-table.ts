@@ -1,0 +1,83 @@
+import type Database from 'better-sqlite3';
+import type { Job } from './job-queue.js';
+
+export interface OutboxEntry {
+  id: string;
+  job: Job;
+}
+
+/**
+ * Jobs on their way to RabbitMQ: every enqueue lands here first, so a job is
+ * durable before the broker has it, and stays here while it is delayed or
+ * the broker is unreachable. A row is deleted only after the broker confirmed
+ * its publish. Claims lease rows, so several processes sharing the database
+ * do not publish one row twice (unless one dies mid-publish: at-least-once).
+ */
+export class OutboxTable {
+  private readonly statements;
+
+  constructor(
+    private readonly db: Database.Database,
+    prefix: string,
+  ) {
+    const t = `"${prefix}_outbox"`;
+    db.exec(`CREATE TABLE IF NOT EXISTS ${t} (
+        id TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        due_at INTEGER NOT NULL,
+        dedupe_key TEXT UNIQUE,
+        lease_until INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX IF NOT EXISTS "${prefix}_outbox_due" ON ${t} (due_at);`);
+    this.statements = {
+      findByKey: db.prepare<[string], { id: string }>(`SELECT id FROM ${t} WHERE dedupe_key = ?`),
+      insert: db.prepare(
+        `INSERT INTO ${t} (id, job, due_at, dedupe_key, lease_until) VALUES (@id, @job, @dueAt, @dedupeKey, @leaseUntil)`,
+      ),
+      claim: db.prepare<{ now: number; leaseUntil: number; limit: number }, { id: string; job: string }>(
+        `UPDATE ${t} SET lease_until = @leaseUntil
+         WHERE id IN (SELECT id FROM ${t} WHERE due_at <= @now AND lease_until <= @now ORDER BY due_at LIMIT @limit)
+         RETURNING id, job`,
+      ),
+      remove: db.prepare(`DELETE FROM ${t} WHERE id = ?`),
+      release: db.prepare(`UPDATE ${t} SET lease_until = 0 WHERE id = ?`),
+    };
+  }
+
+  /**
+   * Adds the job due at `dueAt`, leased until `leaseUntil` (0: free for any
+   * relay), unless a row holds its dedupe key; returns the id holding the key.
+   */
+  insert(job: Job, dedupeKey: string | undefined, dueAt: number, leaseUntil: number): string {
+    return this.db
+      .transaction(() => {
+        const existing = dedupeKey === undefined ? undefined : this.statements.findByKey.get(dedupeKey);
+        if (existing) return existing.id;
+        this.statements.insert.run({
+          id: job.id,
+          job: JSON.stringify(job),
+          dueAt,
+          dedupeKey: dedupeKey ?? null,
+          leaseUntil,
+        });
+        return job.id;
+      })
+      .immediate();
+  }
+
+  claim(now: number, leaseMs: number, limit: number): OutboxEntry[] {
+    return this.statements.claim
+      .all({ now, leaseUntil: now + leaseMs, limit })
+      .map((row) => ({ id: row.id, job: JSON.parse(row.job) as Job }));
+  }
+
+  /** The broker confirmed it. */
+  remove(id: string): void {
+    this.statements.remove.run(id);
+  }
+
+  /** The publish failed: the next relay pass tries again. */
+  release(id: string): void {
+    this.statements.release.run(id);
+  }
+}

@@ -1,0 +1,175 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Consumer, Job, JobHandler } from './job-queue.js';
+import { errorMessage, retryDelay, type ResolvedOptions } from './queue-options.js';
+import { decodeJob, type RabbitPublisher } from './rabbit-publisher.js';
+import type { RabbitLink, RabbitSession } from './rabbit-session.js';
+import type { RabbitNames } from './rabbit-topology.js';
+
+/** A consumer channel on one link; `open` turns false with it, after which its deliveries can no longer be acked. */
+interface Attachment {
+  channel: Channel;
+  open: boolean;
+  tag?: string;
+}
+
+/**
+ * One RabbitMQ worker pool: a channel with `prefetch(concurrency)` on every
+ * link the session brings up, manual acks after the handler resolved, and
+ * failures re-routed (retry queue or dead queue) with a confirm before the
+ * ack. Handlers of a lost link may still be running when the next link
+ * delivers, so a local limit holds the concurrency across reconnects too.
+ */
+export class RabbitConsumer implements Consumer {
+  private attachment: Attachment | undefined;
+  private attaching: Promise<void> = Promise.resolve();
+  private unlisten: (() => void) | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private readonly waiting: (() => void)[] = [];
+  private active = 0;
+  private state: 'running' | 'stopping' | 'abandoned' = 'running';
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    private readonly session: RabbitSession,
+    private readonly names: RabbitNames,
+    private readonly publisher: RabbitPublisher,
+    private readonly handler: JobHandler,
+    private readonly concurrency: number,
+    private readonly options: ResolvedOptions,
+    private readonly onStopped: (consumer: RabbitConsumer) => void,
+  ) {}
+
+  /** Subscribes; resolves once consuming, if the broker is reachable now. */
+  async start(): Promise<void> {
+    this.unlisten = this.session.listen({
+      up: (link) => {
+        this.attaching = this.attach(link);
+      },
+      down: () => {
+        this.attachment = undefined;
+      },
+    });
+    await this.attaching;
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      if (this.state === 'running') this.state = 'stopping';
+      this.unlisten?.();
+      await this.attaching;
+      const attachment = this.attachment;
+      if (attachment?.open && attachment.tag) await attachment.channel.cancel(attachment.tag).catch(() => {});
+      await Promise.all(this.running);
+      if (attachment?.open) await attachment.channel.close().catch(() => {});
+      this.onStopped(this);
+    })();
+    return this.stopped;
+  }
+
+  /** Stops at once; the queue then closes the connection, which hands unacked jobs back to the broker. */
+  abandon(): void {
+    this.state = 'abandoned';
+    this.unlisten?.();
+  }
+
+  private async attach(link: RabbitLink): Promise<void> {
+    if (this.state !== 'running') return;
+    let channel: Channel;
+    try {
+      channel = await link.connection.createChannel();
+    } catch {
+      return; // The link died meanwhile; the next one attaches again.
+    }
+    const attachment: Attachment = { channel, open: true };
+    channel.on('error', (error: Error) => console.warn('legim: RabbitMQ consumer channel error:', error.message));
+    channel.once('close', () => {
+      attachment.open = false;
+      if (this.attachment === attachment) this.attachment = undefined;
+      // Closed on its own (a protocol error, a deleted queue): rebuild the whole link.
+      if (this.state === 'running') void link.connection.close().catch(() => {});
+    });
+    try {
+      await channel.prefetch(this.concurrency);
+      const reply = await channel.consume(this.names.jobs, (message) => this.deliver(attachment, message));
+      attachment.tag = reply.consumerTag;
+      this.attachment = attachment;
+    } catch (error) {
+      console.warn('legim: starting a RabbitMQ consumer failed:', (error as Error).message);
+      await channel.close().catch(() => {});
+    }
+  }
+
+  private deliver(attachment: Attachment, message: ConsumeMessage | null): void {
+    if (message === null) {
+      // The broker cancelled the consumer (its queue was deleted): closing resets the link and redeclares it.
+      if (this.state === 'running') void attachment.channel.close().catch(() => {});
+      return;
+    }
+    const run = this.acquire()
+      .then(() => this.execute(attachment, message))
+      .finally(() => {
+        this.running.delete(run);
+        this.release();
+      });
+    this.running.add(run);
+  }
+
+  private async execute(attachment: Attachment, message: ConsumeMessage): Promise<void> {
+    if (this.cannotSettle(attachment)) return;
+    if (this.state === 'stopping') return this.settle(attachment, (ch) => ch.nack(message, false, true));
+    let job: Job;
+    try {
+      job = decodeJob(message.content);
+    } catch (error) {
+      console.error(`legim: unreadable job message (${errorMessage(error)}); moved to ${this.names.dead}`);
+      return this.settle(attachment, (ch) => ch.nack(message, false, false));
+    }
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.handler(job);
+    } catch (error) {
+      failure = { error };
+    }
+    if (this.cannotSettle(attachment)) return;
+    try {
+      if (failure && job.attempts >= this.options.maxAttempts) {
+        await this.publisher.deadLetter(job, errorMessage(failure.error), Date.now());
+      } else if (failure) {
+        await this.publisher.retry({ ...job, attempts: job.attempts + 1 }, retryDelay(job.attempts, this.options));
+      }
+    } catch {
+      // Not re-routed: hand it back to run again rather than leave it unacknowledged.
+      return this.settle(attachment, (ch) => ch.nack(message, false, true));
+    }
+    this.settle(attachment, (ch) => ch.ack(message));
+  }
+
+  /** A lost channel's deliveries are back in the queue already; an abandoned consumer's soon will be. */
+  private cannotSettle(attachment: Attachment): boolean {
+    return !attachment.open || this.state === 'abandoned';
+  }
+
+  private settle(attachment: Attachment, action: (channel: Channel) => void): void {
+    if (!attachment.open) return;
+    try {
+      action(attachment.channel);
+    } catch {
+      // The channel closed under us: the broker redelivers the message.
+    }
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active < this.concurrency) {
+      this.active++;
+      return;
+    }
+    // The slot is handed over directly by release(), so `active` stays exact.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { PeriodicTask } from '../background/periodic-task.js';
+import type { Consumer, JobHandler } from './job-queue.js';
+import { errorMessage, retryDelay, type ResolvedOptions } from './queue-options.js';
+import type { Lease, SqliteJobTable } from './sqlite-job-table.js';
+
+/**
+ * One embedded worker pool: claims due jobs up to its concurrency, keeps
+ * their leases alive while the handlers run, and records each outcome.
+ * Polls, and is also woken when a job is enqueued in this process or a
+ * handler frees a slot.
+ */
+export class SqliteConsumer implements Consumer {
+  /** Leases of the handlers running now; a lost lease stays until its handler ends, as it still takes a slot. */
+  private readonly leases = new Set<Lease>();
+  private readonly lost = new WeakSet<Lease>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly poller: PeriodicTask;
+  private renewer: NodeJS.Timeout | undefined;
+  private state: 'running' | 'stopping' | 'abandoned' = 'running';
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: SqliteJobTable,
+    private readonly handler: JobHandler,
+    private readonly concurrency: number,
+    private readonly options: ResolvedOptions,
+    private readonly onStopped: (consumer: SqliteConsumer) => void,
+  ) {
+    this.poller = new PeriodicTask(() => this.fill(), options.pollMs);
+  }
+
+  start(): void {
+    this.poller.start();
+    this.renewer = setInterval(() => this.renewLeases(), Math.max(1, Math.floor(this.options.leaseMs / 3)));
+    this.renewer.unref();
+    this.poller.wake();
+  }
+
+  wake(): void {
+    if (this.state === 'running') this.poller.wake();
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      if (this.state === 'running') this.state = 'stopping';
+      await this.poller.stop();
+      // Leases are renewed until the last handler is done, or they would expire under it.
+      await Promise.all(this.running);
+      clearInterval(this.renewer);
+      this.onStopped(this);
+    })();
+    return this.stopped;
+  }
+
+  /** Stops at once, as if the process had died: running jobs are left to their leases. */
+  abandon(): void {
+    this.state = 'abandoned';
+    clearInterval(this.renewer);
+    void this.poller.stop();
+  }
+
+  private async fill(): Promise<void> {
+    const free = this.concurrency - this.leases.size;
+    if (this.state !== 'running' || free <= 0) return;
+    let leases: Lease[];
+    try {
+      leases = this.table.claim(Date.now(), this.options.leaseMs, randomUUID(), free);
+    } catch (error) {
+      console.error('legim: claiming jobs failed:', error);
+      return;
+    }
+    for (const lease of leases) this.begin(lease);
+  }
+
+  private begin(lease: Lease): void {
+    const { maxAttempts } = this.options;
+    if (lease.job.attempts > maxAttempts) {
+      // Its last attempt never reported back: the worker died with it.
+      const last = lease.lastError === null ? '' : `; last error: ${lease.lastError}`;
+      this.record(() =>
+        this.table.kill(
+          lease,
+          `its worker stopped without finishing the last of ${maxAttempts} attempts${last}`,
+          Date.now(),
+        ),
+      );
+      return;
+    }
+    this.leases.add(lease);
+    const run = this.execute(lease).finally(() => {
+      this.leases.delete(lease);
+      this.running.delete(run);
+      this.wake();
+    });
+    this.running.add(run);
+  }
+
+  private async execute(lease: Lease): Promise<void> {
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.handler(lease.job);
+    } catch (error) {
+      failure = { error };
+    }
+    if (this.state === 'abandoned') return;
+    const now = Date.now();
+    const { attempts } = lease.job;
+    if (!failure) this.record(() => this.table.complete(lease));
+    else if (attempts >= this.options.maxAttempts)
+      this.record(() => this.table.kill(lease, errorMessage(failure.error), now));
+    else
+      this.record(() => this.table.retry(lease, now + retryDelay(attempts, this.options), errorMessage(failure.error)));
+  }
+
+  private record(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      // The lease then expires and the job runs again: at-least-once, never lost.
+      console.error('legim: recording a job outcome failed:', error);
+    }
+  }
+
+  private renewLeases(): void {
+    const leaseUntil = Date.now() + this.options.leaseMs;
+    for (const lease of this.leases) {
+      if (this.lost.has(lease)) continue;
+      try {
+        if (!this.table.renew(lease, leaseUntil)) {
+          console.warn(`legim: job ${lease.job.id} outlived its lease and was taken over; its outcome here is ignored`);
+          this.lost.add(lease);
+        }
+      } catch (error) {
+        console.error('legim: renewing a job lease failed:', error);
+      }
+    }
+  }
+}

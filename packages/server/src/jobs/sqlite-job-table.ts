@@ -1,0 +1,154 @@
+import type Database from 'better-sqlite3';
+import type { DeadLetter, Job, JobType } from './job-queue.js';
+
+interface JobRow {
+  id: string;
+  type: JobType;
+  file_id: string;
+  payload: string | null;
+  run_at: number;
+  requested_run_at: number | null;
+  attempts: number;
+  last_error: string | null;
+  failed_at: number | null;
+}
+
+/** A claimed job and the token that proves the claim is still ours. */
+export interface Lease {
+  job: Job;
+  token: string;
+  lastError: string | null;
+}
+
+/**
+ * The embedded queue's table. The queue creates it itself (not a metadata
+ * migration) because its name carries the prefix. Every write to a leased
+ * job checks the lease token, so a worker whose lease expired and was taken
+ * over cannot finish, retry or dead-letter a job now run by someone else.
+ */
+export class SqliteJobTable {
+  private readonly statements;
+
+  constructor(
+    private readonly db: Database.Database,
+    prefix: string,
+  ) {
+    const t = `"${prefix}_jobs"`;
+    db.exec(`CREATE TABLE IF NOT EXISTS ${t} (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        file_id TEXT NOT NULL,
+        payload TEXT,
+        dedupe_key TEXT,
+        -- when the job may run next; requested_run_at is the runAt it was enqueued with
+        run_at INTEGER NOT NULL,
+        requested_run_at INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('ready', 'leased', 'dead')),
+        lease_until INTEGER,
+        lease_token TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        failed_at INTEGER
+      ) STRICT;
+      CREATE UNIQUE INDEX IF NOT EXISTS "${prefix}_jobs_dedupe" ON ${t} (dedupe_key)
+        WHERE dedupe_key IS NOT NULL AND state != 'dead';
+      CREATE INDEX IF NOT EXISTS "${prefix}_jobs_ready" ON ${t} (run_at) WHERE state = 'ready';
+      CREATE INDEX IF NOT EXISTS "${prefix}_jobs_leased" ON ${t} (lease_until) WHERE state = 'leased';
+      CREATE INDEX IF NOT EXISTS "${prefix}_jobs_dead" ON ${t} (failed_at) WHERE state = 'dead';`);
+    const owned = 'id = @id AND lease_token = @token';
+    this.statements = {
+      findByKey: db.prepare<[string], { id: string }>(`SELECT id FROM ${t} WHERE dedupe_key = ? AND state != 'dead'`),
+      insert: db.prepare(
+        `INSERT INTO ${t} (id, type, file_id, payload, dedupe_key, run_at, requested_run_at, state)
+         VALUES (@id, @type, @fileId, @payload, @dedupeKey, @runAt, @requestedRunAt, 'ready')`,
+      ),
+      claim: db.prepare<{ now: number; leaseUntil: number; token: string; limit: number }, JobRow>(
+        `UPDATE ${t} SET state = 'leased', lease_until = @leaseUntil, lease_token = @token, attempts = attempts + 1
+         WHERE id IN (
+           SELECT id FROM (
+             SELECT * FROM (SELECT id, run_at FROM ${t}
+               WHERE state = 'ready' AND run_at <= @now ORDER BY run_at LIMIT @limit)
+             UNION ALL
+             SELECT * FROM (SELECT id, run_at FROM ${t}
+               WHERE state = 'leased' AND lease_until <= @now ORDER BY lease_until LIMIT @limit))
+           ORDER BY run_at LIMIT @limit)
+         RETURNING id, type, file_id, payload, run_at, requested_run_at, attempts, last_error, failed_at`,
+      ),
+      renew: db.prepare(`UPDATE ${t} SET lease_until = @leaseUntil WHERE ${owned} AND state = 'leased'`),
+      complete: db.prepare(`DELETE FROM ${t} WHERE ${owned}`),
+      retry: db.prepare(
+        `UPDATE ${t} SET state = 'ready', run_at = @runAt, lease_until = NULL, lease_token = NULL, last_error = @error
+         WHERE ${owned}`,
+      ),
+      kill: db.prepare(
+        `UPDATE ${t} SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = @error, failed_at = @now
+         WHERE ${owned}`,
+      ),
+      dead: db.prepare<[number], JobRow>(`SELECT * FROM ${t} WHERE state = 'dead' ORDER BY failed_at LIMIT ?`),
+    };
+  }
+
+  /** Inserts the job unless its dedupe key is taken; either way returns the id that holds the key. */
+  insert(job: Job, dedupeKey: string | undefined, now: number): string {
+    return this.db
+      .transaction(() => {
+        const existing = dedupeKey === undefined ? undefined : this.statements.findByKey.get(dedupeKey);
+        if (existing) return existing.id;
+        this.statements.insert.run({
+          id: job.id,
+          type: job.type,
+          fileId: job.fileId,
+          payload: job.payload === undefined ? null : JSON.stringify(job.payload),
+          dedupeKey: dedupeKey ?? null,
+          runAt: job.runAt ?? now,
+          requestedRunAt: job.runAt ?? null,
+        });
+        return job.id;
+      })
+      .immediate();
+  }
+
+  /** Leases up to `limit` due jobs (ready ones, and leased ones whose worker stopped renewing), oldest first. */
+  claim(now: number, leaseMs: number, token: string, limit: number): Lease[] {
+    const rows = this.statements.claim.all({ now, leaseUntil: now + leaseMs, token, limit });
+    return rows
+      .sort((a, b) => a.run_at - b.run_at)
+      .map((row) => ({ job: toJob(row), token, lastError: row.last_error }));
+  }
+
+  /** False when the lease was lost (it expired and another worker took the job). */
+  renew(lease: Lease, leaseUntil: number): boolean {
+    return this.statements.renew.run({ id: lease.job.id, token: lease.token, leaseUntil }).changes === 1;
+  }
+
+  complete(lease: Lease): void {
+    this.statements.complete.run({ id: lease.job.id, token: lease.token });
+  }
+
+  retry(lease: Lease, runAt: number, error: string): void {
+    this.statements.retry.run({ id: lease.job.id, token: lease.token, runAt, error });
+  }
+
+  kill(lease: Lease, error: string, now: number): void {
+    this.statements.kill.run({ id: lease.job.id, token: lease.token, error, now });
+  }
+
+  deadLetters(limit: number): DeadLetter[] {
+    return this.statements.dead.all(limit).map((row) => ({
+      job: toJob(row),
+      error: row.last_error ?? '',
+      failedAt: row.failed_at ?? 0,
+    }));
+  }
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    type: row.type,
+    fileId: row.file_id,
+    ...(row.requested_run_at === null ? {} : { runAt: row.requested_run_at }),
+    attempts: row.attempts,
+    ...(row.payload === null ? {} : { payload: JSON.parse(row.payload) as Record<string, unknown> }),
+  };
+}

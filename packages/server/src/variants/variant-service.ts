@@ -1,0 +1,57 @@
+import type { ServerResponse } from 'node:http';
+import { LegimError } from '@legim/sdk';
+import { findServableFile } from '../download/file-lookup.js';
+import type { ReplicaReader } from '../download/replica-reader.js';
+import type { MetadataStore } from '../metadata/types.js';
+
+/** How soon a client should ask again for a variant still being made. */
+const RETRY_AFTER_SECONDS = 2;
+
+/** Serves previews (thumbnails, compressed copies): they never take a download. */
+export class VariantService {
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly reader: ReplicaReader,
+  ) {}
+
+  async serve(id: string, name: string, res: ServerResponse): Promise<void> {
+    const now = Date.now();
+    const file = await findServableFile(this.metadata, id, now);
+    if (file.status === 'processing') {
+      throw new LegimError('VARIANT_NOT_READY', `the ${name} variant is still being made; retry shortly`, {
+        details: { retryAfter: RETRY_AFTER_SECONDS },
+      });
+    }
+    if (file.status === 'failed') {
+      throw new LegimError(
+        'VARIANT_NOT_FOUND',
+        `this image could not be processed (${file.statusReason ?? 'unknown reason'}); only the original is available`,
+      );
+    }
+    const variants = await this.metadata.listVariants(file.id);
+    const variant = variants.find((v) => v.name === name);
+    if (!variant) {
+      const names = variants.map((v) => v.name).join(', ');
+      throw new LegimError('VARIANT_NOT_FOUND', `no variant "${name}"; this file has: ${names || 'none'}`);
+    }
+    const key = `${file.id}.${variant.name}`;
+    // A preview may be cached briefly, never past the file's expiry.
+    const maxAge = Math.max(0, Math.min(60, Math.floor((file.expiresAt - now) / 1000)));
+    await this.reader.serve(
+      {
+        key,
+        size: variant.size,
+        nodeIds: await this.metadata.replicaNodes(key),
+        headers: {
+          'Content-Type': variant.contentType,
+          'Content-Length': variant.size,
+          ETag: `"${variant.sha256}"`,
+          'Cache-Control': `private, max-age=${maxAge}`,
+          'X-Content-Type-Options': 'nosniff',
+          'Content-Security-Policy': "default-src 'none'; sandbox",
+        },
+      },
+      res,
+    );
+  }
+}

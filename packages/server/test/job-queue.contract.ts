@@ -1,0 +1,212 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test-support/wait.js';
+import type { Job, JobHandler, JobQueue, JobQueueOptions } from '../src/jobs/index.js';
+
+/**
+ * Opens queue instances that share one backend and one prefix, as separate
+ * processes would (their own connections), and removes what they created.
+ */
+export interface QueueHarness {
+  open(options?: JobQueueOptions): Promise<JobQueue>;
+  cleanup(): Promise<void>;
+}
+
+// Small back-off so retries and dead-lettering take well under a second.
+const FAST: JobQueueOptions = { maxAttempts: 3, backoffBaseMs: 50, backoffMaxMs: 400, pollMs: 25 };
+
+/** Records every run, and which jobs ended in a handler that resolved. */
+function recorder(work: (job: Job) => Promise<void> = async () => {}) {
+  const runs: { job: Job; at: number }[] = [];
+  const succeeded = new Map<string, number>();
+  const handler: JobHandler = async (job) => {
+    runs.push({ job, at: Date.now() });
+    await work(job);
+    succeeded.set(job.id, (succeeded.get(job.id) ?? 0) + 1);
+  };
+  return { runs, succeeded, handler };
+}
+
+/** The shared contract every `JobQueue` implementation must pass. */
+export function jobQueueContract(name: string, createHarness: () => Promise<QueueHarness>): void {
+  describe(`JobQueue contract: ${name}`, () => {
+    let harness: QueueHarness;
+    beforeEach(async () => {
+      harness = await createHarness();
+    });
+    afterEach(() => harness.cleanup());
+    const open = (options: JobQueueOptions = {}) => harness.open({ ...FAST, ...options });
+
+    it('hands each enqueued job to exactly one handler once, with its fields', async () => {
+      const [a, b] = [await open(), await open()];
+      const seen = recorder();
+      await a.consume(seen.handler, { concurrency: 2 });
+      await b.consume(seen.handler, { concurrency: 2 });
+      const id = await a.enqueue({ type: 'process', fileId: 'file-1', payload: { variants: ['thumb'] } });
+      const more = await Promise.all(
+        Array.from({ length: 9 }, (_, i) => b.enqueue({ type: 'delete', fileId: `file-${i + 2}` })),
+      );
+      await waitFor(() => seen.succeeded.size === 10, 'all ten jobs handled');
+      await sleep(300);
+      expect(seen.runs).toHaveLength(10);
+      expect(new Set(seen.runs.map((run) => run.job.id))).toEqual(new Set([id, ...more]));
+      expect(seen.runs.find((run) => run.job.id === id)?.job).toEqual({
+        id,
+        type: 'process',
+        fileId: 'file-1',
+        attempts: 1,
+        payload: { variants: ['thumb'] },
+      });
+    });
+
+    it('never runs more handlers at once than the concurrency', async () => {
+      const queue = await open();
+      let active = 0;
+      let peak = 0;
+      const seen = recorder(async () => {
+        peak = Math.max(peak, ++active);
+        await sleep(60);
+        active--;
+      });
+      await queue.consume(seen.handler, { concurrency: 3 });
+      await Promise.all(Array.from({ length: 12 }, (_, i) => queue.enqueue({ type: 'process', fileId: `f${i}` })));
+      await waitFor(() => seen.succeeded.size === 12, 'twelve jobs handled');
+      expect(peak).toBe(3);
+    });
+
+    it('retries a failing job with exponential back-off until it succeeds', async () => {
+      const queue = await open({ maxAttempts: 5, backoffBaseMs: 200, backoffMaxMs: 2000 });
+      const seen = recorder(async (job) => {
+        if (job.attempts < 3) throw new Error(`flaky ${job.attempts}`);
+      });
+      await queue.consume(seen.handler, { concurrency: 1 });
+      const id = await queue.enqueue({ type: 'process', fileId: 'flaky' });
+      await waitFor(() => seen.succeeded.has(id), 'the third attempt to succeed');
+      expect(seen.runs.map((run) => run.job.attempts)).toEqual([1, 2, 3]);
+      const [first, second, third] = seen.runs.map((run) => run.at) as [number, number, number];
+      expect(second - first).toBeGreaterThanOrEqual(190);
+      expect(third - second).toBeGreaterThanOrEqual(390);
+      expect(third - second).toBeLessThan(2000);
+      expect(await queue.deadLetters(10)).toEqual([]);
+    });
+
+    it('dead-letters a job that always fails, with its last error, after maxAttempts', async () => {
+      const queue = await open();
+      const seen = recorder(async (job) => {
+        throw new Error(`cannot decode image (attempt ${job.attempts})`);
+      });
+      await queue.consume(seen.handler, { concurrency: 2 });
+      const before = Date.now();
+      const id = await queue.enqueue({ type: 'process', fileId: 'poison' });
+      let dead = await queue.deadLetters(10);
+      await waitFor(async () => (dead = await queue.deadLetters(10)).length === 1, 'the job to be dead-lettered');
+      expect(dead[0]).toMatchObject({
+        job: { id, type: 'process', fileId: 'poison', attempts: 3 },
+        error: 'cannot decode image (attempt 3)',
+      });
+      expect(dead[0]!.failedAt).toBeGreaterThanOrEqual(before);
+      await sleep(300);
+      expect(seen.runs.map((run) => run.job.attempts)).toEqual([1, 2, 3]);
+      expect(await queue.deadLetters(10)).toHaveLength(1); // reading does not consume
+    });
+
+    it('runs a delayed job soon after runAt, never before', async () => {
+      const queue = await open();
+      const seen = recorder();
+      await queue.consume(seen.handler, { concurrency: 1 });
+      const runAt = Date.now() + 800;
+      const id = await queue.enqueue({ type: 'expire', fileId: 'ttl', runAt });
+      await queue.enqueue({ type: 'process', fileId: 'now' });
+      await waitFor(() => seen.succeeded.has(id), 'the delayed job');
+      const run = seen.runs.find((r) => r.job.id === id)!;
+      expect(run.job.runAt).toBe(runAt);
+      expect(run.at).toBeGreaterThanOrEqual(runAt);
+      expect(run.at).toBeLessThan(runAt + 1000);
+      expect(seen.runs[0]!.job.fileId).toBe('now');
+    });
+
+    it('keeps one pending job per dedupe key', async () => {
+      const queue = await open();
+      const runAt = Date.now() + 300;
+      const first = await queue.enqueue({ type: 'expire', fileId: 'f', runAt, dedupeKey: 'expire:f' });
+      const again = await queue.enqueue({ type: 'expire', fileId: 'f', runAt, dedupeKey: 'expire:f' });
+      const other = await queue.enqueue({ type: 'expire', fileId: 'g', runAt, dedupeKey: 'expire:g' });
+      expect(again).toBe(first);
+      expect(other).not.toBe(first);
+      const seen = recorder();
+      await queue.consume(seen.handler, { concurrency: 2 });
+      await waitFor(() => seen.succeeded.size === 2, 'both keys handled');
+      await sleep(200);
+      expect(seen.runs.map((run) => run.job.id).sort()).toEqual([first, other].sort());
+    });
+
+    it('stop() takes no new jobs and waits for the running handlers to finish', async () => {
+      const queue = await open();
+      let finished = false;
+      const seen = recorder(async () => {
+        await sleep(400);
+        finished = true;
+      });
+      const consumer = await queue.consume(seen.handler, { concurrency: 1 });
+      const id = await queue.enqueue({ type: 'process', fileId: 'slow' });
+      await waitFor(() => seen.runs.length === 1, 'the job to start');
+      await consumer.stop();
+      expect(finished).toBe(true);
+      const later = await queue.enqueue({ type: 'process', fileId: 'after-stop' });
+      await sleep(300);
+      expect(seen.runs).toHaveLength(1);
+
+      const next = recorder();
+      await queue.consume(next.handler, { concurrency: 1 });
+      await waitFor(() => next.succeeded.has(later), 'a new consumer to take the waiting job');
+      await sleep(200);
+      expect(next.runs.map((run) => run.job.id)).toEqual([later]); // the stopped one's job was acknowledged
+      expect(seen.succeeded.get(id)).toBe(1);
+    });
+
+    it('redelivers the job of a consumer that died to another consumer', async () => {
+      const dying = await open({ leaseMs: 400 });
+      let release = () => {};
+      const hung = recorder(() => new Promise<void>((resolve) => (release = resolve)));
+      await dying.consume(hung.handler, { concurrency: 1 });
+      const id = await dying.enqueue({ type: 'process', fileId: 'orphan' });
+      await waitFor(() => hung.runs.length === 1, 'the first consumer to take the job');
+      await dying.close(); // dies holding the job, without acknowledging it
+
+      const survivor = await open({ leaseMs: 400 });
+      const seen = recorder();
+      await survivor.consume(seen.handler, { concurrency: 1 });
+      await waitFor(() => seen.succeeded.has(id), 'the job to be redelivered', 10_000);
+      release();
+      await sleep(200);
+      expect(seen.runs.map((run) => run.job.id)).toEqual([id]);
+    });
+
+    it('keeps a delayed job across a restart of the queue', async () => {
+      const before = await open();
+      const runAt = Date.now() + 600;
+      const id = await before.enqueue({ type: 'delete', fileId: 'grace', runAt });
+      await before.close();
+      const after = await open();
+      const seen = recorder();
+      await after.consume(seen.handler, { concurrency: 1 });
+      await waitFor(() => seen.succeeded.has(id), 'the delayed job after the restart');
+      expect(seen.runs[0]!.at).toBeGreaterThanOrEqual(runAt);
+    });
+
+    it('loses no job among 200 enqueued at once, some failing once, with concurrency 4', async () => {
+      const queue = await open();
+      const seen = recorder(async (job) => {
+        await sleep(Math.random() * 4);
+        if (job.attempts === 1 && Number(job.fileId.slice(1)) % 10 === 0) throw new Error('transient');
+      });
+      await queue.consume(seen.handler, { concurrency: 4 });
+      const ids = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => queue.enqueue({ type: 'process', fileId: `f${i}` })),
+      );
+      await waitFor(() => ids.every((id) => seen.succeeded.has(id)), 'all 200 jobs handled', 30_000);
+      expect(new Set(ids).size).toBe(200);
+      expect(await queue.deadLetters(10)).toEqual([]);
+    });
+  });
+}
