@@ -8,6 +8,7 @@ import { registerRm } from './commands/rm.js';
 import { registerServer } from './commands/server.js';
 import { registerUp } from './commands/up.js';
 import { registerUpload } from './commands/upload.js';
+import { registerWorker } from './commands/worker.js';
 import { createContext, type CliContext } from './context.js';
 
 export interface GlobalOptions {
@@ -48,6 +49,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   registerConfig(program, context);
   registerServer(program, context);
   registerNode(program, context);
+  registerWorker(program, context);
   return { program, context };
 }
 

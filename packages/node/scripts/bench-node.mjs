@@ -50,7 +50,8 @@ try {
     child.stdout.once('data', (line) => resolveStart(JSON.parse(String(line))));
   });
   const small = randomBytes(20 * 1024);
-  const large = readFileSync(join(root, '../shared/fixtures/images/photo-camera-exif-dune-1680x1050.jpg'));
+  const fixtures = process.env.LEGIM_FIXTURES ?? join(root, '../shared/fixtures/images');
+  const large = readFileSync(join(fixtures, 'photo-camera-exif-dune-1680x1050.jpg'));
   await putOnce(url, 'small', small);
   await putOnce(url, 'large', large);
   const loads = {
@@ -74,8 +75,10 @@ try {
     );
   }
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((done) => child.once('exit', done));
+  if (child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((done) => child.once('exit', done));
+  }
   if (args.profile) await printProfile();
   await rm(dir, { recursive: true, force: true });
 }

@@ -47,10 +47,11 @@ const SIDECAR_READ_CONCURRENCY = 16;
 
 /**
  * Blobs on a local disk, written atomically and durably: bytes stream to
- * `tmp/` while being hashed, are fsync'd and verified, and only then are the
+ * `tmp/` while being hashed, are verified and fsync'd, and only then are the
  * sidecar and the blob renamed into their shard folder. A reader sees a whole
- * blob with its sidecar, or nothing. Used by storage nodes and by the gateway
- * for its own disk.
+ * blob with its sidecar, or nothing; reads of recently used blobs take no
+ * lock and touch no sidecar (see `BlobReader`). Used by storage nodes and by
+ * the gateway for its own disk.
  */
 export class BlobStore {
   readonly dataDir: string;

@@ -1,3 +1,4 @@
+import { openSync } from 'node:fs';
 import { mkdir, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { closeFd, closeFdQuietly, fsyncFd, openFd, writeAllAt } from './fd-io.js';
@@ -9,7 +10,8 @@ import { closeFd, closeFdQuietly, fsyncFd, openFd, writeAllAt } from './fd-io.js
 export async function fsyncDir(dir: string): Promise<void> {
   let fd: number | undefined;
   try {
-    fd = await openFd(dir, 'r');
+    // Opening a folder that was just written to is a cached lookup: not worth a thread-pool round trip.
+    fd = openSync(dir, 'r');
     await fsyncFd(fd);
   } catch (error) {
     const code = errorCode(error);

@@ -30,6 +30,10 @@ export interface GatewayConfig {
   workers: number;
   /** Runs of a failing job before it is dead-lettered. */
   jobAttempts: number;
+  /** RabbitMQ URL; undefined: the embedded SQLite job queue. */
+  amqpUrl: string | undefined;
+  /** Names of the queues (RabbitMQ) or job tables (embedded), to keep deployments or tests apart. */
+  queuePrefix: string;
 }
 
 export type GatewayFlags = Partial<Record<keyof typeof FLAG_ENV, string | number | boolean | undefined>>;
@@ -56,6 +60,8 @@ const FLAG_ENV = {
   healthInterval: 'LEGIM_HEALTH_INTERVAL',
   workers: 'LEGIM_WORKERS',
   jobAttempts: 'LEGIM_JOB_ATTEMPTS',
+  amqp: 'LEGIM_AMQP_URL',
+  queuePrefix: 'LEGIM_QUEUE_PREFIX',
 } as const;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -91,8 +97,11 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     deleteGraceMs: seconds('deleteGrace', pick('deleteGrace'), 60, 0) * 1000,
     sweepIntervalMs: seconds('sweepInterval', pick('sweepInterval'), 1, 0.05) * 1000,
     healthIntervalMs: seconds('healthInterval', pick('healthInterval'), 1, 0.05) * 1000,
-    workers: integer('workers', pick('workers'), 2, 0, 64),
+    // With RabbitMQ, image work is for `legim worker` processes unless asked for here too.
+    workers: integer('workers', pick('workers'), pick('amqp') === undefined ? 2 : 0, 0, 64),
     jobAttempts: integer('jobAttempts', pick('jobAttempts'), 5, 1, 100),
+    amqpUrl: amqpUrl(pick('amqp')),
+    queuePrefix: queuePrefix(pick('queuePrefix')),
   };
   if (config.defaultDownloads > config.maxDownloads) {
     throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);
@@ -148,4 +157,15 @@ function url(name: string, raw: string | undefined): string | undefined {
 function secret(name: string, raw: string | undefined): string | undefined {
   if (raw !== undefined && raw.length < 16) throw invalid(name, 'must be at least 16 characters long');
   return raw;
+}
+
+function amqpUrl(raw: string | undefined): string | undefined {
+  if (raw !== undefined && !/^amqps?:\/\//.test(raw))
+    throw invalid('amqp', `expected amqp://user:pass@host:5672, got "${raw}"`);
+  return raw;
+}
+
+function queuePrefix(raw: string | undefined): string {
+  if (raw !== undefined && !/^[A-Za-z0-9_]{1,40}$/.test(raw)) throw invalid('queuePrefix', 'use letters, digits and _');
+  return raw ?? 'legim';
 }

@@ -2,26 +2,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { BlobStore } from '@legim/node';
-import { HttpBlobTransport } from './backends/blob-transport/http.js';
 import { LocalBlobTransport } from './backends/blob-transport/local.js';
 import { SqliteDownloadCounter } from './backends/download-counter/sqlite.js';
 import { InProcessMetadataCache } from './backends/metadata-cache/in-process.js';
 import { ClusterService } from './cluster/cluster-service.js';
-import { NodeRegistry } from './cluster/node-registry.js';
+import { openClusterView } from './cluster/open-cluster-view.js';
 import type { GatewayConfig } from './config.js';
 import { DownloadService } from './download/download-service.js';
 import { DeletionSweeper } from './expiry/deletion-sweeper.js';
 import { FileService } from './files/file-service.js';
-import { HealthMonitor } from './health/health-monitor.js';
 import { createGateway } from './http/create-gateway.js';
 import { loadIdentity } from './identity.js';
-import { openDatabase } from './metadata/open-database.js';
-import { SqliteMetadataStore } from './metadata/sqlite-metadata-store.js';
-import { ReplicaPlacer } from './placement/replica-placer.js';
 import { ReplicaRepairer } from './replication/replica-repairer.js';
 import { UploadService } from './upload/upload-service.js';
 import { ReplicaReader } from './download/replica-reader.js';
-import { SqliteJobQueue } from './jobs/index.js';
+import { openJobQueue } from './jobs/open-job-queue.js';
 import { DEFAULT_VARIANTS } from './processing/index.js';
 import { VariantService } from './variants/variant-service.js';
 import { ImageWorker } from './workers/image-worker.js';
@@ -44,25 +39,21 @@ const IDLE_CLIENT_MS = 60_000;
 /** Wires the gateway from its configuration and starts listening. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const identity = loadIdentity(config.dataDir, config);
-  const db = openDatabase(join(config.dataDir, 'metadata.db'));
-  const metadata = new SqliteMetadataStore(db);
-  const registry = new NodeRegistry(
-    metadata,
-    (node) => new HttpBlobTransport(node.id, node.url, identity.clusterSecret),
-  );
-  await registry.load();
+  const { db, metadata, registry, health, placer } = await openClusterView({
+    dataDir: config.dataDir,
+    clusterSecret: identity.clusterSecret,
+    healthIntervalMs: config.healthIntervalMs,
+  });
   if (config.store) {
     const store = new BlobStore({ dataDir: join(config.dataDir, 'store') });
     await store.init();
     registry.addLocal(identity.gatewayId, new LocalBlobTransport(identity.gatewayId, store), await store.stats());
   }
-  const health = new HealthMonitor(registry, config.healthIntervalMs);
   await health.probeAll();
-  const placer = new ReplicaPlacer(registry);
   const repairer = new ReplicaRepairer(metadata, registry, placer, REPAIR_INTERVAL_MS);
   const sweeper = new DeletionSweeper(metadata, registry, config.sweepIntervalMs);
   const reader = new ReplicaReader(registry, health);
-  const jobs = new SqliteJobQueue(db, { maxAttempts: config.jobAttempts });
+  const jobs = await openJobQueue(config, db);
   const worker = new ImageWorker(metadata, registry, new VariantWriter(metadata, placer), {
     variants: DEFAULT_VARIANTS,
     maxPixels: config.maxPixels,

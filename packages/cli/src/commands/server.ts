@@ -27,6 +27,10 @@ const GATEWAY_FLAGS = [
   'deleteGrace',
   'sweepInterval',
   'healthInterval',
+  'workers',
+  'jobAttempts',
+  'amqp',
+  'queuePrefix',
 ] as const;
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -53,6 +57,10 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--delete-grace <duration>', 'delay between the last download and deletion (default 60s)')
     .option('--sweep-interval <duration>', 'how often expired files are swept (default 1s)')
     .option('--health-interval <duration>', 'how often nodes are probed (default 1s)')
+    .option('--workers <n>', 'image jobs run at once in this process (default 2; 0 with --amqp)')
+    .option('--job-attempts <n>', 'runs of a failing job before it is dead-lettered (default 5)')
+    .option('--amqp <url>', 'RabbitMQ URL for the job queue (default: the embedded queue)')
+    .option('--queue-prefix <name>', 'queue names (default legim)')
     .option('--json', 'print the gateway address as one JSON line once listening')
     .action(async (options: { json?: boolean }, command: Command) => {
       // Loaded here so that client commands never load SQLite and sharp.

@@ -38,6 +38,19 @@ export class NodeRegistry {
     for (const record of await this.metadata.listNodes()) this.track(record, 'down');
   }
 
+  /**
+   * Picks up nodes another process (the gateway) recorded since: for a
+   * worker, which hears no joins. A new node counts as down until probed.
+   */
+  async sync(): Promise<void> {
+    for (const record of await this.metadata.listNodes()) {
+      const known = this.nodes.get(record.id);
+      if (known?.url === record.url) continue;
+      if (known) await known.transport.close();
+      this.track(record, 'down');
+    }
+  }
+
   /** Adds a node that lives inside this process (the gateway's own disk). */
   addLocal(id: string, transport: BlobTransport, stats: NodeStats): ClusterNode {
     const node = this.nodeFrom({ id, url: 'local', parentId: null, lastSeen: Date.now(), stats }, transport, 'up');
