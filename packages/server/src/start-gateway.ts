@@ -21,6 +21,7 @@ import { DEFAULT_VARIANTS } from './processing/index.js';
 import { VariantService } from './variants/variant-service.js';
 import { ImageWorker } from './workers/image-worker.js';
 import { VariantWriter } from './workers/variant-writer.js';
+import { ProcessingWatchdog } from './workers/processing-watchdog.js';
 
 export interface RunningGateway {
   url: string;
@@ -59,6 +60,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     maxPixels: config.maxPixels,
     maxAttempts: config.jobAttempts,
   });
+  const watchdog = new ProcessingWatchdog(metadata, jobs);
   // sharp works in libvips' threads, so these jobs stay off the event loop.
   const consumer =
     config.workers > 0 ? await jobs.consume((job) => worker.handle(job), { concurrency: config.workers }) : undefined;
@@ -108,6 +110,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   health.start();
   repairer.start();
   sweeper.start();
+  watchdog.start();
   repairer.wake();
   sweeper.wake();
 
@@ -119,7 +122,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
     await Promise.allSettled(inFlight);
-    await Promise.all([health.stop(), repairer.stop(), sweeper.stop(), consumer?.stop()]);
+    await Promise.all([health.stop(), repairer.stop(), sweeper.stop(), watchdog.stop(), consumer?.stop()]);
     await jobs.close();
     await registry.close();
     await metadata.close();

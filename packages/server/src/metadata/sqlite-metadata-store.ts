@@ -102,6 +102,9 @@ export class SqliteMetadataStore implements MetadataStore {
         [string],
         { name: string; content_type: string; width: number; height: number; size: number; sha256: string }
       >('SELECT * FROM variants WHERE file_id = ? ORDER BY name'),
+      staleProcessing: db.prepare<[number, number, number], { id: string }>(
+        `SELECT id FROM files WHERE status = 'processing' AND created_at < ? AND expires_at > ? AND delete_at IS NULL LIMIT ?`,
+      ),
       setStatus: db.prepare('UPDATE files SET status = ?, status_reason = ? WHERE id = ?'),
       stalePending: db.prepare<[number, number], FileRow & { node_id: string }>(
         `SELECT f.*, r.node_id FROM replicas r JOIN files f ON f.id = r.file_id
@@ -220,6 +223,10 @@ export class SqliteMetadataStore implements MetadataStore {
       size: row.size,
       sha256: row.sha256,
     }));
+  }
+
+  async staleProcessing(before: number, limit: number): Promise<string[]> {
+    return this.statements.staleProcessing.all(before, Date.now(), limit).map((row) => row.id);
   }
 
   async markFailed(fileId: string, reason: string): Promise<void> {

@@ -99,6 +99,8 @@ export interface MetadataStore {
   ): Promise<boolean>;
   listVariants(fileId: string): Promise<VariantRecord[]>;
   markFailed(fileId: string, reason: string): Promise<void>;
+  /** Live files still `processing` that were uploaded before `before`. */
+  staleProcessing(before: number, limit: number): Promise<string[]>;
   /** Records a durable copy (new, or a pending one confirmed) and clears its intent; false if the file is gone. */
   addReplica(fileId: string, nodeId: string, now: number): Promise<boolean>;
   /** Forgets a copy that failed or vanished, and queues its removal from the node. */
