@@ -162,7 +162,7 @@ describe('storage nodes that die', () => {
   });
 
   it('throws NO_STORAGE_NODES (503) on upload once no node is up', async () => {
-    await expect.poll(async () => (await admin.health()).nodes.up).toBe(0);
+    await expect.poll(async () => (await admin.health()).nodes.down, { timeout: 10_000 }).toBe(3);
     const error = await legim.upload(fixtureBytes('tiny-1x1.png')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LegimError);
     expect(error).toMatchObject({ code: 'NO_STORAGE_NODES', statusCode: 503 });
