@@ -10,6 +10,8 @@ import { openClusterView } from './cluster/open-cluster-view.js';
 import type { GatewayConfig } from './config.js';
 import { DownloadService } from './download/download-service.js';
 import { DeletionSweeper } from './expiry/deletion-sweeper.js';
+import { FileReaper } from './expiry/file-reaper.js';
+import { createJobHandler } from './workers/job-handler.js';
 import { FileService } from './files/file-service.js';
 import { createGateway } from './http/create-gateway.js';
 import { loadIdentity } from './identity.js';
@@ -52,7 +54,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   }
   await health.probeAll();
   const repairer = new ReplicaRepairer(metadata, registry, placer, REPAIR_INTERVAL_MS);
-  const sweeper = new DeletionSweeper(metadata, registry, config.sweepIntervalMs);
+  const reaper = new FileReaper(metadata, registry);
+  const sweeper = new DeletionSweeper(reaper, config.sweepIntervalMs);
   const reader = new ReplicaReader(registry, health);
   const jobs = await openJobQueue(config, db);
   const worker = new ImageWorker(metadata, registry, new VariantWriter(metadata, placer), {
@@ -63,7 +66,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const watchdog = new ProcessingWatchdog(metadata, jobs);
   // sharp works in libvips' threads, so these jobs stay off the event loop.
   const consumer =
-    config.workers > 0 ? await jobs.consume((job) => worker.handle(job), { concurrency: config.workers }) : undefined;
+    config.workers > 0
+      ? await jobs.consume(createJobHandler(worker, reaper), { concurrency: config.workers })
+      : undefined;
 
   let publicUrl = config.publicUrl ?? '';
   const handle = createGateway({
@@ -78,9 +83,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       counter: new SqliteDownloadCounter(db),
       cache: new InProcessMetadataCache(),
       reader,
+      jobs,
     }),
     variants: new VariantService(metadata, reader),
-    files: new FileService(metadata, sweeper, identity.adminKey),
+    files: new FileService(metadata, jobs, identity.adminKey),
     cluster: new ClusterService(registry, metadata, {
       gatewayId: identity.gatewayId,
       replicas: config.replicas,

@@ -3,6 +3,7 @@ import { LegimError } from '@legim/sdk';
 import type { DownloadCounter } from '../backends/download-counter/download-counter.js';
 import type { CachedFile, MetadataCache } from '../backends/metadata-cache/metadata-cache.js';
 import type { GatewayConfig } from '../config.js';
+import type { JobQueue } from '../jobs/index.js';
 import type { ReplicaReader } from './replica-reader.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import { deleted, exhausted, expired, findServableFile, goneOrMissing } from './file-lookup.js';
@@ -14,6 +15,7 @@ export interface DownloadServiceDeps {
   counter: DownloadCounter;
   cache: MetadataCache;
   reader: ReplicaReader;
+  jobs: JobQueue;
 }
 
 /**
@@ -39,6 +41,7 @@ export class DownloadService {
       cache.invalidate(file.id);
       throw await this.refusal(taken.reason, file);
     }
+    if (taken.downloadsLeft === 0) this.scheduleDeletion(file.id, now + config.deleteGraceMs);
     try {
       const headers = downloadHeaders(file, taken.downloadsLeft);
       await this.deps.reader.serve({ key: file.id, size: file.size, nodeIds: replicaNodeIds, headers }, res);
@@ -46,6 +49,16 @@ export class DownloadService {
       // Nothing reached the client (no replica could serve, or it left first): the download was not used.
       if (!res.headersSent) await counter.refund(file.id);
     }
+  }
+
+  /** The last download was taken: the file goes once transfers in flight had their grace period. */
+  private scheduleDeletion(fileId: string, at: number): void {
+    this.deps.jobs
+      .enqueue({ type: 'delete', fileId, runAt: at, dedupeKey: `delete:${fileId}` })
+      .catch((error: unknown) => {
+        // The deletion time is in the index already; the sweeper removes the file even without this job.
+        console.error(`legim: queueing the deletion of ${fileId} failed:`, (error as Error).message);
+      });
   }
 
   /** The file and its replicas, from the cache when possible: a download then costs one counter operation. */

@@ -1,22 +1,16 @@
 import { PeriodicTask } from '../background/periodic-task.js';
-import type { NodeRegistry } from '../cluster/node-registry.js';
-import type { MetadataStore } from '../metadata/types.js';
-
-const BATCH = 200;
+import type { FileReaper } from './file-reaper.js';
 
 /**
- * Removes what is due: expired files, files whose last download's grace
- * period ended, deleted files. Each file becomes a tombstone plus durable
- * pending blob deletes in one transaction; the blob deletes are then sent to
- * the nodes and retried until each node confirms (a node that is down gets
- * them when it is back).
+ * The backstop of expiry and deletion: on a fixed interval (and when woken)
+ * it reaps every file that is due, whether or not its job ran, and retries
+ * blob deletes that a node did not confirm yet.
  */
 export class DeletionSweeper {
   private readonly task: PeriodicTask;
 
   constructor(
-    private readonly metadata: MetadataStore,
-    private readonly registry: NodeRegistry,
+    private readonly reaper: FileReaper,
     intervalMs: number,
   ) {
     this.task = new PeriodicTask(() => this.sweep(), intervalMs);
@@ -38,30 +32,9 @@ export class DeletionSweeper {
   /** One full pass; exposed for tests and shutdown. */
   async sweep(): Promise<void> {
     try {
-      const now = Date.now();
-      for (const file of await this.metadata.dueForDeletion(now, BATCH)) {
-        const reason = file.expiresAt <= now ? 'expired' : (file.deleteReason ?? 'deleted');
-        await this.metadata.purgeFile(file.id, reason, now);
-      }
-      await this.deleteBlobs();
+      await this.reaper.reapDue();
     } catch (error) {
       console.error('legim: deletion sweep failed:', error);
     }
-  }
-
-  private async deleteBlobs(): Promise<void> {
-    const pending = await this.metadata.pendingBlobDeletes(Date.now(), BATCH);
-    await Promise.all(
-      pending.map(async (location) => {
-        const node = this.registry.get(location.nodeId);
-        if (!node || node.status === 'down') return;
-        try {
-          await node.transport.delete(location.key);
-          await this.metadata.clearPendingBlobDelete(location);
-        } catch {
-          // Kept in the table: the next sweep tries again.
-        }
-      }),
-    );
   }
 }

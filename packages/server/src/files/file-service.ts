@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { LegimError } from '@legim/sdk';
 import { findServableFile } from '../download/file-lookup.js';
-import type { DeletionSweeper } from '../expiry/deletion-sweeper.js';
+import type { JobQueue } from '../jobs/index.js';
 import { bearerToken, secretsEqual } from '../http/auth.js';
 import type { FileRecord, MetadataStore, VariantRecord } from '../metadata/types.js';
 import { hashToken } from '../upload/upload-service.js';
@@ -10,7 +10,7 @@ import { hashToken } from '../upload/upload-service.js';
 export class FileService {
   constructor(
     private readonly metadata: MetadataStore,
-    private readonly sweeper: DeletionSweeper,
+    private readonly jobs: JobQueue,
     private readonly adminKey: string,
   ) {}
 
@@ -38,6 +38,6 @@ export class FileService {
     const allowed = secretsEqual(hashToken(token), file.deleteTokenHash) || secretsEqual(token, this.adminKey);
     if (!allowed) throw new LegimError('FORBIDDEN', 'this token does not allow deleting this file');
     await this.metadata.scheduleDeletion(file.id, Date.now(), 'deleted');
-    this.sweeper.wake();
+    await this.jobs.enqueue({ type: 'delete', fileId: file.id });
   }
 }

@@ -107,6 +107,7 @@ export class UploadService {
     if (failed.length > 0 || targets.length < file.replicasWanted) this.deps.repairer.wake();
     void written.late.then((late) => this.recordLateCopies(id, late));
     await this.deps.jobs.enqueue({ type: 'process', fileId: id, dedupeKey: `process:${id}` });
+    await this.deps.jobs.enqueue({ type: 'expire', fileId: id, runAt: expiresAt, dedupeKey: `expire:${id}` });
     return { file, replicas: written.durable.length, deleteToken };
   }
 

@@ -31,7 +31,6 @@ export class ImageWorker {
   ) {}
 
   async handle(job: Job): Promise<void> {
-    if (job.type !== 'process') return;
     const file = await this.metadata.getFile(job.fileId);
     // Gone, or already done by an earlier delivery: nothing left to do.
     if (!file || file.status === 'ready') return;

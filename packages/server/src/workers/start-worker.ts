@@ -10,6 +10,8 @@ import { openJobQueue } from '../jobs/open-job-queue.js';
 import { DEFAULT_VARIANTS } from '../processing/index.js';
 import { ImageWorker } from './image-worker.js';
 import { VariantWriter } from './variant-writer.js';
+import { createJobHandler } from './job-handler.js';
+import { FileReaper } from '../expiry/file-reaper.js';
 
 export interface WorkerConfig extends Pick<
   GatewayConfig,
@@ -27,7 +29,7 @@ export interface RunningWorker {
 const NODE_SYNC_MS = 2000;
 
 /**
- * A `legim worker` process: takes image jobs from the queue (RabbitMQ, or
+ * A `legim worker` process: takes jobs (images, expiry, deletion) from the queue (RabbitMQ, or
  * the embedded queue in the gateway's database) and makes variants. It runs
  * beside a gateway, sharing its metadata database (SQLite in WAL mode allows
  * that) and reaching the storage nodes the gateway recorded.
@@ -59,9 +61,10 @@ export async function startWorker(
     maxPixels: config.maxPixels,
     maxAttempts: config.jobAttempts,
   });
+  const handle = createJobHandler(worker, new FileReaper(metadata, registry));
   const consumer = await jobs.consume(
     async (job) => {
-      await worker.handle(job);
+      await handle(job);
       events.onJobDone?.(job);
     },
     { concurrency: config.concurrency },
