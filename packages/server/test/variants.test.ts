@@ -110,4 +110,19 @@ describe('asynchronous variants', () => {
     await waitFor(() => blobs().length === 0, 'every blob and variant to be gone', 10_000);
     expect(queryIndex(cluster.gateway.dataDir, 'SELECT * FROM variants WHERE file_id = ?', id)).toEqual([]);
   });
+
+  it('removes original and variants of a file that expired while the gateway was down', async () => {
+    const up = await uploadBytes(cluster.gateway.url, fixtureBytes('jpeg-cmyk.jpg'), { ttl: '2s' });
+    const id = up.json.id as string;
+    await ready(id);
+    const blobs = () => cluster.nodes.flatMap((node) => findFiles(`${node.dataDir}/blobs`, id));
+    expect(blobs().length).toBeGreaterThan(6);
+    await cluster.gateway.close();
+    await new Promise((r) => setTimeout(r, Date.parse(up.json.expiresAt) - Date.now() + 200));
+    await cluster.restartGateway();
+    await waitFor(() => blobs().length === 0, 'every blob and variant to be gone', 10_000);
+    expect(queryIndex(cluster.gateway.dataDir, 'SELECT * FROM files WHERE id = ?', id)).toEqual([]);
+    expect(queryIndex(cluster.gateway.dataDir, 'SELECT * FROM replicas WHERE file_id = ?', id)).toEqual([]);
+    expect((await call(up.json.url)).json.error.code).toBe('EXPIRED');
+  });
 });
