@@ -4,7 +4,7 @@
  * Data goes to stdout; errors, warnings and progress go to stderr.
  */
 import chalk, { chalkStderr } from 'chalk';
-import type { FileInfo, UploadedFile } from '@legim/sdk';
+import type { FileInfo, UploadedFile, VariantInfo } from '@legim/sdk';
 import type { Failure } from './errors.js';
 
 export interface Streams {
@@ -82,10 +82,55 @@ function dimensions(file: Pick<FileInfo, 'width' | 'height'>): string | undefine
   return file.width && file.height ? `${file.width}×${file.height}` : undefined;
 }
 
-function variantNames(variants: FileInfo['variants'] | undefined): string | undefined {
-  if (!variants || typeof variants !== 'object') return undefined;
-  const names = Array.isArray(variants) ? variants.map(String) : Object.keys(variants);
-  return names.length > 0 ? names.join(', ') : undefined;
+/** `ready`, `processing (…)` or `failed: <reason>`, coloured. */
+export function formatStatus(file: Pick<FileInfo, 'status' | 'statusReason'>): string {
+  switch (file.status) {
+    case 'ready':
+      return chalk.green('ready');
+    case 'processing':
+      return `${chalk.yellow('processing')} ${chalk.dim('(previews not made yet)')}`;
+    case 'failed':
+      return `${chalk.yellow('failed')}: ${file.statusReason || 'no reason given'} ${chalk.dim('(the original is fine)')}`;
+    default:
+      return String(file.status ?? '');
+  }
+}
+
+const VARIANT_ORDER = ['thumb', 'small', 'webp'];
+
+/** The variants in a stable order: thumb, small, webp, then any other by name. */
+function sortedVariants(variants: FileInfo['variants'] | undefined): Array<[string, VariantInfo]> {
+  if (!variants || typeof variants !== 'object' || Array.isArray(variants)) return [];
+  const rank = (name: string): number => {
+    const index = VARIANT_ORDER.indexOf(name);
+    return index === -1 ? VARIANT_ORDER.length : index;
+  };
+  return Object.entries(variants).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/**
+ * A table of the variants: name, size, dimensions, URL; '' when there are none.
+ *
+ *   variant  size     dimensions  url
+ *   thumb    9.2 kB   256×160     http://…/variants/thumb
+ */
+export function variantsTable(variants: FileInfo['variants'] | undefined): string {
+  const rows = sortedVariants(variants).map(([name, v]) => [name, formatBytes(v.size), dimensions(v) ?? '?', v.url]);
+  if (rows.length === 0) return '';
+  const header = ['variant', 'size', 'dimensions', 'url'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  // Sizes right-aligned so that they compare at a glance; the URL, last, is not padded.
+  const cells = (row: string[]): string[] =>
+    row.map((cell, column) =>
+      column === 3 ? cell : column === 1 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
+    );
+  return [
+    `  ${chalk.dim(cells(header).join('  '))}`,
+    ...rows.map((row) => {
+      const [name, size, dims, url] = cells(row);
+      return `  ${name}  ${size}  ${dims}  ${chalk.cyan(url)}`;
+    }),
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------- views
@@ -116,15 +161,27 @@ export function fileView(file: FileInfo, now = new Date()): string {
       ['created', file.createdAt ? formatWhen(file.createdAt, now) : undefined],
       ['expires', formatWhen(file.expiresAt, now)],
       ['replicas', String(file.replicas)],
-      ['status', file.status],
-      ['variants', variantNames(file.variants)],
+      ['status', file.status ? formatStatus(file) : undefined],
       ['sha256', chalk.dim(file.sha256)],
     ]),
-  ].join('\n');
+    variantsTable(file.variants),
+  ]
+    .filter((block) => block !== '')
+    .join('\n');
+}
+
+/** What `legim upload --wait` adds once the previews are made. */
+export function processedView(file: FileInfo): string {
+  const count = sortedVariants(file.variants).length;
+  return [`${chalk.green('✔')} Processed: ${count} preview${count === 1 ? '' : 's'}`, variantsTable(file.variants)]
+    .filter((block) => block !== '')
+    .join('\n');
 }
 
 export interface DownloadResult {
   id: string;
+  /** Set when a preview was saved rather than the original. */
+  variant?: string | undefined;
   path: string;
   size: number;
   sha256: string;
@@ -134,11 +191,13 @@ export interface DownloadResult {
 
 export function downloadView(result: DownloadResult): string {
   const left =
-    result.downloadsLeft === undefined
-      ? ''
-      : result.downloadsLeft === 0
-        ? `; ${chalk.yellow('no downloads left')}`
-        : `; ${result.downloadsLeft} download${result.downloadsLeft === 1 ? '' : 's'} left`;
+    result.variant !== undefined
+      ? `; the ${result.variant} preview, no download used`
+      : result.downloadsLeft === undefined
+        ? ''
+        : result.downloadsLeft === 0
+          ? `; ${chalk.yellow('no downloads left')}`
+          : `; ${result.downloadsLeft} download${result.downloadsLeft === 1 ? '' : 's'} left`;
   return `${chalk.green('✔')} Saved ${chalk.bold(result.path)} ${chalk.dim(`(${formatBytes(result.size)}, ${result.size} bytes)`)}${left}`;
 }
 
@@ -192,6 +251,45 @@ export function printJsonLine(value: unknown, streams: Streams = defaultStreams)
 /** A red line on stderr that is not fatal by itself. */
 export function printProblem(message: string, streams: Streams = defaultStreams): void {
   streams.stderr.write(`${chalkStderr.red(`✖ ${message}`)}\n`);
+}
+
+/** A yellow line on stderr: the command succeeded, but something deserves attention. */
+export function printWarning(message: string, streams: Streams = defaultStreams): void {
+  streams.stderr.write(`${chalkStderr.yellow(`⚠ ${oneLine(message)}`)}\n`);
+}
+
+export interface ElapsedLine {
+  /** Erases the line; the caller prints the result afterwards. */
+  done(): void;
+}
+
+/**
+ * `<label> 3s`, redrawn in place once a second on stderr, without a
+ * spinner. On anything but a terminal it draws nothing at all.
+ */
+export function createElapsedLine(
+  label: string,
+  stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr,
+  intervalMs = 1000,
+): ElapsedLine {
+  if (!stream.isTTY) return { done() {} };
+  const started = Date.now();
+  const draw = (): void => {
+    const seconds = Math.floor((Date.now() - started) / 1000);
+    stream.write(`\r\x1b[2K${label} ${chalkStderr.dim(`${seconds}s`)}`);
+  };
+  draw();
+  const timer = setInterval(draw, intervalMs);
+  timer.unref?.();
+  let active = true;
+  return {
+    done() {
+      if (!active) return;
+      active = false;
+      clearInterval(timer);
+      stream.write('\r\x1b[2K');
+    },
+  };
 }
 
 export function printNote(message: string, streams: Streams = defaultStreams): void {

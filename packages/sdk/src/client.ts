@@ -12,11 +12,23 @@ import {
   type DownloadOptions,
   type DownloadToOptions,
   type DownloadToResult,
+  type InfoOptions,
   type UploadOptions,
+  type WaitOptions,
 } from './files.js';
 import type { HttpContext } from './http.js';
+import { checkWaitOptions, settleAfterUpload, waitUntilProcessed } from './processing.js';
 import type { UploadInput } from './transfer.js';
-import type { ClusterView, FileInfo, Health, UploadedFile } from './types.js';
+import type { ClusterView, FileInfo, Health, UploadedFile, VariantName } from './types.js';
+import {
+  openVariant,
+  saveVariantTo,
+  variantPath,
+  type VariantOptions,
+  type VariantStream,
+  type VariantToOptions,
+  type VariantToResult,
+} from './variants.js';
 
 export interface LegimOptions {
   /** The gateway's base URL, e.g. `http://127.0.0.1:3333`. */
@@ -74,9 +86,18 @@ export class Legim {
    *   onProgress: ({ sent, total }) => console.log(`${sent} / ${total} bytes`),
    * });
    * console.log(file.url); // http://127.0.0.1:3333/d/5f0c8a0e-...
+   *
+   * @example
+   * // Wait for the previews too (the upload itself never waits for them).
+   * const file = await legim.upload('photo.jpg', { wait: { timeoutMs: 30_000 } });
+   * if (file.status === 'ready') console.log(file.variants.thumb?.url);
+   * else if (file.status === 'failed') console.warn(`no previews: ${file.statusReason}`);
+   * else console.warn('still processing; look again later with legim.info(file.id)');
    */
-  upload(input: UploadInput, options?: UploadOptions): Promise<UploadedFile> {
-    return uploadFile(this.#ctx, input, options);
+  async upload(input: UploadInput, options?: UploadOptions): Promise<UploadedFile> {
+    const wait = options?.wait ? checkWaitOptions(options.wait === true ? {} : options.wait) : undefined;
+    const uploaded = await uploadFile(this.#ctx, input, options);
+    return wait ? settleAfterUpload(this.#ctx, uploaded, wait, options?.signal) : uploaded;
   }
 
   /**
@@ -113,14 +134,75 @@ export class Legim {
   }
 
   /**
-   * Reads a file's metadata without taking a download.
+   * Reads a file's metadata without taking a download: downloads left,
+   * expiry, processing `status` and the `variants` made so far.
    *
    * @throws LegimError `FILE_NOT_FOUND`, `EXPIRED`, `DOWNLOADS_EXHAUSTED`, `DELETED`...
    * @example
-   * const { downloadsLeft, expiresAt, variants } = await legim.info(link);
+   * const { downloadsLeft, expiresAt, status, variants } = await legim.info(link);
+   * if (status === 'ready') console.log(variants.thumb?.url, variants.thumb?.width);
    */
-  info(idOrUrl: string): Promise<FileInfo> {
-    return getFileInfo(this.#ctx, idOrUrl);
+  info(idOrUrl: string, options?: InfoOptions): Promise<FileInfo> {
+    return getFileInfo(this.#ctx, idOrUrl, options);
+  }
+
+  /**
+   * Waits until the gateway has processed a file: polls {@link Legim.info}
+   * every `intervalMs` (500) until `status` is `ready` or `failed`, and
+   * resolves with that file object. A gateway that is briefly unreachable or
+   * answers 503 is polled again. Never takes a download.
+   *
+   * @throws LegimError `UNAVAILABLE` after `timeoutMs` (60 000) with the file
+   *   still processing (`details.file` is the last file object seen), or any
+   *   error of {@link Legim.info} (`FILE_NOT_FOUND`, `EXPIRED`...); an abort
+   *   rejects with the signal's reason
+   * @example
+   * const file = await legim.waitUntilProcessed(id, { timeoutMs: 30_000 });
+   * if (file.status === 'failed') console.warn(`no previews: ${file.statusReason}`);
+   * else console.log(Object.keys(file.variants)); // ['small', 'thumb', 'webp']
+   */
+  waitUntilProcessed(idOrUrl: string, options?: WaitOptions): Promise<FileInfo> {
+    return waitUntilProcessed(this.#ctx, idOrUrl, options);
+  }
+
+  /**
+   * Starts reading a variant (a preview: `thumb`, `small`, `webp`). Never
+   * takes a download. Resolves as soon as the headers arrive with a stream of
+   * the bytes, which you must consume or destroy. Prefer
+   * {@link Legim.variantTo} to save one, which also verifies the digest.
+   *
+   * @throws LegimError `VARIANT_NOT_READY` while the file is processing, with
+   *   `details.retryAfter` (seconds); `VARIANT_NOT_FOUND` for an unknown name or
+   *   a file whose processing failed; `INVALID_OPTION` for a malformed name; any
+   *   error of {@link Legim.info}
+   * @example
+   * import { pipeline } from 'node:stream/promises';
+   * import { createWriteStream } from 'node:fs';
+   *
+   * const { stream, contentType, size } = await legim.variant(link, 'thumb');
+   * await pipeline(stream, createWriteStream('thumb.webp')); // image/webp
+   */
+  variant(idOrUrl: string, name: VariantName | (string & {}), options?: VariantOptions): Promise<VariantStream> {
+    return openVariant(this.#ctx, idOrUrl, name, options);
+  }
+
+  /**
+   * Saves a variant into `path`, like {@link Legim.downloadTo}: writes to
+   * `${path}.partial`, checks the SHA-256 against the `ETag`, then renames;
+   * nothing is left at `path` on failure. Never takes a download.
+   *
+   * @throws LegimError `DIGEST_MISMATCH`, `IO_ERROR`, or any error of {@link Legim.variant}
+   * @example
+   * const file = await legim.upload('photo.jpg', { wait: true });
+   * if (file.status === 'ready') await legim.variantTo(file.id, 'thumb', 'thumb.webp');
+   */
+  variantTo(
+    idOrUrl: string,
+    name: VariantName | (string & {}),
+    path: string,
+    options?: VariantToOptions,
+  ): Promise<VariantToResult> {
+    return saveVariantTo(this.#ctx, idOrUrl, name, path, options);
   }
 
   /**
@@ -169,6 +251,21 @@ export class Legim {
    */
   fileUrl(id: string): string {
     return `${this.url}/d/${fileIdFromUrl(id)}`;
+  }
+
+  /**
+   * The address of a variant of a file on this gateway (no request is made):
+   * `<url>/v1/files/<id>/variants/<name>`. Fetching it never takes a
+   * download, so it can go straight into an `<img src>`; it answers 404
+   * `VARIANT_NOT_READY` (with `Retry-After`) while the file is processing.
+   *
+   * @throws LegimError `INVALID_OPTION` if `idOrUrl` is not a file id or link, or `name` is malformed
+   * @example
+   * legim.variantUrl('5f0c8a0e-6a4b-4f7e-9a59-1c1d4a3f8e21', 'thumb');
+   * // 'http://127.0.0.1:3333/v1/files/5f0c8a0e-6a4b-4f7e-9a59-1c1d4a3f8e21/variants/thumb'
+   */
+  variantUrl(idOrUrl: string, name: VariantName | (string & {})): string {
+    return `${this.url}${variantPath(idOrUrl, name)}`;
   }
 }
 

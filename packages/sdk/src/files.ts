@@ -27,6 +27,29 @@ export interface UploadOptions {
   title?: string;
   /** Called as bytes leave; `total` is known for a path or bytes in memory. */
   onProgress?: (progress: UploadProgress) => void;
+  /**
+   * Also wait until the gateway has processed the image (its `status` is no
+   * longer `processing`): `true` for the defaults of `Legim.waitUntilProcessed`
+   * (60 s at most), or `{ timeoutMs, intervalMs }`. The upload has succeeded
+   * either way, so a wait that reaches its deadline does not throw: it
+   * resolves with `status: 'processing'` and the `deleteToken`.
+   */
+  wait?: boolean | Omit<WaitOptions, 'signal'>;
+  /** Aborts the upload, and the wait after it. */
+  signal?: AbortSignal;
+}
+
+/** Options of `Legim.info`. */
+export interface InfoOptions {
+  signal?: AbortSignal;
+}
+
+/** Options of `Legim.waitUntilProcessed`. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds (default 60 000); `Infinity` waits as long as it takes. */
+  timeoutMs?: number;
+  /** Milliseconds between two looks at the file (default 500). */
+  intervalMs?: number;
   signal?: AbortSignal;
 }
 
@@ -120,17 +143,51 @@ export async function downloadFileTo(
 ): Promise<DownloadToResult> {
   const { signal, onProgress } = options;
   const download = await downloadFile(ctx, idOrUrl, { signal });
-  if (download.sha256 === '') {
-    download.stream.destroy();
-    throw new LegimError(
-      'DIGEST_MISMATCH',
-      `the server sent no SHA-256 ETag for ${idOrUrl}, so the download cannot be verified; nothing was written`,
-    );
+  const saved = await saveVerified(ctx, download, path, {
+    noDigest: `the server sent no SHA-256 ETag for ${idOrUrl}, so the download cannot be verified; nothing was written`,
+    mismatch: (sha256) =>
+      `the bytes received for ${idOrUrl} do not match their ETag (expected sha256 ${download.sha256}, got ${sha256}); nothing was kept. ` +
+      'The download still counted; try again if any are left.',
+    onProgress,
+    signal,
+  });
+  return { ...saved, downloadsLeft: download.downloadsLeft };
+}
+
+/** What {@link saveVerified} writes: a response body with its announced length and digest. */
+export interface OpenedBody {
+  stream: Readable;
+  /** -1 when unknown. */
+  size: number;
+  /** Hex SHA-256 from the `ETag`; '' if the server sent none. */
+  sha256: string;
+}
+
+/**
+ * Streams `opened` to `${path}.partial`, checks its SHA-256 against the
+ * digest the server announced, then renames it to `path`. On any failure the
+ * partial file is deleted and nothing is left at `path`.
+ */
+export async function saveVerified(
+  ctx: HttpContext,
+  opened: OpenedBody,
+  path: string,
+  options: {
+    noDigest: string;
+    mismatch: (sha256: string) => string;
+    onProgress?: ((progress: DownloadProgress) => void) | undefined;
+    signal?: AbortSignal | undefined;
+  },
+): Promise<{ path: string; size: number; sha256: string }> {
+  const { signal, onProgress } = options;
+  if (opened.sha256 === '') {
+    opened.stream.destroy();
+    throw new LegimError('DIGEST_MISMATCH', options.noDigest);
   }
 
   const partial = `${path}.partial`;
   const hash = createHash('sha256');
-  const total = download.size >= 0 ? download.size : undefined;
+  const total = opened.size >= 0 ? opened.size : undefined;
   let received = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -141,19 +198,13 @@ export async function downloadFileTo(
     },
   });
   try {
-    await pipeline(download.stream, counter, createWriteStream(partial, { flush: true }), { signal });
+    await pipeline(opened.stream, counter, createWriteStream(partial, { flush: true }), { signal });
     const sha256 = hash.digest('hex');
-    if (sha256 !== download.sha256) {
-      throw new LegimError(
-        'DIGEST_MISMATCH',
-        `the bytes received for ${idOrUrl} do not match their ETag (expected sha256 ${download.sha256}, got ${sha256}); nothing was kept. ` +
-          'The download still counted; try again if any are left.',
-      );
-    }
+    if (sha256 !== opened.sha256) throw new LegimError('DIGEST_MISMATCH', options.mismatch(sha256));
     await rename(partial, path);
-    return { path, size: received, sha256, downloadsLeft: download.downloadsLeft };
+    return { path, size: received, sha256 };
   } catch (error) {
-    download.stream.destroy();
+    opened.stream.destroy();
     await rm(partial, { force: true }).catch(() => undefined);
     const mapped = failure(ctx, error, signal, 'response');
     if (LegimError.is(mapped) || (signal?.aborted && mapped === signal.reason)) throw mapped;
@@ -161,9 +212,10 @@ export async function downloadFileTo(
   }
 }
 
-export async function getFileInfo(ctx: HttpContext, idOrUrl: string): Promise<FileInfo> {
+export async function getFileInfo(ctx: HttpContext, idOrUrl: string, options: InfoOptions = {}): Promise<FileInfo> {
   const id = fileIdFromUrl(idOrUrl);
-  return readJson<FileInfo>(ctx, await send(ctx, { method: 'GET', path: `/v1/files/${id}` }));
+  const { signal } = options;
+  return readJson<FileInfo>(ctx, await send(ctx, { method: 'GET', path: `/v1/files/${id}`, signal }), signal);
 }
 
 export async function deleteFile(ctx: HttpContext, idOrUrl: string, token?: string): Promise<void> {
@@ -184,7 +236,7 @@ function checkDownloads(downloads: number): number {
 }
 
 /** `"<hex>"` or `W/"<hex>"` → the lower-case hex digest, or '' if it is not a SHA-256. */
-function digestFromEtag(etag: string | undefined): string {
+export function digestFromEtag(etag: string | undefined): string {
   const digest = etag?.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase() ?? '';
   return /^[0-9a-f]{64}$/.test(digest) ? digest : '';
 }

@@ -1,5 +1,14 @@
 export { Legim, type LegimOptions } from './client.js';
-export type { Download, DownloadOptions, DownloadToOptions, DownloadToResult, UploadOptions } from './files.js';
+export type {
+  Download,
+  DownloadOptions,
+  DownloadToOptions,
+  DownloadToResult,
+  InfoOptions,
+  UploadOptions,
+  WaitOptions,
+} from './files.js';
+export type { VariantOptions, VariantStream, VariantToOptions, VariantToResult } from './variants.js';
 export type { DownloadProgress, UploadInput, UploadProgress } from './transfer.js';
 export type {
   ClusterNode,
@@ -11,6 +20,7 @@ export type {
   NodeStatus,
   UploadedFile,
   VariantInfo,
+  VariantName,
 } from './types.js';
 export { fileIdFromUrl } from './file-id.js';
 export { formatDuration, parseDuration } from './duration.js';

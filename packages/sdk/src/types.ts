@@ -4,10 +4,15 @@
  */
 
 /**
- * Where a file is in its life. `docs/api.md` documents `stored`: at least
- * `writeQuorum` copies are durable. A newer gateway may send other values.
+ * Where a file's processing is: `processing` right after the upload (the
+ * variants are made by workers, never on the request path), then `ready`, or
+ * `failed` (with `statusReason`) when the image cannot be processed; the
+ * original stays downloadable in every case.
  */
 export type FileStatus = 'processing' | 'ready' | 'failed';
+
+/** The variants a gateway makes (see `docs/api.md`); a newer one may add others. */
+export type VariantName = 'thumb' | 'small' | 'webp';
 
 /**
  * A processed variant of an image (`thumb`, `small`, `webp`), served by
@@ -44,10 +49,11 @@ export interface FileInfo {
   url: string;
   /** Durable copies known to the gateway. */
   replicas: number;
-  /** Variants ready so far, by name. */
+  /** Variants ready so far, by name (`thumb`, `small`, `webp`); empty while processing or after a failure. */
   variants: Record<string, VariantInfo>;
   /** `processing` until the variants exist, then `ready`; `failed` (with `statusReason`) if they never will. */
   status: FileStatus;
+  /** Why processing failed, when `status` is `failed`. */
   statusReason?: string;
 }
 

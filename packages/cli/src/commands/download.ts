@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { DownloadToResult } from '@legim/sdk';
+import type { DownloadProgress, DownloadToResult, VariantToResult } from '@legim/sdk';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { downloadView, print, printJson } from '../output.js';
@@ -11,6 +11,7 @@ interface DownloadOptions {
   output?: string;
   force?: boolean;
   json?: boolean;
+  variant?: string;
 }
 
 const EXTENSIONS: Record<string, string> = {
@@ -25,13 +26,15 @@ const EXTENSIONS: Record<string, string> = {
 export function registerDownload(program: Command, context: CliContext): void {
   program
     .command('download')
-    .description('download a file (takes one of its downloads)')
+    .description('download a file (takes one of its downloads), or one of its previews (takes none)')
     .argument('<id-or-url>', 'the file id or its link')
     .option('-o, --output <path>', 'where to save it: a file name, or a directory (default: ./<id>.<ext>)')
     .option('-f, --force', 'overwrite the output file if it exists')
+    .option('--variant <name>', 'save a preview instead: thumb, small or webp (takes no download)')
     .option('--json', 'print the result as JSON')
     .action(async (idOrUrl: string, options: DownloadOptions) => {
       const { id, legim } = await context.clientFor(idOrUrl);
+      const { variant } = options;
       const outputIsDir = options.output !== undefined && (await isDirectory(options.output));
       let target: string;
       if (options.output !== undefined && !outputIsDir) {
@@ -40,7 +43,11 @@ export function registerDownload(program: Command, context: CliContext): void {
         // Reading the metadata does not take a download; it also reports an
         // exhausted or expired file before anything is written.
         const info = await legim.info(id);
-        target = resolve(join(options.output ?? '.', `${id}.${extensionFor(info.contentType)}`));
+        const name =
+          variant === undefined
+            ? `${id}.${extensionFor(info.contentType)}`
+            : `${id}.${variant}.${extensionFor(info.variants[variant]?.contentType ?? 'image/webp')}`;
+        target = resolve(join(options.output ?? '.', name));
       }
       if (!options.force && (await exists(target))) {
         throw new CliError(
@@ -50,16 +57,19 @@ export function registerDownload(program: Command, context: CliContext): void {
       }
 
       const bar = options.json ? undefined : createProgressBar({ label: 'downloading' });
-      let result: DownloadToResult;
+      const onProgress = bar && ((progress: DownloadProgress) => bar.update(progress.received, progress.total));
+      let result: DownloadToResult | (VariantToResult & { downloadsLeft?: undefined });
       try {
-        result = await legim.downloadTo(id, target, {
-          onProgress: bar && ((progress) => bar.update(progress.received, progress.total)),
-        });
+        result =
+          variant === undefined
+            ? await legim.downloadTo(id, target, { onProgress })
+            : await legim.variantTo(id, variant, target, { onProgress });
       } finally {
         bar?.done();
       }
       const summary = {
         id,
+        ...(variant === undefined ? {} : { variant }),
         path: result.path,
         size: result.size,
         sha256: result.sha256,
