@@ -1,30 +1,15 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { Legim, type FileInfo, type UploadedFile } from '@legim/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
 import { fixture, fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
+import { poisonPng } from '../../../test-support/poison-png.js';
 import { hasStack, lines, runCli, sandbox, type Sandbox } from './helpers.js';
 
 const PHOTO = 'photo-camera-exif-dune-1680x1050.jpg';
 /** 20 MP: about a second of processing. */
 const BIG = 'photo-large-bird-6028x3391.jpg';
-
-/** A PNG that passes the upload check (valid chunks and CRCs) but whose pixels cannot be decoded. */
-function poisonPng(): Buffer {
-  const png = Buffer.from(fixtureBytes('png-palette.png'));
-  for (let offset = 8; offset < png.length;) {
-    const length = png.readUInt32BE(offset);
-    const type = png.toString('latin1', offset + 4, offset + 8);
-    if (type === 'IDAT') {
-      png.fill(0x5a, offset + 8, offset + 8 + length);
-      png.writeUInt32BE(crc32(png.subarray(offset + 4, offset + 8 + length)), offset + 8 + length);
-    }
-    offset += length + 12;
-  }
-  return png;
-}
 
 /**
  * `upload --wait`, `info` and previews with the built binary against a real

@@ -1,9 +1,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixture, fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
+import { poisonPng } from '../../../test-support/poison-png.js';
 import { Legim, LegimError, type FileInfo } from '../src/index.js';
 import { tempDir, UNKNOWN_ID } from './support.js';
 
@@ -11,21 +11,6 @@ const PHOTO = 'photo-camera-exif-dune-1680x1050.jpg';
 /** 20 MP: about a second of processing. */
 const BIG = 'photo-large-bird-6028x3391.jpg';
 const ID = '5f0c8a0e-6a4b-4f7e-9a59-1c1d4a3f8e21';
-
-/** A PNG that passes the upload check (valid chunks and CRCs) but whose pixels cannot be decoded. */
-function poisonPng(): Buffer {
-  const png = Buffer.from(fixtureBytes('png-palette.png'));
-  for (let offset = 8; offset < png.length;) {
-    const length = png.readUInt32BE(offset);
-    const type = png.toString('latin1', offset + 4, offset + 8);
-    if (type === 'IDAT') {
-      png.fill(0x5a, offset + 8, offset + 8 + length);
-      png.writeUInt32BE(crc32(png.subarray(offset + 4, offset + 8 + length)), offset + 8 + length);
-    }
-    offset += length + 12;
-  }
-  return png;
-}
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];

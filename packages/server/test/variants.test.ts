@@ -1,24 +1,9 @@
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
+import { poisonPng } from '../../../test-support/poison-png.js';
 import { call, findFiles, queryIndex, uploadBytes, waitFor } from './support.js';
-
-/** A PNG whose structure (chunks, CRCs, IEND) is sound but whose pixel data cannot be inflated. */
-function poisonPng(): Buffer {
-  const png = Buffer.from(fixtureBytes('png-palette.png'));
-  for (let offset = 8; offset < png.length;) {
-    const length = png.readUInt32BE(offset);
-    const type = png.toString('latin1', offset + 4, offset + 8);
-    if (type === 'IDAT') {
-      png.fill(0x5a, offset + 8, offset + 8 + length);
-      png.writeUInt32BE(crc32(png.subarray(offset + 4, offset + 8 + length)), offset + 8 + length);
-    }
-    offset += length + 12;
-  }
-  return png;
-}
 
 describe('asynchronous variants', () => {
   let cluster: TestCluster;
