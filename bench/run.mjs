@@ -3,14 +3,23 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { restartGateway, restartNodes, startCluster, uploadForDownloads } from './lib/cluster.mjs';
 import { summariseBusiestProfile } from './lib/cpu-profile.mjs';
 import { startCpuUsage } from './lib/cpu-usage.mjs';
-import { makeImages } from './lib/fixtures.mjs';
+import { makeImages, makeProcessingPhotos } from './lib/fixtures.mjs';
 import { NGINX_WORKERS, startNginx } from './lib/nginx.mjs';
 import { killAllNow, stopAll } from './lib/processes.mjs';
+import {
+  WORKERS,
+  checkSameWork,
+  measureBusyUploads,
+  measureIdleUploads,
+  measureWorkerThroughput,
+} from './lib/processing.mjs';
 import { measureRawFsync } from './lib/raw-fsync.mjs';
+import { measureRawSharp } from './lib/raw-sharp.mjs';
 import { bestOfRounds } from './lib/rounds.mjs';
 import { printCpu, printProfile, printTable, tableRows, writeResults } from './lib/report.mjs';
 import { findTools } from './lib/tools.mjs';
@@ -23,44 +32,54 @@ const { values: options } = parseArgs({
     seconds: { type: 'string', default: '5' },
     uploaders: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '2' },
+    photos: { type: 'string', default: '20' },
+    only: { type: 'string' },
   },
 });
+if (options.only !== undefined && !['http', 'processing'].includes(options.only)) {
+  console.error(`[bench] --only takes http (downloads and uploads) or processing (image workers), not "${options.only}"`);
+  process.exit(2);
+}
+const RUN_HTTP = options.only !== 'processing';
+const RUN_PROCESSING = options.only !== 'http';
 const SECONDS = Number(options.seconds);
 const WARMUP_SECONDS = 1;
 const UPLOADERS = Number(options.uploaders);
 const ROUNDS = Number(options.rounds);
+const PHOTOS = Number(options.photos);
+// Uploaders of the latency benchmark (closed loop, like the upload benchmark).
+const LATENCY_UPLOADERS = 2;
+// 12 MP photos queued before the latency load with the workers busy: enough
+// for ~2 photos/s over the load, which a 2-core machine does not reach.
+const BACKLOG = Math.min(PHOTOS, 2 * SECONDS + 6);
+// A photo's processing takes ~0.35 s of the 2 cores; allow for a busy machine.
+const PROCESSING_TIMEOUT_MS = (30 + 3 * PHOTOS) * 1000;
 // Loads run back to back; a hung server must not hang the run (the default
 // run must end well inside 3 minutes, build included).
-const LOADS = 6 * ROUNDS + (options.profile ? 2 : 0);
-const WATCHDOG_MS = Math.max(120, 1.6 * (LOADS * SECONDS + 30)) * 1000;
-const TARGETS = { small: { metric: 'req/s', ratio: 0.2 }, large: { metric: 'MB/s', ratio: 0.5 }, upload: 0.5 };
+const LOADS = RUN_HTTP ? 6 * ROUNDS + (options.profile ? 2 : 0) : 0;
+const PROCESSING_SECONDS = RUN_PROCESSING ? ROUNDS * (PHOTOS + 2 * SECONDS + 30) : 0;
+const WATCHDOG_MS = Math.max(120, 1.6 * (LOADS * SECONDS + PROCESSING_SECONDS + 30)) * 1000;
+const TARGETS = {
+  small: { metric: 'req/s', ratio: 0.2 },
+  large: { metric: 'MB/s', ratio: 0.5 },
+  upload: 0.5,
+  processing: 0.9,
+  latency: { atMost: 1.5 },
+};
 
 let workDir;
 let interrupted = false;
 
 async function main() {
-  const tools = findTools();
+  const tools = RUN_HTTP ? findTools() : undefined;
   workDir = mkdtempSync(join(tmpdir(), 'legim-bench-'));
   // nginx workers must be able to walk into it.
   chmodSync(workDir, 0o755);
   const images = await makeImages(mkdir('images'));
   log(`images: ${images.small.size} B and ${images.large.size} B`);
-  const cluster = await startCluster({ dir: mkdir('cluster') });
-  log(`cluster: gateway ${cluster.gateway.url}, ${cluster.nodes.length} nodes up`);
-  const nginx = await startNginx({ binary: tools.nginx, dir: mkdir('nginx'), files: [images.small, images.large] });
-  log(`nginx: ${nginx.url} (${NGINX_WORKERS} worker)`);
-
-  const results = { startedAt: new Date().toISOString(), machine: machine(tools), settings: settings(), downloads: {} };
-  for (const key of ['small', 'large']) {
-    const image = images[key];
-    const legimUrl = await uploadForDownloads(cluster.gateway.url, image.bytes);
-    const urls = { legim: legimUrl, nginx: `${nginx.url}/${image.name}` };
-    results.downloads[key] = await compareDownloads(tools.wrk, image, urls, [...clusterProcs(cluster), nginx.proc]);
-    results.downloads[key].target = TARGETS[key];
-  }
-  await nginx.proc.stop();
-  results.uploads = await compareUploads(cluster, images.large);
-  if (options.profile) results.profile = await profileSmallDownloads(cluster, tools.wrk, images.small);
+  const results = { startedAt: new Date().toISOString(), machine: machine(tools), settings: settings() };
+  if (RUN_HTTP) await httpBenchmarks(tools, images, results);
+  if (RUN_PROCESSING) results.processing = await processingBenchmarks(images.large);
 
   results.table = tableRows(results);
   console.log('');
@@ -71,6 +90,101 @@ async function main() {
     printProfile('busiest storage node', results.profile.node);
   }
   console.log(`\nresults: ${writeResults(results)}`);
+}
+
+/** Downloads against nginx and uploads against raw fsync, on one cluster (stopped at the end). */
+async function httpBenchmarks(tools, images, results) {
+  // No image workers here: every upload queues a `process` job, and
+  // processing them would share the cores with the load being measured
+  // (the processing benchmarks below measure that on purpose).
+  const cluster = await startCluster({ dir: mkdir('cluster'), gatewayFlags: { workers: 0 } });
+  log(`cluster: gateway ${cluster.gateway.url}, ${cluster.nodes.length} nodes up`);
+  const nginx = await startNginx({ binary: tools.nginx, dir: mkdir('nginx'), files: [images.small, images.large] });
+  log(`nginx: ${nginx.url} (${NGINX_WORKERS} worker)`);
+
+  results.downloads = {};
+  for (const key of ['small', 'large']) {
+    const image = images[key];
+    const legimUrl = await uploadForDownloads(cluster.gateway.url, image.bytes);
+    const urls = { legim: legimUrl, nginx: `${nginx.url}/${image.name}` };
+    results.downloads[key] = await compareDownloads(tools.wrk, image, urls, [...clusterProcs(cluster), nginx.proc]);
+    results.downloads[key].target = TARGETS[key];
+  }
+  await nginx.proc.stop();
+  results.uploads = await compareUploads(cluster, images.large);
+  if (options.profile) results.profile = await profileSmallDownloads(cluster, tools.wrk, images.small);
+  await Promise.all(clusterProcs(cluster).map((proc) => proc.stop()));
+}
+
+/**
+ * The image workers (in the gateway, `workers: 2`) against raw sharp, and the
+ * upload latency with the workers saturated against idle. Own cluster.
+ */
+async function processingBenchmarks(uploadImage) {
+  const photos = await makeProcessingPhotos(mkdir('photos'), PHOTOS);
+  log(`photos: ${PHOTOS} copies of a ${photos.width}x${photos.height} JPEG (${photos.size} B)`);
+  const cluster = await startCluster({ dir: mkdir('processing-cluster'), gatewayFlags: { workers: 0 } });
+  log(`processing cluster: gateway ${cluster.gateway.url}, ${cluster.nodes.length} nodes up`);
+
+  const paths = photos.copies.map((copy) => copy.path);
+  const throughput = await bestOfRounds({
+    rounds: ROUNDS,
+    score: (r) => r.perSec,
+    sides: {
+      raw: async () => {
+        const result = await measureRawSharp({ paths, concurrency: WORKERS, timeoutMs: PROCESSING_TIMEOUT_MS });
+        log(`process raw sharp: ${result.perSec.toFixed(2)} photos/s (thumbnail only: ${result.thumbs.perSec.toFixed(1)}/s)`);
+        return result;
+      },
+      legim: async (round) => {
+        const result = await measureWorkerThroughput({
+          cluster,
+          photos,
+          queuePrefix: `throughput${round}`,
+          timeoutMs: PROCESSING_TIMEOUT_MS,
+        });
+        log(`process legim workers: ${result.perSec.toFixed(2)} photos/s`);
+        return result;
+      },
+    },
+  });
+  checkSameWork(throughput.legim.firstPhotoVariants, throughput.raw.firstPhotoVariants);
+
+  const load = { cluster, bytes: uploadImage.bytes, concurrency: LATENCY_UPLOADERS, seconds: SECONDS };
+  const latencyRounds = { idle: [], busy: [] };
+  const latency = await bestOfRounds({
+    rounds: ROUNDS,
+    // Lowest p99; a busy round whose backlog ran out was not saturated throughout and counts last.
+    score: (r) => (r.backlog?.saturatedThroughout === false ? -1e9 : 0) - r.latencyMs.p99,
+    sides: {
+      idle: async (round) => {
+        const result = await measureIdleUploads({ ...load, queuePrefix: `idle${round}` });
+        latencyRounds.idle.push(result.latencyMs);
+        log(`upload, workers idle: p50 ${result.latencyMs.p50.toFixed(0)} ms, p99 ${result.latencyMs.p99.toFixed(0)} ms`);
+        return result;
+      },
+      busy: async (round) => {
+        const result = await measureBusyUploads({ ...load, photos, backlog: BACKLOG, queuePrefix: `busy${round}` });
+        latencyRounds.busy.push(result.latencyMs);
+        const { processedDuringLoad, waitingAtEnd } = result.backlog;
+        log(
+          `upload, workers busy: p50 ${result.latencyMs.p50.toFixed(0)} ms, p99 ${result.latencyMs.p99.toFixed(0)} ms ` +
+            `(${processedDuringLoad} photos processed meanwhile, ${waitingAtEnd} not yet ready)`,
+        );
+        if (!result.backlog.saturatedThroughout) log('warning: the backlog ran out during the load; use more --photos');
+        return result;
+      },
+    },
+  });
+  // bestOfRounds lists each round's score; for latency the rounds' p50/p99 read better.
+  for (const side of ['idle', 'busy']) latency[side].rounds = latencyRounds[side];
+  await Promise.all(clusterProcs(cluster).map((proc) => proc.stop()));
+  return {
+    photo: { width: photos.width, height: photos.height, size: photos.size, copies: PHOTOS },
+    workers: WORKERS,
+    throughput: { ...throughput, target: TARGETS.processing },
+    latency: { size: uploadImage.size, concurrency: LATENCY_UPLOADERS, ...latency, target: TARGETS.latency },
+  };
 }
 
 async function compareDownloads(wrk, image, urls, watched) {
@@ -145,7 +259,7 @@ function microseconds() {
 }
 
 function machine(tools) {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, nginx: tools.nginxVersion, wrk: tools.wrkVersion };
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, nginx: tools?.nginxVersion, wrk: tools?.wrkVersion };
 }
 
 function settings() {
@@ -157,6 +271,10 @@ function settings() {
     uploaders: UPLOADERS,
     rounds: `${ROUNDS}, alternating order, best kept`,
     replicas: 3,
+    only: options.only ?? 'all',
+    photos: PHOTOS,
+    workers: WORKERS,
+    latencyUploaders: LATENCY_UPLOADERS,
   };
 }
 
@@ -166,8 +284,10 @@ function mkdir(name) {
   return path;
 }
 
+const START = performance.now();
+
 function log(message) {
-  console.log(`[bench] ${message}`);
+  console.log(`[bench ${((performance.now() - START) / 1000).toFixed(0).padStart(3)}s] ${message}`);
 }
 
 function removeWorkDir() {

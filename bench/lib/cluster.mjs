@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { repoRoot } from './paths.mjs';
@@ -12,8 +13,9 @@ export const MAX_DOWNLOADS = 1_000_000;
 /**
  * A production-shaped cluster: the gateway and each storage node in its own
  * OS process (test-support/*-process.mjs), all on 127.0.0.1, data under dir.
+ * gatewayFlags adds to or overrides the gateway's flags (e.g. `workers`).
  */
-export async function startCluster({ dir, nodes = 3 }) {
+export async function startCluster({ dir, nodes = 3, gatewayFlags = {} }) {
   const flags = {
     port: 0,
     data: join(dir, 'gateway'),
@@ -21,6 +23,7 @@ export async function startCluster({ dir, nodes = 3 }) {
     adminKey: ADMIN_KEY,
     store: false,
     maxDownloads: String(MAX_DOWNLOADS),
+    ...gatewayFlags,
   };
   const cluster = { flags, nodes: [], gateway: await startGatewayProcess(flags) };
   for (let i = 1; i <= nodes; i++) cluster.nodes.push(await startNodeProcess(dir, i, cluster.gateway.url));
@@ -33,7 +36,8 @@ export async function startGatewayProcess(flags, nodeArgs = []) {
   const script = join(repoRoot, 'test-support/gateway-process.mjs');
   const proc = spawnTracked('gateway', process.execPath, [...nodeArgs, script, JSON.stringify(flags)], { cwd: repoRoot });
   const { url } = await firstJsonLine(proc);
-  return { proc, url };
+  // The moment it listens: with in-process workers, it is already taking jobs.
+  return { proc, url, readyAt: performance.now() };
 }
 
 async function startNodeProcess(dir, index, parentUrl) {
@@ -50,11 +54,15 @@ async function spawnNode(name, config, nodeArgs = []) {
   return { proc, nodeId, url, config };
 }
 
-/** Stops the gateway and starts it again on the same port and data (the nodes keep heartbeating to it). */
-export async function restartGateway(cluster, nodeArgs) {
+/**
+ * Stops the gateway and starts it again on the same port and data (the nodes
+ * keep heartbeating to it); flagChanges (e.g. `workers`, `queuePrefix`) stay
+ * in effect for later restarts.
+ */
+export async function restartGateway(cluster, nodeArgs = [], flagChanges = {}) {
   await cluster.gateway.proc.stop();
-  const flags = { ...cluster.flags, port: Number(new URL(cluster.gateway.url).port) };
-  cluster.gateway = await startGatewayProcess(flags, nodeArgs);
+  cluster.flags = { ...cluster.flags, ...flagChanges, port: Number(new URL(cluster.gateway.url).port) };
+  cluster.gateway = await startGatewayProcess(cluster.flags, nodeArgs);
   await waitForNodesUp(cluster.gateway.url, cluster.nodes.length);
   return cluster.gateway;
 }

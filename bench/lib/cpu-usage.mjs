@@ -20,7 +20,11 @@ export function startCpuUsage(processes) {
     const machine = machineTicks();
     const busy = machine.busy - machineBefore.busy;
     const total = busy + machine.idle - machineBefore.idle;
-    return { perProcessCorePercent: perProcess, machineBusyPercent: total > 0 ? Math.round((100 * busy) / total) : null };
+    return {
+      perProcessCorePercent: perProcess,
+      machineBusyPercent: total > 0 ? Math.round((100 * busy) / total) : null,
+      seconds,
+    };
   };
 }
 

@@ -43,3 +43,25 @@ function padTo(jpeg, size) {
   }
   return Buffer.concat([jpeg, ...padding]).subarray(0, size);
 }
+
+export const PHOTO_WIDTH = 4000;
+export const PHOTO_HEIGHT = 3000;
+
+/**
+ * The processing benchmark's 12-megapixel photo: `photo-large-bird-6028x3391.jpg`
+ * (a real 20 MP camera photo) cropped to 4:3 and scaled to 4000×3000, baseline
+ * JPEG q90, then `count` copies that differ only in a few bytes after the
+ * end-of-image marker (each upload is its own file; the pixels are the same,
+ * so every copy costs the same work). Written to dir for the raw reference.
+ */
+export async function makeProcessingPhotos(dir, count) {
+  const source = join(fixturesDir, 'photo-large-bird-6028x3391.jpg');
+  const jpeg = await sharp(source).resize(PHOTO_WIDTH, PHOTO_HEIGHT, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
+  const copies = Array.from({ length: count }, (_, i) => {
+    const bytes = Buffer.concat([jpeg, Buffer.from(`legim-bench-photo-${i}`)]);
+    const path = join(dir, `photo-12mp-${i}.jpg`);
+    writeFileSync(path, bytes, { mode: 0o644 });
+    return { path, bytes };
+  });
+  return { name: 'photo-12mp.jpg', width: PHOTO_WIDTH, height: PHOTO_HEIGHT, size: jpeg.length, copies };
+}
