@@ -20,7 +20,8 @@ export function isValidBlobKey(key: string): boolean {
  */
 export function assertValidBlobKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || !isValidBlobKey(key)) {
-    const shown = typeof key === 'string' ? JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}...` : key) : typeof key;
+    const shown =
+      typeof key === 'string' ? JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}...` : key) : typeof key;
     throw new LegimError(
       'INVALID_KEY',
       `invalid blob key ${shown}: use 1-200 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, ` +

@@ -7,7 +7,11 @@ import type { ShardedLayout } from './sharded-layout.js';
  * reads every shard folder: O(shards + blobs) per page, but memory stays
  * O(count). Only blobs with a sidecar count, as only those are readable.
  */
-export async function listKeysAfter(layout: ShardedLayout, after: string | undefined, count: number): Promise<string[]> {
+export async function listKeysAfter(
+  layout: ShardedLayout,
+  after: string | undefined,
+  count: number,
+): Promise<string[]> {
   const selection = new SmallestKeys(count, after);
   await layout.forEachShard((_dir, { blobs, sidecars }) => {
     for (const key of blobs) {

@@ -77,7 +77,10 @@ export function parseNodeConfig(input: ParseNodeConfigInput): NodeConfig {
 
   const secret = merged.secret;
   if (secret === undefined || secret === '') {
-    throw new LegimError('INVALID_OPTION', 'a storage node needs the cluster secret: pass --secret or set LEGIM_CLUSTER_SECRET');
+    throw new LegimError(
+      'INVALID_OPTION',
+      'a storage node needs the cluster secret: pass --secret or set LEGIM_CLUSTER_SECRET',
+    );
   }
   const port = parsePort(merged.port ?? DEFAULT_PORT, 'port');
   const parentUrl = merged.parent === undefined ? undefined : parseParentAddress(merged.parent);
@@ -123,7 +126,9 @@ function settingsFromYaml(text: string): Settings {
   try {
     document = parseYaml(text);
   } catch (error) {
-    throw new LegimError('INVALID_OPTION', `the config file is not valid YAML: ${(error as Error).message}`, { cause: error });
+    throw new LegimError('INVALID_OPTION', `the config file is not valid YAML: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (document === null || document === undefined) return {};
   const root = requireMapping(document, 'the config file');
@@ -148,7 +153,10 @@ function parentFromYaml(value: unknown): string {
   if (parent.url !== undefined) return requireString(parent.url, 'parent.url');
   const host = parent.ip ?? parent.host;
   if (host === undefined || parent.port === undefined) {
-    throw new LegimError('INVALID_OPTION', 'parent needs either url, or ip and port (e.g. parent: {ip: 10.0.0.6, port: 3333})');
+    throw new LegimError(
+      'INVALID_OPTION',
+      'parent needs either url, or ip and port (e.g. parent: {ip: 10.0.0.6, port: 3333})',
+    );
   }
   const port = parsePort(optionalScalar(parent.port, 'parent.port') ?? '', 'parent.port');
   return `http://${bracketIpv6(requireString(host, 'parent.ip'))}:${port}`;
@@ -158,7 +166,10 @@ function parentFromYaml(value: unknown): string {
 function parseParentAddress(value: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return parseHttpUrl(value, 'parent');
   if (!/:\d+\/?$/.test(value)) {
-    throw new LegimError('INVALID_OPTION', `parent "${value}" needs a port, e.g. 10.0.0.6:3333 or http://10.0.0.6:3333`);
+    throw new LegimError(
+      'INVALID_OPTION',
+      `parent "${value}" needs a port, e.g. 10.0.0.6:3333 or http://10.0.0.6:3333`,
+    );
   }
   return parseHttpUrl(`http://${value}`, 'parent');
 }
@@ -187,7 +198,10 @@ function parsePort(value: string | number, optionName: string): number {
 function parseHeartbeat(value: string | number): number {
   const ms = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isInteger(ms) || ms < 10 || ms > 60_000) {
-    throw new LegimError('INVALID_OPTION', `heartbeatMs must be a whole number of milliseconds from 10 to 60000, got "${value}"`);
+    throw new LegimError(
+      'INVALID_OPTION',
+      `heartbeatMs must be a whole number of milliseconds from 10 to 60000, got "${value}"`,
+    );
   }
   return ms;
 }
@@ -199,14 +213,20 @@ function requireMapping(value: unknown, where: string, allowedKeys?: string[]): 
   const mapping = value as Record<string, unknown>;
   const unknown = allowedKeys ? Object.keys(mapping).filter((key) => !allowedKeys.includes(key)) : [];
   if (unknown.length > 0) {
-    throw new LegimError('INVALID_OPTION', `unknown key ${where}.${unknown[0]}: expected one of ${allowedKeys?.join(', ')}`);
+    throw new LegimError(
+      'INVALID_OPTION',
+      `unknown key ${where}.${unknown[0]}: expected one of ${allowedKeys?.join(', ')}`,
+    );
   }
   return mapping;
 }
 
 function requireString(value: unknown, where: string): string {
   if (typeof value !== 'string' || value === '') {
-    throw new LegimError('INVALID_OPTION', `${where} must be a non-empty string (quote it in YAML if it looks like a number)`);
+    throw new LegimError(
+      'INVALID_OPTION',
+      `${where} must be a non-empty string (quote it in YAML if it looks like a number)`,
+    );
   }
   return value;
 }

@@ -47,9 +47,12 @@ async function readIdentity(path: string): Promise<NodeIdentity | undefined> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${path} is not valid JSON: fix or remove it (removing gives this node a new id)`, { cause: error });
+    throw new Error(`${path} is not valid JSON: fix or remove it (removing gives this node a new id)`, {
+      cause: error,
+    });
   }
   const nodeId = (parsed as Partial<NodeIdentity> | null)?.nodeId;
-  if (!isValidNodeId(nodeId)) throw new Error(`${path} has no valid nodeId: fix or remove it (removing gives this node a new id)`);
+  if (!isValidNodeId(nodeId))
+    throw new Error(`${path} has no valid nodeId: fix or remove it (removing gives this node a new id)`);
   return { nodeId };
 }

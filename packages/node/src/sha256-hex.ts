@@ -12,7 +12,10 @@ export function normalizeSha256(value: string, source = 'the SHA-256'): string {
 }
 
 /** The digest a writer promised, from up front or, failing that, from after the body. */
-export function resolveExpectedSha256(declared: string | undefined, late: (() => string | undefined) | undefined): string {
+export function resolveExpectedSha256(
+  declared: string | undefined,
+  late: (() => string | undefined) | undefined,
+): string {
   if (declared !== undefined) return normalizeSha256(declared);
   const value = late?.();
   if (value === undefined || value === '') {

@@ -73,7 +73,10 @@ export class StorageLedger {
     const { diskFree, capacityLeft } = await this.#room(dataDir);
     if (size > capacityLeft) throw capacityFull(this.capacityBytes ?? 0);
     if (size > diskFree) {
-      throw new LegimError('INSUFFICIENT_STORAGE', `the disk has ${diskFree} bytes free and ${size} are needed: free some space or add nodes`);
+      throw new LegimError(
+        'INSUFFICIENT_STORAGE',
+        `the disk has ${diskFree} bytes free and ${size} are needed: free some space or add nodes`,
+      );
     }
   }
 
@@ -88,7 +91,10 @@ export class StorageLedger {
 }
 
 export function capacityFull(capacityBytes: number): LegimError {
-  return new LegimError('INSUFFICIENT_STORAGE', `this node is at its capacity of ${capacityBytes} bytes: raise --capacity or add nodes`);
+  return new LegimError(
+    'INSUFFICIENT_STORAGE',
+    `this node is at its capacity of ${capacityBytes} bytes: raise --capacity or add nodes`,
+  );
 }
 
 export function diskFull(cause: unknown): LegimError {

@@ -49,14 +49,20 @@ export function createNodeServer(deps: NodeServerDeps): RequestListener {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       if (!isAuthorized(req.headers.authorization)) {
-        throw new LegimError('UNAUTHORIZED', 'this storage node needs the cluster secret: send Authorization: Bearer <secret>');
+        throw new LegimError(
+          'UNAUTHORIZED',
+          'this storage node needs the cluster secret: send Authorization: Bearer <secret>',
+        );
       }
       const method = req.method ?? 'GET';
       const { path, query } = splitRequestTarget(req.url ?? '/');
       const match = router.match(method, path);
-      if (match === undefined) throw new LegimError('NOT_FOUND', `no endpoint ${path} on a storage node; see docs/node-api.md`);
+      if (match === undefined)
+        throw new LegimError('NOT_FOUND', `no endpoint ${path} on a storage node; see docs/node-api.md`);
       if ('allowedMethods' in match) {
-        throw new LegimError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, { details: { allow: match.allowedMethods } });
+        throw new LegimError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, {
+          details: { allow: match.allowedMethods },
+        });
       }
       await match.handler({ req, res, path, query, param: match.param });
     } catch (error) {

@@ -10,7 +10,12 @@ export const logToStderr: NodeLogger = (message, error) => {
   else console.error(message, error);
 };
 
-export function sendJson(res: ServerResponse, statusCode: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  statusCode: number,
+  body: unknown,
+  headers: OutgoingHttpHeaders = {},
+): void {
   const payload = JSON.stringify(body);
   res.writeHead(statusCode, {
     ...headers,

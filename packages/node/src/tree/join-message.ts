@@ -25,7 +25,8 @@ const STAT_FIELDS = ['blobCount', 'usedBytes', 'freeBytes', 'totalBytes'] as con
 
 /** Validates a join body received over HTTP, keeping only the known fields. */
 export function parseJoinRequest(value: unknown): JoinRequest {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('the body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid('the body must be a JSON object');
   const body = value as Record<string, unknown>;
   const nodeId = requireNodeId(body.nodeId, 'nodeId');
   const url = requireHttpUrl(body.url);

@@ -132,7 +132,8 @@ export class ParentLink {
       this.#failures += 1;
       this.#lastError = error instanceof Error ? error.message : String(error);
       // One line when the parent goes away, not one per retry.
-      if (this.#failures === 1) this.#log(`cannot join parent ${this.#options.parentUrl} (${this.#lastError}); retrying with back-off`);
+      if (this.#failures === 1)
+        this.#log(`cannot join parent ${this.#options.parentUrl} (${this.#lastError}); retrying with back-off`);
       nextDelay = this.#backoffMs();
     }
     if (this.#running) this.#schedule(nextDelay);
