@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseDuration } from './duration.js';
 import { LegimError } from './errors.js';
@@ -9,6 +9,7 @@ import { fileIdFromUrl } from './file-id.js';
 import { failure, headerValue, readJson, send, type HttpContext } from './http.js';
 import {
   mapErrors,
+  guardStall,
   openUploadBody,
   readError,
   type DownloadProgress,
@@ -106,7 +107,11 @@ export async function uploadFile(
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
   if (upload.length !== undefined) headers['content-length'] = String(upload.length);
   try {
-    const response = await send(ctx, { method: 'POST', path: '/v1/files', query, headers, body: upload.body, signal });
+    const body =
+      ctx.timeoutMs !== undefined && upload.body instanceof Readable
+        ? guardStall(upload.body, ctx.timeoutMs)
+        : upload.body;
+    const response = await send(ctx, { method: 'POST', path: '/v1/files', query, headers, body, signal });
     return await readJson<UploadedFile>(ctx, response, signal);
   } catch (error) {
     if (readFailure === undefined || LegimError.is(error) || (signal?.aborted && error === signal.reason)) throw error;

@@ -138,3 +138,35 @@ function isReadable(value: unknown): value is Readable {
       typeof (value as Readable).read === 'function')
   );
 }
+
+/**
+ * Fails an upload body that makes no progress for `ms`: undici's own timers
+ * start only once the whole body is sent, so a source (or a server) that
+ * stalls mid-body would otherwise hang the upload forever.
+ */
+export function guardStall(body: Readable, ms: number): Readable {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      guarded.destroy(
+        new LegimError('NETWORK_ERROR', `the upload made no progress for ${ms} ms; check the network and the source`),
+      );
+    }, ms);
+    timer.unref();
+  };
+  const guarded = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      arm();
+      callback(null, chunk);
+    },
+    flush(callback) {
+      clearTimeout(timer);
+      callback();
+    },
+  });
+  guarded.once('close', () => clearTimeout(timer));
+  body.once('error', (error) => guarded.destroy(error));
+  arm();
+  return body.pipe(guarded);
+}

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster, testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
@@ -167,5 +168,27 @@ describe('storage nodes that die', () => {
     expect(error).toBeInstanceOf(LegimError);
     expect(error).toMatchObject({ code: 'NO_STORAGE_NODES', statusCode: 503 });
     await expect(admin.health()).resolves.toMatchObject({ status: 'degraded', nodes: { up: 0 } });
+  });
+});
+
+describe('an upload whose source stalls', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 3 });
+  });
+  afterAll(() => cluster?.close());
+
+  it('fails with NETWORK_ERROR after timeoutMs without progress, and stores nothing', async () => {
+    const legim = new Legim({ url: cluster.gateway.url, timeoutMs: 500 });
+    const photo = fixtureBytes('photo-small-flower-1600x1203.jpg');
+    // Sends the first half, then never another byte.
+    const stalled = new Readable({ read() {} });
+    stalled.push(photo.subarray(0, photo.length / 2));
+    const started = Date.now();
+    const error = await legim.upload(stalled).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(Date.now() - started).toBeLessThan(5000);
+    const admin = new Legim({ url: cluster.gateway.url, apiKey: testAdminKey });
+    await expect.poll(async () => (await admin.health()).files).toBe(0);
   });
 });

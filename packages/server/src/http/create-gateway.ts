@@ -100,22 +100,27 @@ async function drainAndAnswer(req: IncomingMessage, res: ServerResponse, error: 
 
 function drained(req: IncomingMessage): Promise<boolean> {
   const declared = Number(req.headers['content-length'] ?? NaN);
+  if (req.readableEnded) return Promise.resolve(true);
   if (declared > DRAIN_LIMIT || req.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     let bytes = 0;
     const finish = (result: boolean) => {
       clearTimeout(timer);
-      req.off('data', onData).off('end', onEnd).off('error', onEnd).off('close', onEnd);
+      req.off('readable', onReadable).off('end', onEnd).off('error', onEnd).off('close', onEnd);
       resolve(result);
     };
-    const onData = (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > DRAIN_LIMIT) finish(false);
+    // read() rather than resume(): an abandoned async iterator leaves a
+    // 'readable' listener behind, and with one attached resume() does nothing.
+    const onReadable = () => {
+      for (let chunk = req.read() as Buffer | null; chunk !== null; chunk = req.read() as Buffer | null) {
+        bytes += chunk.length;
+        if (bytes > DRAIN_LIMIT) return finish(false);
+      }
     };
     const onEnd = () => finish(req.complete);
     const timer = setTimeout(() => finish(false), DRAIN_TIMEOUT_MS);
     req.unpipe();
-    req.on('data', onData).on('end', onEnd).on('error', onEnd).on('close', onEnd);
-    req.resume();
+    req.on('readable', onReadable).on('end', onEnd).on('error', onEnd).on('close', onEnd);
+    onReadable();
   });
 }
