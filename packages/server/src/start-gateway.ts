@@ -9,8 +9,8 @@ import { ClusterService } from './cluster/cluster-service.js';
 import { openClusterView } from './cluster/open-cluster-view.js';
 import type { GatewayConfig } from './config.js';
 import { DownloadService } from './download/download-service.js';
-import { DeletionSweeper } from './expiry/deletion-sweeper.js';
 import { FileReaper } from './expiry/file-reaper.js';
+import { PeriodicTask } from './background/periodic-task.js';
 import { createJobHandler } from './workers/job-handler.js';
 import { FileService } from './files/file-service.js';
 import { createGateway } from './http/create-gateway.js';
@@ -55,7 +55,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   await health.probeAll();
   const repairer = new ReplicaRepairer(metadata, registry, placer, REPAIR_INTERVAL_MS);
   const reaper = new FileReaper(metadata, registry);
-  const sweeper = new DeletionSweeper(reaper, config.sweepIntervalMs);
+  // The backstop of expiry and deletion: reaps whatever is due, job or no job.
+  const sweeper = new PeriodicTask('deletion sweep', () => reaper.reapDue(), config.sweepIntervalMs);
   const reader = new ReplicaReader(registry, health);
   const jobs = await openJobQueue(config, db);
   const worker = new ImageWorker(metadata, registry, new VariantWriter(metadata, placer), {

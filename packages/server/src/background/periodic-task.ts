@@ -1,7 +1,8 @@
 /**
  * Runs `work` every `intervalMs` and whenever woken, never twice at once: a
  * wake during a run schedules exactly one more run right after it, so work
- * asked for is never lost and bursts of wakes collapse into one pass.
+ * asked for is never lost and bursts of wakes collapse into one pass. A run
+ * that fails is logged and the schedule goes on; the next run is the retry.
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
@@ -9,6 +10,8 @@ export class PeriodicTask {
   private again = false;
 
   constructor(
+    /** What the task does, for the log: "deletion sweep", "replica repair"... */
+    private readonly what: string,
     private readonly work: () => Promise<void>,
     private readonly intervalMs: number,
   ) {}
@@ -23,13 +26,15 @@ export class PeriodicTask {
       this.again = true;
       return;
     }
-    this.running = this.work().finally(() => {
-      this.running = undefined;
-      if (this.again && this.timer) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.running = this.work()
+      .catch((error: unknown) => console.error(`legim: ${this.what} failed:`, error))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && this.timer) {
+          this.again = false;
+          this.wake();
+        }
+      });
   }
 
   /** Stops the schedule and waits for a run in progress. */

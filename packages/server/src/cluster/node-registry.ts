@@ -89,6 +89,15 @@ export class NodeRegistry {
     return this.all().filter((node) => node.status !== 'down');
   }
 
+  /** The known ones of `nodeIds`, in the order to read from: up, suspect, down, then by latency. */
+  readOrder(nodeIds: string[]): ClusterNode[] {
+    const rank = { up: 0, suspect: 1, down: 2 } as const;
+    return nodeIds
+      .map((id) => this.nodes.get(id))
+      .filter((node): node is ClusterNode => node !== undefined)
+      .sort((a, b) => rank[a.status] - rank[b.status] || (a.latencyMs ?? Infinity) - (b.latencyMs ?? Infinity));
+  }
+
   /** The failure domain: the child of the gateway this node hangs under. */
   domainOf(node: ClusterNode): string {
     let current = node;

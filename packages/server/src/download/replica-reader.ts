@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
 import type { BlobRead } from '../backends/blob-transport/blob-transport.js';
-import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
+import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
 
 export interface BlobToServe {
@@ -28,7 +28,7 @@ export class ReplicaReader {
   async serve(blob: BlobToServe, res: ServerResponse): Promise<void> {
     let sent = 0;
     let lastError: unknown;
-    for (const node of this.candidates(blob.nodeIds)) {
+    for (const node of this.registry.readOrder(blob.nodeIds)) {
       if (res.destroyed) return;
       let read: BlobRead;
       try {
@@ -67,15 +67,6 @@ export class ReplicaReader {
         details: { retryAfter: 5 },
       },
     );
-  }
-
-  /** Replicas in the order to try: up before suspect before down, then by latency. */
-  private candidates(nodeIds: string[]): ClusterNode[] {
-    const rank = { up: 0, suspect: 1, down: 2 } as const;
-    return nodeIds
-      .map((id) => this.registry.get(id))
-      .filter((node): node is ClusterNode => node !== undefined)
-      .sort((a, b) => rank[a.status] - rank[b.status] || (a.latencyMs ?? Infinity) - (b.latencyMs ?? Infinity));
   }
 }
 

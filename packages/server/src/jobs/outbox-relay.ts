@@ -22,7 +22,7 @@ export class OutboxRelay {
     private readonly connected: () => boolean,
     pollMs: number,
   ) {
-    this.task = new PeriodicTask(() => this.pass(), pollMs);
+    this.task = new PeriodicTask('publishing due jobs', () => this.pass(), pollMs);
   }
 
   start(): void {
@@ -68,14 +68,10 @@ export class OutboxRelay {
   }
 
   private async pass(): Promise<void> {
-    try {
-      while (this.connected()) {
-        const entries = this.table.claim(Date.now(), OUTBOX_CLAIM_MS, BATCH);
-        const results = await Promise.all(entries.map((entry) => this.send(entry)));
-        if (entries.length < BATCH || results.includes(false)) return;
-      }
-    } catch (error) {
-      console.error('legim: publishing due jobs failed:', error);
+    while (this.connected()) {
+      const entries = this.table.claim(Date.now(), OUTBOX_CLAIM_MS, BATCH);
+      const results = await Promise.all(entries.map((entry) => this.send(entry)));
+      if (entries.length < BATCH || results.includes(false)) return;
     }
   }
 }

@@ -27,7 +27,7 @@ export class SqliteConsumer implements Consumer {
     private readonly options: ResolvedOptions,
     private readonly onStopped: (consumer: SqliteConsumer) => void,
   ) {
-    this.poller = new PeriodicTask(() => this.fill(), options.pollMs);
+    this.poller = new PeriodicTask('claiming jobs', () => this.fill(), options.pollMs);
   }
 
   start(): void {
@@ -63,13 +63,7 @@ export class SqliteConsumer implements Consumer {
   private async fill(): Promise<void> {
     const free = this.concurrency - this.leases.size;
     if (this.state !== 'running' || free <= 0) return;
-    let leases: Lease[];
-    try {
-      leases = this.table.claim(Date.now(), this.options.leaseMs, randomUUID(), free);
-    } catch (error) {
-      console.error('legim: claiming jobs failed:', error);
-      return;
-    }
+    const leases = this.table.claim(Date.now(), this.options.leaseMs, randomUUID(), free);
     for (const lease of leases) this.begin(lease);
   }
 

@@ -24,7 +24,7 @@ export class ReplicaRepairer {
     private readonly placer: ReplicaPlacer,
     intervalMs: number,
   ) {
-    this.task = new PeriodicTask(() => this.repairAll(), intervalMs);
+    this.task = new PeriodicTask('replica repair', () => this.repairAll(), intervalMs);
   }
 
   start(): void {
@@ -41,12 +41,8 @@ export class ReplicaRepairer {
   }
 
   private async repairAll(): Promise<void> {
-    try {
-      await this.settleStalePending();
-      for (const entry of await this.metadata.underReplicated(BATCH)) await this.repair(entry);
-    } catch (error) {
-      console.error('legim: replica repair round failed:', error);
-    }
+    await this.settleStalePending();
+    for (const entry of await this.metadata.underReplicated(BATCH)) await this.repair(entry);
   }
 
   /**

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
+import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { Job } from '../jobs/index.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import { isPermanentProcessingError, processImage, type VariantName } from '../processing/index.js';
@@ -86,7 +86,7 @@ export class ImageWorker {
 
   private async openOriginal(file: FileRecord) {
     let lastError: unknown;
-    for (const node of await this.replicas(file.id)) {
+    for (const node of this.registry.readOrder(await this.metadata.replicaNodes(file.id))) {
       try {
         return (await node.transport.read(file.id)).stream;
       } catch (error) {
@@ -94,11 +94,5 @@ export class ImageWorker {
       }
     }
     throw new Error(`no replica of ${file.id} could be read`, { cause: lastError });
-  }
-
-  private async replicas(fileId: string): Promise<ClusterNode[]> {
-    return (await this.metadata.replicaNodes(fileId))
-      .map((id) => this.registry.get(id))
-      .filter((node): node is ClusterNode => node !== undefined && node.status !== 'down');
   }
 }

@@ -19,7 +19,7 @@ export class ProcessingWatchdog {
     private readonly metadata: MetadataStore,
     private readonly jobs: JobQueue,
   ) {
-    this.task = new PeriodicTask(() => this.requeueStale(), CHECK_EVERY_MS);
+    this.task = new PeriodicTask('re-queueing stale processing jobs', () => this.requeueStale(), CHECK_EVERY_MS);
   }
 
   start(): void {
@@ -31,12 +31,8 @@ export class ProcessingWatchdog {
   }
 
   private async requeueStale(): Promise<void> {
-    try {
-      for (const fileId of await this.metadata.staleProcessing(Date.now() - STALE_AFTER_MS, BATCH)) {
-        await this.jobs.enqueue({ type: 'process', fileId, dedupeKey: `process:${fileId}` });
-      }
-    } catch (error) {
-      console.error('legim: re-queueing stale processing jobs failed:', (error as Error).message);
+    for (const fileId of await this.metadata.staleProcessing(Date.now() - STALE_AFTER_MS, BATCH)) {
+      await this.jobs.enqueue({ type: 'process', fileId, dedupeKey: `process:${fileId}` });
     }
   }
 }

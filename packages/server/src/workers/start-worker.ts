@@ -52,7 +52,7 @@ export async function startWorker(
   });
   await health.probeAll();
   health.start();
-  const nodeSync = new PeriodicTask(() => registry.sync(), NODE_SYNC_MS);
+  const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS);
   nodeSync.start();
 
   const jobs = await openJobQueue(config, db);
