@@ -9,6 +9,7 @@ import { restartGateway, restartNodes, startCluster, uploadForDownloads } from '
 import { summariseBusiestProfile } from './lib/cpu-profile.mjs';
 import { startCpuUsage } from './lib/cpu-usage.mjs';
 import { makeImages, makeProcessingPhotos } from './lib/fixtures.mjs';
+import { measureGatewayScaling } from './lib/gateways.mjs';
 import { NGINX_WORKERS, startNginx } from './lib/nginx.mjs';
 import { killAllNow, stopAll } from './lib/processes.mjs';
 import {
@@ -34,14 +35,20 @@ const { values: options } = parseArgs({
     rounds: { type: 'string', default: '2' },
     photos: { type: 'string', default: '20' },
     only: { type: 'string' },
+    // The gateways' shared counter for the multi-gateway benchmark: a Redis URL, or "none" for SQLite.
+    redis: { type: 'string', default: process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379' },
   },
 });
-if (options.only !== undefined && !['http', 'processing'].includes(options.only)) {
-  console.error(`[bench] --only takes http (downloads and uploads) or processing (image workers), not "${options.only}"`);
+if (options.only !== undefined && !['http', 'gateways', 'processing'].includes(options.only)) {
+  console.error(
+    `[bench] --only takes http (downloads and uploads), gateways (downloads through nginx to 1 and 2 gateways) ` +
+      `or processing (image workers), not "${options.only}"`,
+  );
   process.exit(2);
 }
-const RUN_HTTP = options.only !== 'processing';
-const RUN_PROCESSING = options.only !== 'http';
+const RUN_HTTP = options.only === undefined || options.only === 'http';
+const RUN_GATEWAYS = options.only === undefined || options.only === 'gateways';
+const RUN_PROCESSING = options.only === undefined || options.only === 'processing';
 const SECONDS = Number(options.seconds);
 const WARMUP_SECONDS = 1;
 const UPLOADERS = Number(options.uploaders);
@@ -55,8 +62,8 @@ const BACKLOG = Math.min(PHOTOS, 2 * SECONDS + 6);
 // A photo's processing takes ~0.35 s of the 2 cores; allow for a busy machine.
 const PROCESSING_TIMEOUT_MS = (30 + 3 * PHOTOS) * 1000;
 // Loads run back to back; a hung server must not hang the run (the default
-// run must end well inside 3 minutes, build included).
-const LOADS = RUN_HTTP ? 6 * ROUNDS + (options.profile ? 2 : 0) : 0;
+// run takes ~3.3 minutes, build included; the watchdog allows about twice that).
+const LOADS = (RUN_HTTP ? 6 * ROUNDS + (options.profile ? 2 : 0) : 0) + (RUN_GATEWAYS ? 3 * ROUNDS + 1 : 0);
 const PROCESSING_SECONDS = RUN_PROCESSING ? ROUNDS * (PHOTOS + 2 * SECONDS + 30) : 0;
 const WATCHDOG_MS = Math.max(120, 1.6 * (LOADS * SECONDS + PROCESSING_SECONDS + 30)) * 1000;
 const TARGETS = {
@@ -71,7 +78,7 @@ let workDir;
 let interrupted = false;
 
 async function main() {
-  const tools = RUN_HTTP ? findTools() : undefined;
+  const tools = RUN_HTTP || RUN_GATEWAYS ? findTools() : undefined;
   workDir = mkdtempSync(join(tmpdir(), 'legim-bench-'));
   // nginx workers must be able to walk into it.
   chmodSync(workDir, 0o755);
@@ -79,6 +86,7 @@ async function main() {
   log(`images: ${images.small.size} B and ${images.large.size} B`);
   const results = { startedAt: new Date().toISOString(), machine: machine(tools), settings: settings() };
   if (RUN_HTTP) await httpBenchmarks(tools, images, results);
+  if (RUN_GATEWAYS) results.gateways = await gatewayBenchmarks(tools, images.small);
   if (RUN_PROCESSING) results.processing = await processingBenchmarks(images.large);
 
   results.table = tableRows(results);
@@ -117,6 +125,21 @@ async function httpBenchmarks(tools, images, results) {
 }
 
 /**
+ * 20 KiB downloads through nginx to 2 gateways sharing one data dir, to 1 of them, and from nginx's disk;
+ * the gateways count downloads in Redis, as a multi-gateway deployment would (`--redis none`: SQLite).
+ */
+async function gatewayBenchmarks(tools, image) {
+  const load = { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, rounds: ROUNDS };
+  const gatewayFlags =
+    options.redis === 'none' ? {} : { redis: options.redis, redisPrefix: `bench-${process.pid}-${Date.now()}:` };
+  log(`gateways: counters in ${options.redis === 'none' ? 'SQLite' : `Redis (${options.redis})`}`);
+  return {
+    counter: options.redis === 'none' ? 'SQLite' : 'Redis',
+    ...(await measureGatewayScaling({ tools, dir: mkdir('gateways'), image, ...load, log, gatewayFlags })),
+  };
+}
+
+/**
  * The image workers (in the gateway, `workers: 2`) against raw sharp, and the
  * upload latency with the workers saturated against idle. Own cluster.
  */
@@ -133,7 +156,9 @@ async function processingBenchmarks(uploadImage) {
     sides: {
       raw: async () => {
         const result = await measureRawSharp({ paths, concurrency: WORKERS, timeoutMs: PROCESSING_TIMEOUT_MS });
-        log(`process raw sharp: ${result.perSec.toFixed(2)} photos/s (thumbnail only: ${result.thumbs.perSec.toFixed(1)}/s)`);
+        log(
+          `process raw sharp: ${result.perSec.toFixed(2)} photos/s (thumbnail only: ${result.thumbs.perSec.toFixed(1)}/s)`,
+        );
         return result;
       },
       legim: async (round) => {
@@ -160,7 +185,9 @@ async function processingBenchmarks(uploadImage) {
       idle: async (round) => {
         const result = await measureIdleUploads({ ...load, queuePrefix: `idle${round}` });
         latencyRounds.idle.push(result.latencyMs);
-        log(`upload, workers idle: p50 ${result.latencyMs.p50.toFixed(0)} ms, p99 ${result.latencyMs.p99.toFixed(0)} ms`);
+        log(
+          `upload, workers idle: p50 ${result.latencyMs.p50.toFixed(0)} ms, p99 ${result.latencyMs.p99.toFixed(0)} ms`,
+        );
         return result;
       },
       busy: async (round) => {
@@ -194,7 +221,9 @@ async function compareDownloads(wrk, image, urls, watched) {
     const cpu = startCpuUsage(watched);
     const result = await runWrk({ binary: wrk, url, seconds: SECONDS, bodyBytes: image.size });
     result.cpu = cpu();
-    log(`download ${image.name} ${name}: ${result.requestsPerSec.toFixed(0)} req/s, ${result.payloadMBps.toFixed(1)} MB/s`);
+    log(
+      `download ${image.name} ${name}: ${result.requestsPerSec.toFixed(0)} req/s, ${result.payloadMBps.toFixed(1)} MB/s`,
+    );
     return result;
   };
   const sides = { nginx: measure('nginx'), legim: measure('legim') };
@@ -259,7 +288,13 @@ function microseconds() {
 }
 
 function machine(tools) {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, nginx: tools?.nginxVersion, wrk: tools?.wrkVersion };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    node: process.version,
+    nginx: tools?.nginxVersion,
+    wrk: tools?.wrkVersion,
+  };
 }
 
 function settings() {

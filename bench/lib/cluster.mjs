@@ -31,12 +31,15 @@ export async function startCluster({ dir, nodes = 3, gatewayFlags = {} }) {
   return cluster;
 }
 
-/** nodeArgs lets the profiler run the gateway under --cpu-prof. */
-export async function startGatewayProcess(flags, nodeArgs = []) {
+/**
+ * nodeArgs lets the profiler run the gateway under --cpu-prof; a second
+ * gateway on the same data (same flags, another port) gets its own name.
+ */
+export async function startGatewayProcess(flags, nodeArgs = [], name = 'gateway') {
   const script = join(repoRoot, 'test-support/gateway-process.mjs');
-  const proc = spawnTracked('gateway', process.execPath, [...nodeArgs, script, JSON.stringify(flags)], { cwd: repoRoot });
+  const proc = spawnTracked(name, process.execPath, [...nodeArgs, script, JSON.stringify(flags)], { cwd: repoRoot });
   const { url } = await firstJsonLine(proc);
-  // The moment it listens: with in-process workers, it is already taking jobs.
+  // The moment it listens: with image workers, its image process is up and it is already taking jobs.
   return { proc, url, readyAt: performance.now() };
 }
 

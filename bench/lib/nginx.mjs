@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { privateNginxConfig } from '../../test-support/nginx-config.mjs';
 import { freePort, waitForPort } from './net.mjs';
 import { spawnTracked, failure } from './processes.mjs';
 
@@ -15,8 +16,26 @@ export async function startNginx({ binary, dir, files }) {
   for (const file of files) writeFileSync(join(root, file.name), file.bytes, { mode: 0o644 });
   const port = await freePort();
   writeFileSync(join(dir, 'nginx.conf'), config({ dir, root, port }));
+  return launch('nginx', binary, dir, port);
+}
+
+/**
+ * nginx in front of gateways, with the production proxy configuration
+ * (test-support/nginx-config.mjs, shown in docs/operations.md) less the
+ * access log, as the static reference has none either.
+ */
+export async function startProxyNginx({ name, binary, dir, upstreams }) {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const listen = `127.0.0.1:${port}`;
+  const text = privateNginxConfig({ prefix: dir, workers: NGINX_WORKERS, upstreams, listen, accessLog: false });
+  writeFileSync(join(dir, 'nginx.conf'), text);
+  return launch(name, binary, dir, port);
+}
+
+async function launch(name, binary, dir, port) {
   // -e: the compiled-in error log (/var/log/nginx) is opened before the config is read.
-  const proc = spawnTracked('nginx', binary, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]);
+  const proc = spawnTracked(name, binary, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]);
   const ready = waitForPort(port);
   const died = proc.exited.then(({ code }) => Promise.reject(failure(proc, `exited (${code}) on start`)));
   await Promise.race([ready, died]);

@@ -5,7 +5,7 @@ import { restartGateway } from './cluster.mjs';
 import { startCpuUsage } from './cpu-usage.mjs';
 import { measureUploads } from './upload-load.mjs';
 
-// The gateway's default (config.ts): image jobs run at once inside the gateway.
+// The gateway's default (config.ts): images its image process makes at once.
 export const WORKERS = 2;
 const POLL_MS = 50;
 
@@ -13,10 +13,12 @@ const POLL_MS = 50;
  * Worker throughput: the photos are uploaded to the gateway with its
  * workers off (`workers: 0`), so their `process` jobs wait in the queue; the
  * gateway is then restarted with `workers: 2` on the same data and the clock
- * runs from the moment it listens (it is already taking jobs) until the
- * last photo reads `status: 'ready'`. Uploads and processing therefore never
- * overlap: the time is the workers' alone, including reading each original
- * from a storage node and storing 3 variants × 3 copies.
+ * runs from the moment it listens (its image process has loaded sharp, and it
+ * is already taking jobs) until the last photo reads `status: 'ready'`.
+ * Uploads and processing therefore never overlap: the time is the workers'
+ * alone, including reading each original from a storage node and storing 3
+ * variants × 3 copies. The image process is a child of the gateway, so its
+ * CPU counts as the gateway's.
  */
 export async function measureWorkerThroughput({ cluster, photos, queuePrefix, timeoutMs, workers = WORKERS }) {
   const setup = await queueBacklog(cluster, photos.copies, queuePrefix, [], workers);

@@ -25,7 +25,7 @@ export async function measureRawSharp({ paths, concurrency, timeoutMs }) {
 }
 
 async function main({ paths, concurrency }) {
-  // Loaded before the clock starts, as the gateway loads it before it listens.
+  // Loaded before the clock starts, as the gateway's image process loads it before the gateway listens.
   const { DEFAULT_VARIANTS, processImage } = await import(pathToFileURL(PROCESSING_MODULE).href);
   const run = async (variants) => {
     const cpu = process.cpuUsage();

@@ -12,6 +12,7 @@ export function tableRows(results) {
   }
   const u = results.uploads;
   if (u) rows.push(row(`upload ${sizeLabel(u.size)} x3 uploads/s`, u.legim.perSec, u.raw.perSec, u.target, u));
+  if (results.gateways) rows.push(...gatewayRows(results.gateways));
   if (results.processing) rows.push(...processingRows(results.processing));
   return rows;
 }
@@ -57,6 +58,27 @@ function processingRows(p) {
   return rows;
 }
 
+/** Downloads through nginx in front of 2 and 1 gateways, against nginx serving the file, and 2 against 1. */
+function gatewayRows(g) {
+  const size = sizeLabel(g.size);
+  const lat = (r) => `${fmt(r.latencyMs.p50)}/${fmt(r.latencyMs.p99)}`;
+  const compare = (name, legim, reference, label) => ({
+    benchmark: name,
+    legim: fmt(legim.requestsPerSec),
+    reference: `${fmt(reference.requestsPerSec)} (${label})`,
+    ratio: ratioText(legim.requestsPerSec / reference.requestsPerSec),
+    target: '',
+    'p50/p99 ms legim': lat(legim),
+    'p50/p99 ms ref': lat(reference),
+  });
+  const counter = g.counter ? ` (${g.counter})` : '';
+  return [
+    compare(`download ${size} req/s, nginx+2 gw${counter}`, g.twoGateways, g.nginx, 'nginx'),
+    compare(`download ${size} req/s, nginx+1 gw${counter}`, g.oneGateway, g.nginx, 'nginx'),
+    compare(`download ${size} req/s, 2 gw vs 1${counter}`, g.twoGateways, g.oneGateway, 'nginx+1 gw'),
+  ];
+}
+
 function ratioText(ratio) {
   return `${ratio.toFixed(2)}x`;
 }
@@ -97,15 +119,16 @@ export function printTable(rows) {
  */
 export function printCpu(results) {
   console.log('\nCPU during each measured load (% of one core; machine busy % of all cores; server CPU per request):');
-  const line = (name, r, rate) => {
-    // Only the side under load: the other side's idle heartbeats are noise.
-    const ours = (proc) => (name.endsWith('nginx') ? proc === 'nginx' : proc !== 'nginx');
+  const sideLine = (name, r, rate, ours) => {
     const procs = Object.entries(r.cpu.perProcessCorePercent).filter(([proc, pct]) => ours(proc) && pct >= 2);
     const list = procs.map(([proc, pct]) => `${proc} ${pct}%`).join(', ');
     const total = procs.reduce((sum, [, pct]) => sum + pct, 0);
     const perRequest = procs.length > 0 ? `; ${fmt((total * 10_000) / rate)} us/request` : '';
     console.log(`  ${name.padEnd(26)} machine ${r.cpu.machineBusyPercent}%${list ? `; ${list}` : ''}${perRequest}`);
   };
+  // Only the side under load: the other side's idle heartbeats are noise.
+  const line = (name, r, rate) =>
+    sideLine(name, r, rate, (proc) => (name.endsWith('nginx') ? proc === 'nginx' : proc !== 'nginx'));
   for (const d of Object.values(results.downloads ?? {})) {
     line(`download ${sizeLabel(d.size)} nginx`, d.nginx, d.nginx.requestsPerSec);
     line(`download ${sizeLabel(d.size)} legim`, d.legim, d.legim.requestsPerSec);
@@ -113,6 +136,16 @@ export function printCpu(results) {
   if (results.uploads) {
     line('upload raw fsync', results.uploads.raw, results.uploads.raw.perSec);
     line('upload legim', results.uploads.legim, results.uploads.legim.perSec);
+  }
+  const g = results.gateways;
+  if (g) {
+    // Each side's own processes: the static nginx alone, or its proxy nginx with the gateways and nodes.
+    const own = { nginx: ['nginx'], oneGateway: ['nginx-1gw'], twoGateways: ['nginx-2gw'] };
+    const others = new Set(Object.values(own).flat());
+    for (const [side, label] of [['nginx', 'nginx file'], ['oneGateway', 'nginx+1 gw'], ['twoGateways', 'nginx+2 gw']]) {
+      const ours = (proc) => own[side].includes(proc) || (side !== 'nginx' && !others.has(proc));
+      sideLine(`download ${sizeLabel(g.size)} ${label}`, g[side], g[side].requestsPerSec, ours);
+    }
   }
   const p = results.processing;
   if (p) {

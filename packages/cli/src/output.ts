@@ -201,29 +201,98 @@ export function downloadView(result: DownloadResult): string {
   return `${chalk.green('✔')} Saved ${chalk.bold(result.path)} ${chalk.dim(`(${formatBytes(result.size)}, ${result.size} bytes)`)}${left}`;
 }
 
+/** A URL with its password, if any, replaced by `***`: `amqp://guest:***@127.0.0.1:5672`. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password === '') return raw;
+    url.password = '***';
+    return url.toString();
+  } catch {
+    return raw.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+  }
+}
+
+/** The backends a gateway uses for what gateways must agree on, and for its jobs. */
+export interface BackendSummary {
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  amqpUrl: string | undefined;
+  queuePrefix: string;
+  /** Who runs the image jobs, e.g. `2 at once in this gateway`. */
+  jobsRunBy: string;
+}
+
+/** `counters` (download counters and locks) and `jobs` rows, with any password in the URLs masked. */
+export function backendRows(backends: BackendSummary): Array<readonly [string, string]> {
+  return [
+    [
+      'counters',
+      backends.redisUrl === undefined
+        ? `SQLite ${chalk.dim('(download counters and locks in the metadata database)')}`
+        : `Redis ${chalk.cyan(redactUrl(backends.redisUrl))} ${chalk.dim(`(download counters, locks, cache invalidation; keys ${backends.redisPrefix}…)`)}`,
+    ],
+    [
+      'jobs',
+      backends.amqpUrl === undefined
+        ? `embedded queue ${chalk.dim('(in the metadata database)')}, run ${backends.jobsRunBy}`
+        : `RabbitMQ ${chalk.cyan(redactUrl(backends.amqpUrl))} ${chalk.dim(`(queues ${backends.queuePrefix}.…)`)}, run ${backends.jobsRunBy}`,
+    ],
+  ];
+}
+
+/** For `--json`: which backends, with any password in their URLs masked. */
+export function backendsJson(backends: BackendSummary): Record<string, string> {
+  return {
+    counter: backends.redisUrl === undefined ? 'sqlite' : 'redis',
+    ...(backends.redisUrl !== undefined && { redis: redactUrl(backends.redisUrl), redisPrefix: backends.redisPrefix }),
+    jobs: backends.amqpUrl === undefined ? 'embedded' : 'rabbitmq',
+    ...(backends.amqpUrl !== undefined && { amqp: redactUrl(backends.amqpUrl), queuePrefix: backends.queuePrefix }),
+  };
+}
+
+interface Member {
+  name: string;
+  url: string;
+  pid: number | undefined;
+}
+
 export interface ClusterSummary {
-  gateway: { name: string; url: string; pid: number | undefined };
-  nodes: Array<{ name: string; url: string; pid: number | undefined }>;
+  /** The first gateway (the nodes' parent, saved in the settings). */
+  gateway: Member;
+  gateways: Member[];
+  nodes: Member[];
+  workers: Array<{ name: string; pid: number | undefined }>;
+  backends: BackendSummary;
   dataDir: string;
   settings: string;
 }
 
 export function clusterView(summary: ClusterSummary): string {
+  const g = summary.gateways.length;
   const n = summary.nodes.length;
-  const what =
-    n === 0
-      ? 'a gateway storing on its own disk'
-      : `a gateway and ${n} storage node${n === 1 ? '' : 's'}, each its own process`;
-  const member = (m: { url: string; pid: number | undefined }): string =>
-    `${chalk.cyan(m.url)}  ${chalk.dim(`pid ${m.pid ?? '?'}`)}`;
+  const w = summary.workers.length;
+  const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+  const parts = [
+    g === 1 ? 'a gateway' : plural(g, 'gateway'),
+    ...(n === 0 ? [] : [plural(n, 'storage node')]),
+    ...(w === 0 ? [] : [w === 1 ? 'an image worker' : plural(w, 'image worker')]),
+  ];
+  const listed = parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}`;
+  const what = n === 0 && g === 1 && w === 0 ? 'a gateway storing on its own disk' : `${listed}, each its own process`;
+  const pid = (m: { pid: number | undefined }): string => chalk.dim(`pid ${m.pid ?? '?'}`);
+  const member = (m: Member): string => `${chalk.cyan(m.url)}  ${pid(m)}`;
   return [
     `${chalk.green('✔')} Legim is up: ${what}`,
     formatRows([
-      ['gateway', member(summary.gateway)],
+      ...summary.gateways.map((gateway) => [gateway.name, member(gateway)] as const),
       ...summary.nodes.map((node) => [node.name, member(node)] as const),
+      ...summary.workers.map((worker) => [worker.name, `image jobs  ${pid(worker)}`] as const),
+      ...backendRows(summary.backends),
       ['data', summary.dataDir],
-      ['settings', `server and apiKey saved to ${summary.settings}`],
+      ['settings', `server${g > 1 ? ` (${summary.gateway.name})` : ''} and apiKey saved to ${summary.settings}`],
     ]),
+    ...(g > 1 ? [`For failover, put nginx in front of the gateways: see ${chalk.bold('docs/operations.md')}.`] : []),
     `Try ${chalk.bold('legim upload photo.jpg --downloads 3 --ttl 1h')} in another terminal.`,
     'Press Ctrl-C to stop',
   ].join('\n');

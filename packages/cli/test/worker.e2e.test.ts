@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { allFiles } from '../../../test-support/files.js';
 import { fixtureBytes } from '../../../test-support/fixtures.js';
 import { waitFor } from '../../../test-support/wait.js';
 import { cliPath } from './helpers.js';
+import { dropQueues } from './queues.js';
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -96,15 +96,3 @@ describe('legim worker processes on RabbitMQ', () => {
     expect(did.every((n) => n > 0)).toBe(true);
   });
 });
-
-/** Removes this test's queues and exchanges (never anything else on the shared broker). */
-async function dropQueues(prefix: string): Promise<void> {
-  const connection = await amqp.connect(AMQP_URL);
-  try {
-    const channel = await connection.createChannel();
-    const { deleteTopology, rabbitNames, resolveOptions } = await import('@legim/server/jobs');
-    await deleteTopology(channel, rabbitNames(resolveOptions({ prefix })));
-  } finally {
-    await connection.close();
-  }
-}

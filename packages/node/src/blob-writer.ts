@@ -14,6 +14,7 @@ import {
   isNoSpaceError,
   mkdirDurable,
   removeQuietly,
+  unlinkIfExists,
   writeFileSynced,
 } from './durable-fs.js';
 import { closeFd, closeFdQuietly, fsyncFd, openFd } from './fd-io.js';
@@ -47,8 +48,8 @@ export interface BlobWriterOptions {
 /**
  * The write side of the store: bytes stream to `tmp/` while being hashed,
  * and once the digest is verified the blob and its sidecar are fsync'd (in
- * parallel), renamed into the shard folder (sidecar first, so every visible
- * blob has one) and the folder is fsync'd once.
+ * parallel), renamed into the shard folder (blob, then sidecar: a blob is
+ * only readable with its sidecar) and the folder is fsync'd once.
  */
 export class BlobWriter {
   readonly #options: BlobWriterOptions;
@@ -142,8 +143,11 @@ export class BlobWriter {
       const previousSize = cache.get(key)?.size ?? (await sizeIfPresent(paths.blob));
       // Lock-free readers check the entry again after opening the blob; removing it first makes a racing one retry under the lock.
       cache.delete(key);
-      await rename(tmpSidecar, paths.sidecar);
+      // A blob without a sidecar counts as absent (and start-up removes it), so a crash anywhere in
+      // here leaves the key absent, never an old blob beside a new sidecar: the old sidecar goes first.
+      if (previousSize !== undefined) await unlinkIfExists(paths.sidecar);
       await rename(tmpBlob, paths.blob);
+      await rename(tmpSidecar, paths.sidecar);
       cache.set(key, info);
       ledger.recordStored(info.size, previousSize);
       await fsyncDir(paths.dir);

@@ -11,15 +11,21 @@ export interface StoredTotals {
 
 /**
  * Counts the readable blobs (a blob file with its sidecar) and removes the
- * sidecars whose blob is gone, which is what a crash between the two renames
- * of a write, or the two unlinks of a delete, leaves behind. Runs once, before
- * the store serves anything, so nothing races with the removals.
+ * halves a crash left behind: a blob without its sidecar (a write stopped
+ * between its renames; a replace removes the old sidecar first, so its old
+ * blob is one too) and a sidecar without its blob (a delete stopped between
+ * its unlinks). Neither was ever acknowledged whole. Runs once, before the
+ * store serves anything, so nothing races with the removals.
  */
 export async function scanStoredBlobs(layout: ShardedLayout): Promise<StoredTotals> {
   const totals: StoredTotals = { blobCount: 0, usedBytes: 0 };
   await layout.forEachShard(async (dir, { blobs, sidecars }) => {
     for (const key of blobs) {
-      if (!sidecars.has(key) || !isValidBlobKey(key)) continue;
+      if (!isValidBlobKey(key)) continue;
+      if (!sidecars.has(key)) {
+        await unlinkIfExists(join(dir, key));
+        continue;
+      }
       const { size } = await lstat(join(dir, key));
       totals.blobCount += 1;
       totals.usedBytes += size;

@@ -191,6 +191,10 @@ describe('BlobStore', () => {
     const orphanDir = join(first.blobsDir, shardOf('orphan'));
     await mkdir(orphanDir, { recursive: true });
     await writeFile(join(orphanDir, 'orphan.meta.json'), '{}');
+    // A replace stopped after removing the old sidecar, or a write between its two renames.
+    const halfDir = join(first.blobsDir, shardOf('half'));
+    await mkdir(halfDir, { recursive: true });
+    await writeFile(join(halfDir, 'half'), 'old bytes with no sidecar');
 
     const reopened = await openStore({ dataDir });
     expect(await reopened.stats()).toMatchObject({ blobCount: 1, usedBytes: bytes.length });

@@ -30,6 +30,10 @@ export const ERROR_CODES = {
   NO_STORAGE_NODES: 503,
   REPLICATION_FAILED: 503,
   UNAVAILABLE: 503,
+  /** The shared download counter (Redis) cannot be reached: downloads fail closed rather than over-serve. */
+  COUNTER_UNAVAILABLE: 503,
+  /** Another gateway or worker holds the lock on this resource. */
+  LOCK_BUSY: 503,
   /** Client side only: the SDK could not reach the server, or the connection broke. */
   NETWORK_ERROR: 502,
   /** Client side only: a local file could not be read (upload) or written (download). */

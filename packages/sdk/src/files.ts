@@ -7,8 +7,8 @@ import { parseDuration } from './duration.js';
 import { LegimError } from './errors.js';
 import { fileIdFromUrl } from './file-id.js';
 import { failure, headerValue, readJson, send, type HttpContext } from './http.js';
+import { resumableBody } from './resumable-body.js';
 import {
-  mapErrors,
   guardStall,
   openUploadBody,
   readError,
@@ -131,9 +131,12 @@ export async function downloadFile(
   const response = await send(ctx, { method: 'GET', path: `/d/${id}`, headers: { accept: '*/*' }, signal });
   const size = Number(headerValue(response.headers['content-length']) ?? -1);
   const left = Number(headerValue(response.headers['legim-downloads-left']) ?? Number.NaN);
+  const known = Number.isSafeInteger(size) && size >= 0 ? size : -1;
+  // A connection that breaks mid-body is resumed where it stopped, without taking another download.
+  const token = headerValue(response.headers['legim-resume']);
   return {
-    stream: mapErrors(response.body, (error) => failure(ctx, error, signal, 'response')),
-    size: Number.isSafeInteger(size) && size >= 0 ? size : -1,
+    stream: resumableBody(ctx, { path: `/d/${id}`, body: response.body, size: known, token, signal }),
+    size: known,
     contentType: headerValue(response.headers['content-type']) ?? 'application/octet-stream',
     sha256: digestFromEtag(headerValue(response.headers.etag)),
     downloadsLeft: Number.isSafeInteger(left) ? left : undefined,

@@ -63,10 +63,15 @@ export type UploadedFile = FileInfo & {
   deleteToken: string;
 };
 
-/** `GET /v1/health` (admin key). `degraded` when fewer nodes are live than the replica count. */
+/**
+ * `GET /v1/health` (admin key). `degraded` when fewer nodes are live than
+ * the replica count, or the shared download counter cannot be reached.
+ */
 export interface Health {
   status: 'ok' | 'degraded';
   nodes: { up: number; suspect: number; down: number };
+  /** Where downloads are counted; with Redis unreachable downloads answer 503 until it returns. */
+  counter: { backend: 'sqlite' | 'redis'; reachable: boolean };
   files: number;
   writeQuorum: number;
   replicas: number;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster, testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
+import { startCuttingProxy } from '../../../test-support/cutting-proxy.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import { Legim, LegimError, type DownloadProgress, type UploadedFile } from '../src/index.js';
 import { replicaFiles, tempDir, UNKNOWN_ID, waitFor } from './support.js';
@@ -15,7 +16,8 @@ let bytes: Buffer;
 let dir: string;
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3 });
+  // A short grace, so a delete's purge can be watched.
+  cluster = await startCluster({ nodes: 3, gateway: { deleteGrace: '2' } });
   legim = new Legim({ url: cluster.gateway.url });
   bytes = fixtureBytes(PHOTO);
 });
@@ -232,5 +234,39 @@ describe('info and delete', () => {
     await drain(file.id);
     await legim.delete(file.id, file.deleteToken);
     await expect(legim.download(file.id)).rejects.toMatchObject({ statusCode: 410 });
+  });
+});
+
+describe('a connection that breaks mid-download', () => {
+  it('is resumed where it stopped, taking no further download', async () => {
+    const photo = fixtureBytes('photo-large-bird-6028x3391.jpg');
+    const file = await legim.upload(photo, { downloads: 1 });
+    // Two connections cut after ~1 MB each: the download and its first resume.
+    const proxy = await startCuttingProxy(cluster.gateway.url, { afterBytes: 1_000_000, cuts: 2 });
+    try {
+      const saved = await new Legim({ url: proxy.url }).downloadTo(file.id, join(dir, 'bird.jpg'));
+      expect(proxy.cut).toBe(2);
+      expect(saved.sha256).toBe(sha256(photo));
+      expect(sha256(readFileSync(join(dir, 'bird.jpg')))).toBe(sha256(photo));
+    } finally {
+      await proxy.close();
+    }
+    // The one download was taken once.
+    await expect(legim.download(file.id)).rejects.toMatchObject({ code: 'DOWNLOADS_EXHAUSTED' });
+  });
+
+  it('fails with NETWORK_ERROR when it keeps breaking, and leaves nothing behind', async () => {
+    const photo = fixtureBytes('photo-large-bird-6028x3391.jpg');
+    const file = await legim.upload(photo, { downloads: 1 });
+    const proxy = await startCuttingProxy(cluster.gateway.url, { afterBytes: 500_000, cuts: 100 });
+    try {
+      await expect(new Legim({ url: proxy.url }).downloadTo(file.id, join(dir, 'bird.jpg'))).rejects.toMatchObject({
+        code: 'NETWORK_ERROR',
+      });
+      expect(proxy.cut).toBe(4); // the download and 3 resumes
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -48,9 +48,14 @@ beforeAll(async () => {
   legim = new Legim({ url: cluster.gateway.url });
 });
 
-/** Gives the one worker a big photo to chew on; files uploaded next stay `processing` meanwhile. */
+/**
+ * Gives the worker big photos to chew on; files uploaded next stay `processing` meanwhile.
+ * The gateway claims one job more than it has image slots (so a job's I/O overlaps with
+ * sharp), so both claims must be taken by big photos: a small photo claimed second could
+ * otherwise reach sharp first, while the big one is still being read from its node.
+ */
 async function keepWorkerBusy(): Promise<void> {
-  await legim.upload(fixture(BIG), { ttl: '1m' });
+  await Promise.all([legim.upload(fixture(BIG), { ttl: '1m' }), legim.upload(fixture(BIG), { ttl: '1m' })]);
 }
 
 afterAll(async () => {

@@ -26,7 +26,9 @@ export interface GatewayConfig {
   deleteGraceMs: number;
   sweepIntervalMs: number;
   healthIntervalMs: number;
-  /** Image jobs run at once inside the gateway; 0 leaves them to `legim worker` processes. */
+  /** A node down this long is lost: its copies are made again on other nodes. */
+  repairAfterMs: number;
+  /** Images made at once by the gateway (in its low-priority image process); 0 leaves them to `legim worker` processes. */
   workers: number;
   /** Runs of a failing job before it is dead-lettered. */
   jobAttempts: number;
@@ -34,6 +36,10 @@ export interface GatewayConfig {
   amqpUrl: string | undefined;
   /** Names of the queues (RabbitMQ) or job tables (embedded), to keep deployments or tests apart. */
   queuePrefix: string;
+  /** Redis URL for counters, locks and cache invalidation across gateways; undefined: SQLite and in-process. */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, to keep deployments or tests apart. */
+  redisPrefix: string;
 }
 
 export type GatewayFlags = Partial<Record<keyof typeof FLAG_ENV, string | number | boolean | undefined>>;
@@ -58,10 +64,13 @@ const FLAG_ENV = {
   deleteGrace: 'LEGIM_DELETE_GRACE',
   sweepInterval: 'LEGIM_SWEEP_INTERVAL',
   healthInterval: 'LEGIM_HEALTH_INTERVAL',
+  repairAfter: 'LEGIM_REPAIR_AFTER',
   workers: 'LEGIM_WORKERS',
   jobAttempts: 'LEGIM_JOB_ATTEMPTS',
   amqp: 'LEGIM_AMQP_URL',
   queuePrefix: 'LEGIM_QUEUE_PREFIX',
+  redis: 'LEGIM_REDIS_URL',
+  redisPrefix: 'LEGIM_REDIS_PREFIX',
 } as const;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -97,11 +106,15 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     deleteGraceMs: seconds('deleteGrace', pick('deleteGrace'), 60, 0) * 1000,
     sweepIntervalMs: seconds('sweepInterval', pick('sweepInterval'), 1, 0.05) * 1000,
     healthIntervalMs: seconds('healthInterval', pick('healthInterval'), 1, 0.05) * 1000,
+    // Long enough that a restart or a short network cut is no reason to copy everything it held.
+    repairAfterMs: seconds('repairAfter', pick('repairAfter'), 300, 0.05) * 1000,
     // With RabbitMQ, image work is for `legim worker` processes unless asked for here too.
     workers: integer('workers', pick('workers'), pick('amqp') === undefined ? 2 : 0, 0, 64),
     jobAttempts: integer('jobAttempts', pick('jobAttempts'), 5, 1, 100),
     amqpUrl: amqpUrl(pick('amqp')),
     queuePrefix: queuePrefix(pick('queuePrefix')),
+    redisUrl: redisUrl(pick('redis')),
+    redisPrefix: redisPrefix(pick('redisPrefix')),
   };
   if (config.defaultDownloads > config.maxDownloads) {
     throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);
@@ -168,4 +181,16 @@ function amqpUrl(raw: string | undefined): string | undefined {
 function queuePrefix(raw: string | undefined): string {
   if (raw !== undefined && !/^[A-Za-z0-9_]{1,40}$/.test(raw)) throw invalid('queuePrefix', 'use letters, digits and _');
   return raw ?? 'legim';
+}
+
+function redisUrl(raw: string | undefined): string | undefined {
+  if (raw !== undefined && !/^rediss?:\/\//.test(raw))
+    throw invalid('redis', `expected redis://[:password@]host:6379[/db], got "${raw}"`);
+  return raw;
+}
+
+function redisPrefix(raw: string | undefined): string {
+  if (raw !== undefined && !/^[A-Za-z0-9_:.-]{1,60}$/.test(raw))
+    throw invalid('redisPrefix', 'use letters, digits and _ : . -');
+  return raw ?? 'legim:';
 }

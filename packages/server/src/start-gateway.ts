@@ -1,26 +1,29 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobStore } from '@legim/node';
 import { LocalBlobTransport } from './backends/blob-transport/local.js';
-import { SqliteDownloadCounter } from './backends/download-counter/sqlite.js';
-import { InProcessMetadataCache } from './backends/metadata-cache/in-process.js';
+import { openSharedBackends } from './backends/open-backends.js';
 import { ClusterService } from './cluster/cluster-service.js';
 import { openClusterView } from './cluster/open-cluster-view.js';
 import type { GatewayConfig } from './config.js';
 import { DownloadService } from './download/download-service.js';
 import { FileReaper } from './expiry/file-reaper.js';
 import { PeriodicTask } from './background/periodic-task.js';
-import { createJobHandler } from './workers/job-handler.js';
+import { createDeadLetterHandler, createJobHandler } from './workers/job-handler.js';
 import { FileService } from './files/file-service.js';
 import { createGateway } from './http/create-gateway.js';
 import { loadIdentity } from './identity.js';
+import { claimStore } from './store-claim.js';
 import { ReplicaRepairer } from './replication/replica-repairer.js';
 import { UploadService } from './upload/upload-service.js';
 import { ReplicaReader } from './download/replica-reader.js';
+import { ResumeTokens } from './download/resume-tokens.js';
 import { openJobQueue } from './jobs/open-job-queue.js';
 import { DEFAULT_VARIANTS } from './processing/index.js';
 import { VariantService } from './variants/variant-service.js';
+import { ImageProcess } from './workers/image-process.js';
 import { ImageWorker } from './workers/image-worker.js';
 import { VariantWriter } from './workers/variant-writer.js';
 import { ProcessingWatchdog } from './workers/processing-watchdog.js';
@@ -38,6 +41,9 @@ export interface RunningGateway {
 const HEARTBEAT_MS = 1000;
 const REPAIR_INTERVAL_MS = 5000;
 const IDLE_CLIENT_MS = 60_000;
+const NODE_SYNC_MS = 2000;
+/** How long the client of a download may resume it without taking another. */
+const RESUME_WINDOW_MS = 10 * 60_000;
 
 /** Wires the gateway from its configuration and starts listening. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
@@ -47,14 +53,30 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     clusterSecret: identity.clusterSecret,
     healthIntervalMs: config.healthIntervalMs,
   });
+  let releaseStore = () => {};
   if (config.store) {
-    const store = new BlobStore({ dataDir: join(config.dataDir, 'store') });
+    const storeDir = join(config.dataDir, 'store');
+    mkdirSync(storeDir, { recursive: true });
+    // Before init(), which clears the store's temporary files: they may be another gateway's uploads.
+    releaseStore = claimStore(storeDir);
+    const store = new BlobStore({ dataDir: storeDir });
     await store.init();
     registry.addLocal(identity.gatewayId, new LocalBlobTransport(identity.gatewayId, store), await store.stats());
   }
+  // sharp runs in a child process at the lowest CPU priority: libvips' threads leave the CPU to the event
+  // loop and the nodes, and a crash in sharp cannot take the gateway down. It loads while the gateway starts.
+  const images = new ImageProcess({ concurrency: config.workers });
+  const imagesStarted = config.workers > 0 ? images.start() : undefined;
   await health.probeAll();
-  const repairer = new ReplicaRepairer(metadata, registry, placer, REPAIR_INTERVAL_MS);
-  const reaper = new FileReaper(metadata, registry);
+  const shared = await openSharedBackends(config, db, 'legim-gateway');
+  const { counter, locks, cache } = shared;
+  const repairer = new ReplicaRepairer(metadata, registry, placer, locks, {
+    intervalMs: REPAIR_INTERVAL_MS,
+    lostAfterMs: config.repairAfterMs,
+  });
+  const reaper = new FileReaper(metadata, registry, locks, counter);
+  // Nodes that joined another gateway sharing this database.
+  const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS);
   // The backstop of expiry and deletion: reaps whatever is due, job or no job.
   const sweeper = new PeriodicTask('deletion sweep', () => reaper.reapDue(), config.sweepIntervalMs);
   const reader = new ReplicaReader(registry, health);
@@ -62,13 +84,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const worker = new ImageWorker(metadata, registry, new VariantWriter(metadata, placer), {
     variants: DEFAULT_VARIANTS,
     maxPixels: config.maxPixels,
-    maxAttempts: config.jobAttempts,
+    processImage: images.processImage,
   });
   const watchdog = new ProcessingWatchdog(metadata, jobs);
-  // sharp works in libvips' threads, so these jobs stay off the event loop.
   const consumer =
     config.workers > 0
-      ? await jobs.consume(createJobHandler(worker, reaper), { concurrency: config.workers })
+      ? await jobs.consume(createJobHandler(worker, reaper), {
+          // One job more than images at once: its original is fetched, or its variants stored, meanwhile.
+          concurrency: config.workers + 1,
+          onDeadLetter: createDeadLetterHandler(worker),
+        })
       : undefined;
 
   let publicUrl = config.publicUrl ?? '';
@@ -81,19 +106,29 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     downloads: new DownloadService({
       config,
       metadata,
-      counter: new SqliteDownloadCounter(db),
-      cache: new InProcessMetadataCache(),
+      counter,
+      cache,
       reader,
       jobs,
+      resumeTokens: new ResumeTokens(identity.clusterSecret, RESUME_WINDOW_MS),
     }),
     variants: new VariantService(metadata, reader),
-    files: new FileService(metadata, jobs, identity.adminKey),
+    files: new FileService({
+      metadata,
+      jobs,
+      counter,
+      cache,
+      adminKey: identity.adminKey,
+      deleteGraceMs: config.deleteGraceMs,
+    }),
     cluster: new ClusterService(registry, metadata, {
       gatewayId: identity.gatewayId,
       replicas: config.replicas,
       writeQuorum: config.writeQuorum,
       heartbeatMs: HEARTBEAT_MS,
+      counterState: shared.counterState,
     }),
+    workers: { store: metadata, reaper },
   });
   // Shutdown waits for requests in flight, so an upload that fails late can
   // still queue the cleanup of its copies before the database closes.
@@ -105,6 +140,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   // A client that sends or reads nothing for this long is cut off, which also
   // releases the node connections of a stalled upload.
   server.setTimeout(IDLE_CLIENT_MS);
+  // Up means able to make variants, as when sharp ran in this process.
+  await imagesStarted;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -118,6 +155,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   repairer.start();
   sweeper.start();
   watchdog.start();
+  nodeSync.start();
   repairer.wake();
   sweeper.wake();
 
@@ -129,8 +167,18 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
     await Promise.allSettled(inFlight);
-    await Promise.all([health.stop(), repairer.stop(), sweeper.stop(), watchdog.stop(), consumer?.stop()]);
+    await Promise.all([
+      health.stop(),
+      repairer.stop(),
+      sweeper.stop(),
+      watchdog.stop(),
+      nodeSync.stop(),
+      consumer?.stop(),
+    ]);
+    await images.close();
     await jobs.close();
+    await shared.close();
+    releaseStore();
     await registry.close();
     await metadata.close();
   };

@@ -1,12 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import { call, uploadBytes } from './support.js';
 
-describe('download limit under concurrency', () => {
+describe.each([
+  { counter: 'SQLite', gateway: {} },
+  { counter: 'Redis', gateway: { redis: 'redis://127.0.0.1:6379', redisPrefix: `test-${randomUUID().slice(0, 8)}:` } },
+])('download limit under concurrency ($counter counter)', ({ gateway }) => {
   let cluster: TestCluster;
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 3 });
+    cluster = await startCluster({ nodes: 3, gateway });
   });
   afterAll(() => cluster?.close());
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test-support/wait.js';
-import type { Job, JobHandler, JobQueue, JobQueueOptions } from '../src/jobs/index.js';
+import type { DeadLetter, Job, JobHandler, JobQueue, JobQueueOptions } from '../src/jobs/index.js';
 
 /**
  * Opens queue instances that share one backend and one prefix, as separate
@@ -95,7 +95,8 @@ export function jobQueueContract(name: string, createHarness: () => Promise<Queu
       const seen = recorder(async (job) => {
         throw new Error(`cannot decode image (attempt ${job.attempts})`);
       });
-      await queue.consume(seen.handler, { concurrency: 2 });
+      const given: DeadLetter[] = [];
+      await queue.consume(seen.handler, { concurrency: 2, onDeadLetter: async (letter) => void given.push(letter) });
       const before = Date.now();
       const id = await queue.enqueue({ type: 'process', fileId: 'poison' });
       let dead = await queue.deadLetters(10);
@@ -105,9 +106,42 @@ export function jobQueueContract(name: string, createHarness: () => Promise<Queu
         error: 'cannot decode image (attempt 3)',
       });
       expect(dead[0]!.failedAt).toBeGreaterThanOrEqual(before);
+      expect(given).toEqual(dead); // told once, before the dead letter was recorded
       await sleep(300);
       expect(seen.runs.map((run) => run.job.attempts)).toEqual([1, 2, 3]);
       expect(await queue.deadLetters(10)).toHaveLength(1); // reading does not consume
+    });
+
+    it('counts runs whose worker died, and dead-letters a job that kills every worker after maxAttempts', async () => {
+      const options = { maxAttempts: 2, leaseMs: 150 };
+      const attempts: number[] = [];
+      for (let run = 1; run <= 2; run++) {
+        const dying = await open(options);
+        if (run === 1) await dying.enqueue({ type: 'process', fileId: 'kills-its-worker' });
+        // The handler never returns: the process "dies" with it when the queue is closed.
+        await dying.consume((job) => (attempts.push(job.attempts), new Promise(() => {})), { concurrency: 1 });
+        await waitFor(() => attempts.length === run, `run ${run} to start`, 10_000);
+        await dying.close();
+      }
+      const last = await open(options);
+      const seen = recorder();
+      const given: DeadLetter[] = [];
+      await last.consume(seen.handler, { concurrency: 1, onDeadLetter: async (letter) => void given.push(letter) });
+      const other = await last.enqueue({ type: 'process', fileId: 'fine' });
+      let dead: DeadLetter[] = [];
+      await waitFor(
+        async () => (dead = await last.deadLetters(10)).length === 1,
+        'the job to be dead-lettered',
+        10_000,
+      );
+      await waitFor(() => seen.succeeded.has(other), 'the other job');
+      expect(attempts).toEqual([1, 2]);
+      expect(seen.runs.map((run) => run.job.fileId)).toEqual(['fine']); // not run a third time
+      expect(dead[0]).toMatchObject({
+        job: { type: 'process', fileId: 'kills-its-worker', attempts: 2 },
+        error: 'the worker died 2 times while running this job',
+      });
+      expect(given).toEqual(dead);
     });
 
     it('runs a delayed job soon after runAt, never before', async () => {

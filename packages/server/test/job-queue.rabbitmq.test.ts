@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import Database from 'better-sqlite3';
@@ -14,6 +16,7 @@ import {
   rabbitNames,
   resolveOptions,
   RabbitJobQueue,
+  type DeadLetter,
   type Job,
   type JobQueue,
   type RabbitJobQueueOptions,
@@ -22,10 +25,13 @@ import { jobQueueContract, type QueueHarness } from './job-queue.contract.js';
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const run = promisify(execFile);
+/** A worker process (on the built package) that SIGKILLs itself when it takes one particular job. */
+const CRASHING_WORKER = join(dirname(fileURLToPath(import.meta.url)), 'job-queue.crashing-worker.mjs');
 
 type RabbitTestOptions = Omit<RabbitJobQueueOptions, 'db' | 'prefix'>;
 
 interface RabbitHarness extends QueueHarness {
+  readonly prefix: string;
   open(options?: RabbitTestOptions): Promise<RabbitJobQueue>;
   outboxRows(): number;
 }
@@ -45,6 +51,7 @@ async function rabbitHarness(): Promise<RabbitHarness> {
     return db;
   };
   return {
+    prefix,
     async open(options = {}) {
       usedOptions.push(options);
       const queue = await RabbitJobQueue.connect(AMQP_URL, { ...options, prefix, db: openDb() });
@@ -136,6 +143,106 @@ describe('RabbitMQ job queue', () => {
     }
   });
 
+  it('dead-letters a job that SIGKILLs its worker process every time, after maxAttempts, while other jobs flow', async () => {
+    const harness = await rabbitHarness();
+    const poison = 'kills-its-worker';
+    const took: { fileId: string; attempts: number }[] = [];
+    const done = new Set<string>();
+    const told: { deadLettered: string; error: string }[] = [];
+    const children = new Set<ChildProcess>();
+    // The workers' too: the retry queues follow the back-off, and the harness removes those its queues used.
+    const options = { maxAttempts: 3, backoffBaseMs: 50, pollMs: 25 };
+    let killed = 0;
+    let respawn = true;
+    const startWorker = () =>
+      new Promise<void>((resolve, reject) => {
+        const settings = { url: AMQP_URL, prefix: harness.prefix, ...options, poison };
+        const child = spawn(process.execPath, [CRASHING_WORKER, JSON.stringify(settings)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        children.add(child);
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          const message = JSON.parse(line) as Record<string, unknown>;
+          if (message.ready) resolve();
+          if (typeof message.took === 'string') took.push({ fileId: message.took, attempts: Number(message.attempts) });
+          if (typeof message.done === 'string') done.add(message.done);
+          if (typeof message.deadLettered === 'string') told.push(message as (typeof told)[number]);
+        });
+        child.once('error', reject);
+        child.once('exit', (code, signal) => {
+          children.delete(child);
+          reject(new Error(`worker exited (${signal ?? code}) before it was ready`));
+          if (signal === 'SIGKILL') killed++;
+          // As a supervisor would: a dead worker is replaced. A replacement may take the job and die before it
+          // reports ready; its own exit replaces it in turn.
+          if (respawn) startWorker().catch(() => {});
+        });
+      });
+    try {
+      const queue = await harness.open(options);
+      await Promise.all([startWorker(), startWorker()]);
+      const id = await queue.enqueue({ type: 'process', fileId: poison });
+      const others = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => queue.enqueue({ type: 'process', fileId: `fine-${i}` })),
+      );
+      let dead: DeadLetter[] = [];
+      await waitFor(
+        async () => (dead = await queue.deadLetters(10)).length === 1,
+        'the job to be dead-lettered',
+        30_000,
+      );
+      expect(dead[0]).toMatchObject({
+        job: { id, fileId: poison, attempts: 3 },
+        error: 'the worker died 3 times while running this job',
+      });
+      await waitFor(() => others.length === 20 && done.size === 20, 'the other jobs', 30_000);
+      expect(took.filter((t) => t.fileId === poison).map((t) => t.attempts)).toEqual([1, 2, 3]);
+      expect(killed).toBe(3);
+      expect(told).toEqual([{ deadLettered: poison, error: dead[0]!.error }]);
+      expect(await queue.deadLetters(10)).toHaveLength(1);
+    } finally {
+      respawn = false;
+      for (const child of children) child.kill('SIGKILL');
+      await harness.cleanup();
+    }
+  });
+
+  it('moves the jobs left in the classic work queue of an earlier version to the quorum queue, and deletes it', async () => {
+    const harness = await rabbitHarness();
+    try {
+      const names = rabbitNames(resolveOptions({ prefix: harness.prefix }));
+      const job: Job = { id: randomUUID(), type: 'process', fileId: 'from-before', attempts: 1 };
+      // What an earlier version leaves behind: its classic work queue, bound to the work exchange, a job waiting.
+      const connection = await amqp.connect(AMQP_URL);
+      try {
+        const channel = await connection.createConfirmChannel();
+        await channel.assertExchange(names.workExchange, 'direct', { durable: true });
+        await channel.assertQueue(names.legacyJobs, {
+          durable: true,
+          deadLetterExchange: '',
+          deadLetterRoutingKey: names.dead,
+        });
+        await channel.bindQueue(names.legacyJobs, names.workExchange, 'job');
+        channel.publish(names.workExchange, 'job', Buffer.from(JSON.stringify(job)), { persistent: true });
+        await channel.waitForConfirms();
+      } finally {
+        await connection.close();
+      }
+
+      const queue = await harness.open();
+      const seen: Job[] = [];
+      await queue.consume(async (j) => void seen.push(j), { concurrency: 1 });
+      await waitFor(() => seen.length === 1, 'the job left behind to run');
+      expect(seen[0]).toEqual(job);
+      await waitFor(async () => !(await queueExists(names.legacyJobs)), 'the classic queue to be deleted');
+      const next = await queue.enqueue({ type: 'delete', fileId: 'after' });
+      await waitFor(() => seen.length === 2, 'a new job');
+      expect(seen[1]!.id).toBe(next);
+    } finally {
+      await harness.cleanup();
+    }
+  });
+
   it('fails fast, naming the URL without its password, when the broker is not there', async () => {
     const db = new Database(':memory:');
     await expect(createJobQueue({ kind: 'rabbitmq', url: 'amqp://guest:secret@127.0.0.1:1' }, db)).rejects.toThrow(
@@ -144,3 +251,17 @@ describe('RabbitMQ job queue', () => {
     db.close();
   });
 });
+
+async function queueExists(name: string): Promise<boolean> {
+  const connection = await amqp.connect(AMQP_URL);
+  try {
+    const channel = await connection.createChannel();
+    channel.on('error', () => {}); // a missing queue closes the channel; the rejected call tells
+    return await channel.checkQueue(name).then(
+      () => true,
+      () => false,
+    );
+  } finally {
+    await connection.close();
+  }
+}

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes } from '../../../test-support/fixtures.js';
 import { startPrivateRabbitMQ, type PrivateRabbitMQ } from '../../../test-support/private-rabbitmq.js';
+import { rabbitNames, resolveOptions } from '../src/jobs/index.js';
 import { call, queryIndex, uploadBytes, waitFor } from './support.js';
 
 // Restarts a broker, so it runs against one of its own: the shared one on 127.0.0.1:5672 is never stopped.
@@ -39,6 +40,7 @@ const BURST_IMAGE = fixtureBytes('photo-mountains-3264x2448.jpg');
 
 describe('RabbitMQ restart while uploads continue', () => {
   const prefix = `t_${randomBytes(4).toString('hex')}`;
+  const queues = rabbitNames(resolveOptions({ prefix }));
   let rabbit: PrivateRabbitMQ | undefined;
   let cluster: TestCluster | undefined;
   let worker: RunningWorker | undefined;
@@ -57,6 +59,8 @@ describe('RabbitMQ restart while uploads continue', () => {
       jobAttempts: 5,
       maxPixels: 100_000_000,
       healthIntervalMs: 200,
+      redisUrl: undefined,
+      redisPrefix: 'legim:',
       concurrency: 1,
     });
   }, 60_000);
@@ -121,7 +125,7 @@ describe('RabbitMQ restart while uploads continue', () => {
         }),
       );
       uploads.push(...burst);
-      const queuedAtStop = await queuedJobs(rabbit!.url, `${prefix}.jobs`);
+      const queuedAtStop = await queuedJobs(rabbit!.url, queues.jobs);
       expect(queuedAtStop).toBeGreaterThanOrEqual(1);
       mark(`${uploads.length} uploads, ${queuedAtStop} jobs waiting in the broker's queue; stopping the broker`);
       phase = 'stopping';
@@ -186,12 +190,8 @@ describe('RabbitMQ restart while uploads continue', () => {
     expect(statuses.filter((s) => s !== 'ready')).toEqual([]);
 
     // Nothing was dead-lettered, the work queue drains, and no due job is stuck in the outbox.
-    expect(await queuedJobs(rabbit!.url, `${prefix}.dead`)).toBe(0);
-    await waitFor(
-      async () => (await queuedJobs(rabbit!.url, `${prefix}.jobs`)) === 0,
-      'the work queue to drain',
-      10_000,
-    );
+    expect(await queuedJobs(rabbit!.url, queues.dead)).toBe(0);
+    await waitFor(async () => (await queuedJobs(rabbit!.url, queues.jobs)) === 0, 'the work queue to drain', 10_000);
     // Delayed jobs (expiry, in an hour) rightly wait in the outbox; nothing that is due may be left there.
     const dueInOutbox = () =>
       queryIndex<{ id: string; job: string; due_at: number; lease_until: number }>(

@@ -2,6 +2,16 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { isChildMessage, type ChildMessage } from '../lifecycle.js';
 
+/** What a child reports once ready: the IPC message of a gateway or node, or a worker's `--json` line. */
+export type ReadyMessage = ChildMessage | { type: 'ready'; role: 'worker' };
+
+/**
+ * How a child says it is ready: `ipc` (`legim server start`, `legim node
+ * start` announce themselves to a parent), or `stdout-json` (the first
+ * `{"type":"ready"}` line of a command run with `--json`, such as `legim worker`).
+ */
+export type ReadySignal = 'ipc' | 'stdout-json';
+
 export interface ChildEvents {
   onStderrLine(line: string): void;
   /** The process ended; `stopping` tells whether we asked it to. */
@@ -11,27 +21,35 @@ export interface ChildEvents {
 const RECENT_LINES = 5;
 
 /**
- * One `legim server start` or `legim node start` process forked from this
- * CLI, with its readiness, its stderr lines and its exit tracked.
+ * One `legim server start`, `legim node start` or `legim worker` process
+ * forked from this CLI, with its readiness, its stderr lines and its exit tracked.
  */
 export class ManagedChild {
   readonly name: string;
   readonly process: ChildProcess;
-  readonly ready: Promise<ChildMessage>;
+  readonly ready: Promise<ReadyMessage>;
   readonly exited: Promise<void>;
   /** The last stderr lines, to explain an early exit. */
   readonly recent: string[] = [];
   #alive = true;
   #stopping = false;
 
-  constructor(name: string, cliPath: string, args: string[], env: NodeJS.ProcessEnv, events: ChildEvents) {
+  constructor(
+    name: string,
+    cliPath: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    events: ChildEvents,
+    readySignal: ReadySignal = 'ipc',
+  ) {
     this.name = name;
     this.process = fork(cliPath, args, {
       env,
       // Own process group: a Ctrl-C in the terminal reaches only `legim up`,
       // which then stops the children in order.
       detached: true,
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // The IPC channel stays in both modes: a child whose parent dies sees it close and stops.
+      stdio: ['ignore', readySignal === 'stdout-json' ? 'pipe' : 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });
     const child = this.process;
@@ -63,13 +81,20 @@ export class ManagedChild {
       });
     });
 
-    this.ready = new Promise<ChildMessage>((resolve, reject) => {
-      const onMessage = (message: unknown): void => {
-        if (!isChildMessage(message)) return;
-        child.off('message', onMessage);
-        resolve(message);
-      };
-      child.on('message', onMessage);
+    this.ready = new Promise<ReadyMessage>((resolve, reject) => {
+      if (readySignal === 'stdout-json' && child.stdout) {
+        // Every line is read (a worker prints one per job), so the pipe never fills up.
+        createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => {
+          if (isReadyLine(line)) resolve({ type: 'ready', role: 'worker' });
+        });
+      } else {
+        const onMessage = (message: unknown): void => {
+          if (!isChildMessage(message)) return;
+          child.off('message', onMessage);
+          resolve(message);
+        };
+        child.on('message', onMessage);
+      }
       void this.exited.then(() => reject(new Error(this.#explainExit())));
     });
     // A failed start is reported through `ready`; nobody else must see it as unhandled.
@@ -108,6 +133,15 @@ export class ManagedChild {
     const lines = this.recent.map(stripAnsi);
     const last = lines.findLast((line) => line.startsWith('✖')) ?? lines.at(-1);
     return `${this.name} ${how} before it was ready${last ? `: ${last.replace(/^✖\s*/, '')}` : ''}`;
+  }
+}
+
+function isReadyLine(line: string): boolean {
+  try {
+    const parsed = JSON.parse(line) as { type?: unknown } | null;
+    return typeof parsed === 'object' && parsed !== null && parsed.type === 'ready';
+  } catch {
+    return false;
   }
 }
 

@@ -1,22 +1,34 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Legim, type ClusterView } from '@legim/sdk';
-import { CliError } from '../errors.js';
-import { ManagedChild } from './child.js';
+import { Legim } from '@legim/sdk';
+import { ManagedChild, type ReadyMessage, type ReadySignal } from './child.js';
+import { portLayout } from './ports.js';
 import { loadOrCreateSecrets, type ClusterSecrets } from './secrets.js';
+import { waitFor, waitForNodesUp, type Deadline } from './wait.js';
+
+/** Shared backends of the gateways; unset: SQLite and the embedded queue. */
+export interface ClusterBackends {
+  redisUrl?: string | undefined;
+  redisPrefix?: string | undefined;
+  /** With RabbitMQ the gateways run no image work: one `legim worker` process does. */
+  amqpUrl?: string | undefined;
+  queuePrefix?: string | undefined;
+}
 
 export interface LocalClusterOptions {
+  /** Gateway processes sharing `<dataDir>/gateway` (default 1); more than one needs nodes. */
+  gateways?: number;
   /** Storage node processes; 0 makes the gateway store on its own disk. */
   nodes: number;
-  /** The gateway's port; node i listens on port + i. */
+  /** Gateway j listens on port + j, node i on port + gateways - 1 + i. */
   port: number;
   host: string;
   dataDir: string;
+  backends?: ClusterBackends;
   /** The built CLI (`dist/main.js`), forked once per process. */
   cliPath: string;
   env: NodeJS.ProcessEnv;
-  /** How long the whole start may take, until every node shows `up` (default 30 s). */
+  /** How long the whole start may take, until every gateway sees every node `up` (default 30 s). */
   readyTimeoutMs?: number;
   /** Aborting during the start stops what was started and rejects with an AbortError. */
   signal?: AbortSignal;
@@ -40,9 +52,19 @@ export interface ClusterMember {
   pid: number | undefined;
 }
 
+/** A child that serves no HTTP: an image worker. */
+export interface ClusterProcess {
+  name: string;
+  pid: number | undefined;
+}
+
 export interface RunningCluster {
+  /** The first gateway: the nodes' parent, and the one the settings point at. */
   gateway: ClusterMember;
+  gateways: ClusterMember[];
   nodes: ClusterMember[];
+  /** `legim worker` processes (one with RabbitMQ, else none: the gateways do the image work). */
+  workers: ClusterProcess[];
   dataDir: string;
   secrets: ClusterSecrets;
   /** Children still running. */
@@ -55,36 +77,58 @@ export interface RunningCluster {
 
 export const STOP_GRACE_MS = 10_000;
 
+/** Backend settings the children would otherwise inherit from this environment. */
+const BACKEND_ENV = ['LEGIM_REDIS_URL', 'LEGIM_REDIS_PREFIX', 'LEGIM_AMQP_URL', 'LEGIM_QUEUE_PREFIX'] as const;
+
 /** `$XDG_DATA_HOME/legim`, or `~/.local/share/legim`. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'legim');
 }
 
 /**
- * Starts a gateway and `nodes` storage nodes, each its own OS process, and
- * resolves once the gateway reports every node `up`. On any failure the
+ * Starts the gateways (the first alone: it creates the identity and the
+ * database the others share), then the storage nodes (children of the first
+ * gateway) and, with RabbitMQ, an image worker, each its own OS process.
+ * Resolves once every gateway reports every node `up`. On any failure the
  * processes already started are stopped before the promise rejects.
  */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<RunningCluster> {
   const dataDir = resolve(options.dataDir);
+  const gatewayDir = join(dataDir, 'gateway');
+  const gatewayCount = options.gateways ?? 1;
+  const backends = options.backends ?? {};
+  const ports = portLayout(options.port, gatewayCount, options.nodes);
   const budgetMs = options.readyTimeoutMs ?? 30_000;
-  const deadline = Date.now() + budgetMs;
+  const deadline: Deadline = { at: Date.now() + budgetMs, budgetMs, signal: options.signal };
   const secrets = await loadOrCreateSecrets(dataDir);
   const children: ManagedChild[] = [];
 
+  // Secrets and backend URLs (which may hold passwords) travel in the
+  // environment, not on the command line where `ps` shows them.
   const env: NodeJS.ProcessEnv = {
     ...options.env,
-    // Secrets travel in the environment, not on the command line where `ps` shows them.
     LEGIM_ADMIN_KEY: secrets.adminKey,
     LEGIM_CLUSTER_SECRET: secrets.clusterSecret,
   };
+  for (const key of BACKEND_ENV) delete env[key];
+  if (backends.redisUrl) env.LEGIM_REDIS_URL = backends.redisUrl;
+  if (backends.redisPrefix) env.LEGIM_REDIS_PREFIX = backends.redisPrefix;
+  if (backends.amqpUrl) env.LEGIM_AMQP_URL = backends.amqpUrl;
+  if (backends.queuePrefix) env.LEGIM_QUEUE_PREFIX = backends.queuePrefix;
 
-  const spawn = (name: string, args: string[]): ManagedChild => {
-    const child = new ManagedChild(name, options.cliPath, args, env, {
-      onStderrLine: (line) => options.onEvent({ type: 'stderr', name, line }),
-      onExit: (code, signal, stopping) =>
-        options.onEvent({ type: 'exit', name, pid: child.pid, code, signal, expected: stopping }),
-    });
+  const spawn = (name: string, args: string[], readySignal: ReadySignal = 'ipc'): ManagedChild => {
+    const child = new ManagedChild(
+      name,
+      options.cliPath,
+      args,
+      env,
+      {
+        onStderrLine: (line) => options.onEvent({ type: 'stderr', name, line }),
+        onExit: (code, signal, stopping) =>
+          options.onEvent({ type: 'exit', name, pid: child.pid, code, signal, expected: stopping }),
+      },
+      readySignal,
+    );
     children.push(child);
     return child;
   };
@@ -93,68 +137,71 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
     await Promise.all(children.map((child) => child.stop(graceMs)));
   };
 
-  try {
-    const gatewayArgs = [
-      'server',
-      'start',
-      '--port',
-      String(options.port),
-      '--host',
-      options.host,
-      '--data',
-      join(dataDir, 'gateway'),
-    ];
-    if (options.nodes > 0) gatewayArgs.push('--no-store');
+  const gatewayArgs = (port: number): string[] => {
+    const args = ['server', 'start', '--port', String(port), '--host', options.host, '--data', gatewayDir];
+    if (options.nodes > 0) args.push('--no-store');
     if (options.nodes < 3) {
       // Fewer places than the default 3 replicas / quorum of 2: ask for what exists.
       const replicas = Math.max(1, options.nodes);
-      gatewayArgs.push('--replicas', String(replicas), '--write-quorum', String(Math.min(2, replicas)));
+      args.push('--replicas', String(replicas), '--write-quorum', String(Math.min(2, replicas)));
     }
-    const gateway = spawn('gateway', gatewayArgs);
-    const gatewayReady = await waitFor(
-      gateway.ready,
-      deadline,
-      options.signal,
-      `the gateway did not start within ${budgetMs / 1000} s`,
-    );
+    return args;
+  };
+  const gatewayName = (j: number): string => (gatewayCount === 1 ? 'gateway' : `gateway-${j + 1}`);
 
-    const nodes = Array.from({ length: options.nodes }, (_, index) => {
-      const n = index + 1;
-      return spawn(`node-${n}`, [
+  try {
+    // The first gateway alone: it writes identity.json and migrates the database.
+    const first = spawn(gatewayName(0), gatewayArgs(ports.gateways[0]!));
+    const firstReady = await waitFor(first.ready, deadline, 'the gateway did not start');
+    const others = ports.gateways.slice(1).map((port, j) => spawn(gatewayName(j + 1), gatewayArgs(port)));
+    const othersReady = await waitFor(
+      Promise.all(others.map((gateway) => gateway.ready)),
+      deadline,
+      'the other gateways did not start',
+    );
+    const gateways = [first, ...others].map((child, j) => ({
+      name: child.name,
+      url: urlOf(j === 0 ? firstReady : othersReady[j - 1]!),
+      pid: child.pid,
+    }));
+
+    const nodes = ports.nodes.map((port, index) =>
+      spawn(`node-${index + 1}`, [
         'node',
         'start',
         '--port',
-        String(options.port + n),
+        String(port),
         '--host',
         options.host,
         '--data',
-        join(dataDir, `node-${n}`),
+        join(dataDir, `node-${index + 1}`),
         '--parent',
-        gatewayReady.url,
-      ]);
-    });
-    const nodesReady = await waitFor(
-      Promise.all(nodes.map((node) => node.ready)),
-      deadline,
-      options.signal,
-      `the storage nodes did not start within ${budgetMs / 1000} s`,
+        gateways[0]!.url,
+      ]),
     );
+    // With RabbitMQ the gateways leave image work to workers: one shares their database.
+    const workers = backends.amqpUrl
+      ? [spawn('worker', ['worker', '--data', gatewayDir, '--json'], 'stdout-json')]
+      : [];
+    const [nodesReady] = await Promise.all([
+      waitFor(Promise.all(nodes.map((node) => node.ready)), deadline, 'the storage nodes did not start'),
+      waitFor(Promise.all(workers.map((worker) => worker.ready)), deadline, 'the image worker did not start'),
+    ]);
 
-    const wanted = nodesReady.map((message) => ({
-      url: message.url,
-      nodeId: 'nodeId' in message ? message.nodeId : undefined,
-    }));
     await waitForNodesUp(
-      new Legim({ url: gatewayReady.url, apiKey: secrets.adminKey }),
-      wanted,
+      gateways.map((gateway) => ({
+        name: gateway.name,
+        legim: new Legim({ url: gateway.url, apiKey: secrets.adminKey }),
+      })),
+      nodesReady.map((message) => ({ url: urlOf(message), nodeId: 'nodeId' in message ? message.nodeId : undefined })),
       deadline,
-      budgetMs,
-      options.signal,
     );
 
     return {
-      gateway: { name: gateway.name, url: gatewayReady.url, pid: gateway.pid },
-      nodes: nodes.map((node, i) => ({ name: node.name, url: nodesReady[i]!.url, pid: node.pid })),
+      gateway: gateways[0]!,
+      gateways,
+      nodes: nodes.map((node, i) => ({ name: node.name, url: urlOf(nodesReady[i]!), pid: node.pid })),
+      workers: workers.map((worker) => ({ name: worker.name, pid: worker.pid })),
       dataDir,
       secrets,
       get alive() {
@@ -169,63 +216,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
   }
 }
 
-/** Polls `GET /v1/cluster` until every wanted node is `up`. */
-async function waitForNodesUp(
-  legim: Legim,
-  wanted: Array<{ url: string; nodeId: string | undefined }>,
-  deadline: number,
-  budgetMs: number,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  if (wanted.length === 0) return;
-  let view: ClusterView | undefined;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    signal?.throwIfAborted();
-    try {
-      view = await legim.cluster();
-      const up = view.nodes.filter((node) => node.status === 'up');
-      const missing = wanted.filter((w) => !up.some((node) => node.id === w.nodeId || sameUrl(node.url, w.url)));
-      if (missing.length === 0) return;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(200, undefined, signal ? { signal } : undefined);
-  }
-  const upCount = view ? view.nodes.filter((node) => node.status === 'up').length : 0;
-  const why = view
-    ? `the gateway sees ${upCount} of ${wanted.length} storage nodes up`
-    : `the gateway did not answer (${String((lastError as Error | undefined)?.message ?? lastError)})`;
-  throw new CliError('CLUSTER_NOT_READY', `the cluster was not ready within ${Math.round(budgetMs / 1000)} s: ${why}`);
-}
-
-function sameUrl(a: string, b: string): boolean {
-  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
-}
-
-/** Waits for a promise, an abort or the deadline, whichever comes first. */
-async function waitFor<T>(
-  promise: Promise<T>,
-  deadline: number,
-  signal: AbortSignal | undefined,
-  what: string,
-): Promise<T> {
-  signal?.throwIfAborted();
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CliError('CLUSTER_NOT_READY', what)), Math.max(0, deadline - Date.now()));
-    onAbort = () => reject(signal!.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, limit]);
-  } catch (error) {
-    if (error instanceof CliError || signal?.aborted) throw error;
-    // A child exited before it was ready: its message names it and says why.
-    throw new CliError('CLUSTER_NOT_READY', error instanceof Error ? error.message : String(error));
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-  }
+/** The address a gateway or node announced (a worker serves none). */
+function urlOf(message: ReadyMessage): string {
+  if (message.role === 'worker') throw new Error('a worker has no address');
+  return message.url;
 }

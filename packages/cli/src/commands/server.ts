@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { announceReady, runUntilStopped } from '../lifecycle.js';
 import { port } from '../options.js';
-import { formatRows, print, printJsonLine, printNote } from '../output.js';
+import { backendRows, backendsJson, formatRows, print, printJsonLine, printNote } from '../output.js';
 import { maskSecret } from '../settings.js';
 import { explicitOptions } from './explicit-options.js';
 
@@ -27,10 +27,13 @@ const GATEWAY_FLAGS = [
   'deleteGrace',
   'sweepInterval',
   'healthInterval',
+  'repairAfter',
   'workers',
   'jobAttempts',
   'amqp',
   'queuePrefix',
+  'redis',
+  'redisPrefix',
 ] as const;
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -57,10 +60,22 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--delete-grace <duration>', 'delay between the last download and deletion (default 60s)')
     .option('--sweep-interval <duration>', 'how often expired files are swept (default 1s)')
     .option('--health-interval <duration>', 'how often nodes are probed (default 1s)')
-    .option('--workers <n>', 'image jobs run at once in this process (default 2; 0 with --amqp)')
+    .option(
+      '--repair-after <duration>',
+      'how long a node may be down before its copies are made again elsewhere (default 5m; env LEGIM_REPAIR_AFTER)',
+    )
+    .option(
+      '--workers <n>',
+      'images made at once by this gateway, in a child process at the lowest CPU priority (default 2; 0 with --amqp)',
+    )
     .option('--job-attempts <n>', 'runs of a failing job before it is dead-lettered (default 5)')
-    .option('--amqp <url>', 'RabbitMQ URL for the job queue (default: the embedded queue)')
-    .option('--queue-prefix <name>', 'queue names (default legim)')
+    .option('--amqp <url>', 'RabbitMQ URL for the job queue (default: the embedded queue; env LEGIM_AMQP_URL)')
+    .option('--queue-prefix <name>', 'queue names (default legim; env LEGIM_QUEUE_PREFIX)')
+    .option(
+      '--redis <url>',
+      'Redis URL for download counters, locks and cache invalidation shared by several gateways (default: SQLite; env LEGIM_REDIS_URL)',
+    )
+    .option('--redis-prefix <prefix>', 'prefix of every Redis key (default legim:; env LEGIM_REDIS_PREFIX)')
     .option('--json', 'print the gateway address as one JSON line once listening')
     .action(async (options: { json?: boolean }, command: Command) => {
       // Loaded here so that client commands never load SQLite and sharp.
@@ -68,14 +83,28 @@ export function registerServer(program: Command, context: CliContext): void {
       const config = parseGatewayConfig({ flags: explicitOptions(command, GATEWAY_FLAGS), env: context.env });
       const gateway = await startGateway(config);
 
+      const backends = {
+        redisUrl: config.redisUrl,
+        redisPrefix: config.redisPrefix,
+        amqpUrl: config.amqpUrl,
+        queuePrefix: config.queuePrefix,
+        jobsRunBy: config.workers > 0 ? `${config.workers} at once in this gateway` : 'by `legim worker` processes',
+      };
       if (options.json) {
-        printJsonLine({ type: 'ready', role: 'gateway', url: gateway.url, dataDir: config.dataDir });
+        printJsonLine({
+          type: 'ready',
+          role: 'gateway',
+          url: gateway.url,
+          dataDir: config.dataDir,
+          backends: { ...backendsJson(backends), workers: config.workers },
+        });
       } else {
         print(`Legim gateway listening on ${gateway.url}`);
         print(
           formatRows([
             ['data', config.dataDir],
             ['storage', config.store ? "this gateway's disk and any storage nodes" : 'storage nodes only (--no-store)'],
+            ...backendRows(backends),
             [
               'admin key',
               `${maskSecret(gateway.adminKey)}  (${config.adminKey ? 'from --admin-key / LEGIM_ADMIN_KEY' : `kept in ${join(config.dataDir, 'identity.json')}`})`,

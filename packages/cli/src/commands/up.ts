@@ -1,45 +1,110 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { chalkStderr } from 'chalk';
-import type { ClusterEvent, RunningCluster } from '../cluster/local-cluster.js';
+import type { ClusterBackends, ClusterEvent, RunningCluster } from '../cluster/local-cluster.js';
+import { lastPort } from '../cluster/ports.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_FAILURE, EXIT_OK } from '../errors.js';
-import { nonNegativeInteger, port } from '../options.js';
-import { clusterView, print, printJsonLine, printNote, printProblem } from '../output.js';
+import { nonNegativeInteger, port, positiveInteger } from '../options.js';
+import {
+  clusterView,
+  print,
+  printJsonLine,
+  printNote,
+  printProblem,
+  backendsJson,
+  redactUrl,
+  type BackendSummary,
+  type ClusterSummary,
+} from '../output.js';
 
 interface UpOptions {
+  gateways: number;
   nodes: number;
   port: number;
   host: string;
   data?: string;
+  redis?: string;
+  redisPrefix?: string;
+  amqp?: string;
+  queuePrefix?: string;
   json?: boolean;
 }
 
 const MAX_NODES = 32;
+const MAX_GATEWAYS = 8;
 
 export function registerUp(program: Command, context: CliContext): void {
   program
     .command('up')
-    .description('run a local cluster: a gateway and storage nodes, each its own process (Ctrl-C stops it)')
+    .description(
+      'run a local cluster: gateways, storage nodes and (with --amqp) an image worker, each its own process (Ctrl-C stops it)',
+    )
+    .option(
+      '-g, --gateways <n>',
+      `gateway processes sharing one data directory, 1 to ${MAX_GATEWAYS}; more than 1 needs --nodes`,
+      gatewayCount,
+      1,
+    )
     .option(
       '-n, --nodes <n>',
       `storage node processes, 0 to ${MAX_NODES}; 0 stores on the gateway's disk`,
       nodeCount,
       3,
     )
-    .option('-p, --port <port>', 'gateway port; node i listens on port + i', port, 3333)
+    .option(
+      '-p, --port <port>',
+      'first port: gateway j (from 0) listens on port + j, then node i (from 1) on port + gateways - 1 + i',
+      port,
+      3333,
+    )
     .option('--host <host>', 'address every process listens on', '127.0.0.1')
     .option('--data <dir>', 'data directory (default $XDG_DATA_HOME/legim or ~/.local/share/legim)')
+    .option(
+      '--redis <url>',
+      'Redis for download counters, locks and cache invalidation across the gateways (env LEGIM_REDIS_URL; default SQLite)',
+    )
+    .option('--redis-prefix <prefix>', 'Redis key prefix (env LEGIM_REDIS_PREFIX; default legim:)')
+    .option(
+      '--amqp <url>',
+      'RabbitMQ for the job queue; then a `legim worker` process makes the previews (env LEGIM_AMQP_URL; default the embedded queue)',
+    )
+    .option('--queue-prefix <name>', 'queue names (env LEGIM_QUEUE_PREFIX; default legim)')
     .option('--json', 'print JSON lines: one when ready, one per process that exits')
+    .addHelpText(
+      'after',
+      `
+Ports: with --port 3333 --gateways 2 --nodes 3 the gateways listen on 3333 and 3334,
+the nodes on 3335, 3336 and 3337. Every gateway shares <data>/gateway; the nodes join
+the first one, which the saved settings point at.
+
+Examples:
+  legim up                                       # a gateway on :3333, nodes on :3334-3336
+  legim up --gateways 2 --redis redis://127.0.0.1:6379 --amqp amqp://guest:guest@127.0.0.1:5672
+`,
+    )
     .action(async (options: UpOptions) => {
+      const backends = resolveBackends(options, context.env);
       if (options.port === 0)
-        throw new CliError('INVALID_OPTION', 'legim up needs a fixed --port (node i listens on port + i)');
-      if (options.port + options.nodes > 65535)
+        throw new CliError('INVALID_OPTION', 'legim up needs a fixed --port (the other processes listen above it)');
+      if (options.gateways > 1 && options.nodes === 0)
         throw new CliError(
           'INVALID_OPTION',
-          `--port ${options.port} leaves no room for ${options.nodes} nodes above it`,
+          `--gateways ${options.gateways} needs storage nodes (--nodes 1 or more): a gateway's own disk store cannot be shared`,
         );
-      process.exitCode = await runUp(options, context);
+      const last = lastPort(options.port, options.gateways, options.nodes);
+      if (last > 65535)
+        throw new CliError(
+          'INVALID_OPTION',
+          `--port ${options.port} leaves no room above it for ${describeCount(options.gateways, 'gateway')} and ${describeCount(options.nodes, 'node')} (the last would be ${last}; the highest is 65535)`,
+        );
+      process.exitCode = await runUp(options, backends, context);
     });
+}
+
+function gatewayCount(value: string): number {
+  const n = positiveInteger(value);
+  if (n > MAX_GATEWAYS) throw new InvalidArgumentError(`expected at most ${MAX_GATEWAYS} gateways`);
+  return n;
 }
 
 function nodeCount(value: string): number {
@@ -48,7 +113,36 @@ function nodeCount(value: string): number {
   return n;
 }
 
-async function runUp(options: UpOptions, context: CliContext): Promise<number> {
+function describeCount(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * Flags, else the environment the gateways would read anyway: `up` decides
+ * once, passes its choice to every child, and starts a worker when the jobs
+ * go to RabbitMQ. The shapes are checked here so a typo is one line, not a
+ * gateway dying at start.
+ */
+function resolveBackends(options: UpOptions, env: NodeJS.ProcessEnv): ClusterBackends {
+  const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] || undefined);
+  const backends: ClusterBackends = {
+    redisUrl: pick(options.redis, 'LEGIM_REDIS_URL'),
+    redisPrefix: pick(options.redisPrefix, 'LEGIM_REDIS_PREFIX'),
+    amqpUrl: pick(options.amqp, 'LEGIM_AMQP_URL'),
+    queuePrefix: pick(options.queuePrefix, 'LEGIM_QUEUE_PREFIX'),
+  };
+  const check = (value: string | undefined, valid: RegExp, flag: string, expected: string): void => {
+    if (value !== undefined && !valid.test(value))
+      throw new CliError('INVALID_OPTION', `invalid ${flag} "${redactUrl(value)}": ${expected}`);
+  };
+  check(backends.redisUrl, /^rediss?:\/\//, '--redis', 'expected redis://[:password@]host:6379[/db]');
+  check(backends.redisPrefix, /^[A-Za-z0-9_:.-]{1,60}$/, '--redis-prefix', 'use letters, digits and _ : . -');
+  check(backends.amqpUrl, /^amqps?:\/\//, '--amqp', 'expected amqp://user:password@host:5672');
+  check(backends.queuePrefix, /^[A-Za-z0-9_]{1,40}$/, '--queue-prefix', 'use letters, digits and _');
+  return backends;
+}
+
+async function runUp(options: UpOptions, backends: ClusterBackends, context: CliContext): Promise<number> {
   const { defaultDataDir, startLocalCluster } = await import('../cluster/local-cluster.js');
   const dataDir = options.data ?? defaultDataDir(context.env);
   const abort = new AbortController();
@@ -56,6 +150,9 @@ async function runUp(options: UpOptions, context: CliContext): Promise<number> {
   let ready = false;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
+
+  // `gateway-1` is one wider than `gateway` and `node-12`.
+  const nameWidth = options.gateways > 1 ? 9 : 8;
 
   let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -77,7 +174,7 @@ async function runUp(options: UpOptions, context: CliContext): Promise<number> {
 
   const onEvent = (event: ClusterEvent): void => {
     if (event.type === 'stderr') {
-      process.stderr.write(`${chalkStderr.dim(`${event.name.padEnd(8)} │ ${event.line}`)}\n`);
+      process.stderr.write(`${chalkStderr.dim(`${event.name.padEnd(nameWidth)} │ ${event.line}`)}\n`);
       return;
     }
     // Before the cluster is ready, a failed start is reported once, by the start itself.
@@ -99,10 +196,12 @@ async function runUp(options: UpOptions, context: CliContext): Promise<number> {
   try {
     try {
       cluster = await startLocalCluster({
+        gateways: options.gateways,
         nodes: options.nodes,
         port: options.port,
         host: options.host,
         dataDir,
+        backends,
         cliPath: context.cliPath,
         env: context.env,
         signal: abort.signal,
@@ -116,13 +215,16 @@ async function runUp(options: UpOptions, context: CliContext): Promise<number> {
 
     try {
       context.settings.save({ server: cluster.gateway.url, apiKey: cluster.secrets.adminKey });
-      const summary = {
+      const summary: ClusterSummary = {
         gateway: cluster.gateway,
+        gateways: cluster.gateways,
         nodes: cluster.nodes,
+        workers: cluster.workers,
+        backends: backendSummary(backends, cluster),
         dataDir: cluster.dataDir,
         settings: context.settings.path,
       };
-      if (options.json) printJsonLine({ type: 'ready', ...summary });
+      if (options.json) printJsonLine({ type: 'ready', ...summary, backends: backendsJson(summary.backends) });
       else print(clusterView(summary));
       return await finished;
     } finally {
@@ -133,4 +235,15 @@ async function runUp(options: UpOptions, context: CliContext): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+function backendSummary(backends: ClusterBackends, cluster: RunningCluster): BackendSummary {
+  const gateways = cluster.gateways.length === 1 ? 'the gateway' : 'the gateways';
+  return {
+    redisUrl: backends.redisUrl,
+    redisPrefix: backends.redisPrefix ?? 'legim:',
+    amqpUrl: backends.amqpUrl,
+    queuePrefix: backends.queuePrefix ?? 'legim',
+    jobsRunBy: cluster.workers.length > 0 ? `by the ${cluster.workers[0]!.name} process` : `in ${gateways}`,
+  };
 }

@@ -9,7 +9,13 @@ export class ClusterService {
   constructor(
     private readonly registry: NodeRegistry,
     private readonly metadata: MetadataStore,
-    private readonly options: { gatewayId: string; replicas: number; writeQuorum: number; heartbeatMs: number },
+    private readonly options: {
+      gatewayId: string;
+      replicas: number;
+      writeQuorum: number;
+      heartbeatMs: number;
+      counterState: () => { backend: 'sqlite' | 'redis'; reachable: boolean };
+    },
   ) {}
 
   async join(body: unknown): Promise<{ ok: true; heartbeatMs: number }> {
@@ -29,9 +35,11 @@ export class ClusterService {
     const nodes = this.registry.all();
     const count = (status: string) => nodes.filter((node) => node.status === status).length;
     const up = count('up');
+    const counter = this.options.counterState();
     return {
-      status: up >= this.options.replicas ? 'ok' : 'degraded',
+      status: up >= this.options.replicas && counter.reachable ? 'ok' : 'degraded',
       nodes: { up, suspect: count('suspect'), down: count('down') },
+      counter,
       files: await this.metadata.countFiles(),
       replicas: this.options.replicas,
       writeQuorum: this.options.writeQuorum,

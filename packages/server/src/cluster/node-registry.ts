@@ -1,5 +1,5 @@
 import type { BlobTransport } from '../backends/blob-transport/blob-transport.js';
-import type { MetadataStore, NodeRecord, NodeStats } from '../metadata/types.js';
+import type { NodeRecord, NodeStats } from '../metadata/types.js';
 
 export type NodeStatus = 'up' | 'suspect' | 'down';
 
@@ -10,6 +10,8 @@ export interface ClusterNode {
   parentId: string | null;
   transport: BlobTransport;
   status: NodeStatus;
+  /** When this process last saw it go down (or first heard of it, if it has not answered since). */
+  downSince: number | undefined;
   /** Exponentially weighted moving average of probe round trips. */
   latencyMs: number | undefined;
   consecutiveFailures: number;
@@ -18,6 +20,16 @@ export interface ClusterNode {
 }
 
 export type TransportFactory = (node: { id: string; url: string }) => BlobTransport;
+
+/**
+ * Where the registry reads the node list and records what joins tell it:
+ * the metadata store. A worker on another host reads the list through the
+ * gateway's internal API and records nothing (it hears no joins).
+ */
+export interface NodeDirectory {
+  listNodes(): Promise<NodeRecord[]>;
+  upsertNode?(node: NodeRecord): Promise<void>;
+}
 
 const EMPTY_STATS: NodeStats = { blobCount: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 };
 
@@ -30,7 +42,7 @@ export class NodeRegistry {
   private readonly nodes = new Map<string, ClusterNode>();
 
   constructor(
-    private readonly metadata: MetadataStore,
+    private readonly metadata: NodeDirectory,
     private readonly createTransport: TransportFactory,
   ) {}
 
@@ -69,7 +81,7 @@ export class NodeRegistry {
       if (known) await known.transport.close();
       this.track(record, 'up');
     }
-    await this.metadata.upsertNode(record);
+    await this.metadata.upsertNode?.(record);
     return this.nodes.get(record.id)!;
   }
 
@@ -87,6 +99,13 @@ export class NodeRegistry {
    */
   live(): ClusterNode[] {
     return this.all().filter((node) => node.status !== 'down');
+  }
+
+  /** Nodes down for at least `graceMs`: their copies no longer count, and are made again elsewhere. */
+  lost(graceMs: number, now: number): string[] {
+    return this.all()
+      .filter((node) => node.status === 'down' && node.downSince !== undefined && now - node.downSince >= graceMs)
+      .map((node) => node.id);
   }
 
   /** The known ones of `nodeIds`, in the order to read from: up, suspect, down, then by latency. */
@@ -125,6 +144,7 @@ export class NodeRegistry {
       parentId: record.parentId,
       transport,
       status,
+      downSince: status === 'down' ? Date.now() : undefined,
       latencyMs: undefined,
       consecutiveFailures: 0,
       lastSeen: record.lastSeen,

@@ -1,12 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
-import type { DownloadCounter } from '../backends/download-counter/download-counter.js';
+import type { DownloadCounter, RefusalReason } from '../backends/download-counter/download-counter.js';
 import type { CachedFile, MetadataCache } from '../backends/metadata-cache/metadata-cache.js';
 import type { GatewayConfig } from '../config.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { ReplicaReader } from './replica-reader.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
-import { deleted, exhausted, expired, findServableFile, goneOrMissing } from './file-lookup.js';
+import { deleted, exhausted, expired, findLiveFile, findServableFile, goneOrMissing } from './file-lookup.js';
+import type { ResumeTokens } from './resume-tokens.js';
 import { downloadHeaders } from './download-headers.js';
 
 export interface DownloadServiceDeps {
@@ -16,6 +17,15 @@ export interface DownloadServiceDeps {
   cache: MetadataCache;
   reader: ReplicaReader;
   jobs: JobQueue;
+  resumeTokens: ResumeTokens;
+}
+
+/** What a download request may carry to resume an earlier download. */
+export interface ResumeRequest {
+  /** `Range: bytes=<start>-` */
+  range: string | undefined;
+  /** `Legim-Resume`, from the answer that took the download. */
+  token: string | undefined;
 }
 
 /**
@@ -32,23 +42,43 @@ export class DownloadService {
     res.end();
   }
 
-  async download(id: string, res: ServerResponse): Promise<void> {
-    const { counter, config, cache } = this.deps;
+  /**
+   * With a resume token and a `Range: bytes=N-`, continues a download taken
+   * earlier (206, no download taken); otherwise takes one. A Range without
+   * a token is ignored: the whole file is sent and counted.
+   */
+  async download(id: string, res: ServerResponse, resume: ResumeRequest): Promise<void> {
+    if (resume.token !== undefined && resume.range !== undefined)
+      return this.resume(id, res, resume.token, resume.range);
+    const { counter, config, resumeTokens } = this.deps;
     const now = Date.now();
     const { file, replicaNodeIds } = await this.hotMetadata(id, now);
     const taken = await counter.take(file.id, now, config.deleteGraceMs);
-    if (!taken.ok) {
-      cache.invalidate(file.id);
-      throw await this.refusal(taken.reason, file);
-    }
+    if (!taken.ok) throw await this.refusal(taken.reason, file);
     if (taken.downloadsLeft === 0) this.scheduleDeletion(file.id, now + config.deleteGraceMs);
     try {
-      const headers = downloadHeaders(file, taken.downloadsLeft);
+      const headers = { ...downloadHeaders(file, taken.downloadsLeft), 'Legim-Resume': resumeTokens.issue(file, now) };
       await this.deps.reader.serve({ key: file.id, size: file.size, nodeIds: replicaNodeIds, headers }, res);
     } finally {
       // Nothing reached the client (no replica could serve, or it left first): the download was not used.
       if (!res.headersSent) await counter.refund(file.id);
     }
+  }
+
+  private async resume(id: string, res: ServerResponse, token: string, range: string): Promise<void> {
+    const now = Date.now();
+    const file = await findLiveFile(this.deps.metadata, id, now);
+    if (!this.deps.resumeTokens.isValid(token, file, now)) {
+      throw new LegimError('FORBIDDEN', 'this resume token is not for this file, or its window has passed');
+    }
+    const start = resumeStart(range, file.size);
+    const nodeIds = await this.deps.metadata.replicaNodes(file.id);
+    const headers = {
+      ...downloadHeaders(file, file.downloadsLeft),
+      'Content-Length': file.size - start,
+      'Content-Range': `bytes ${start}-${file.size - 1}/${file.size}`,
+    };
+    await this.deps.reader.serve({ key: file.id, size: file.size, nodeIds, headers, start }, res);
   }
 
   /** The last download was taken: the file goes once transfers in flight had their grace period. */
@@ -71,13 +101,21 @@ export class DownloadService {
     return entry;
   }
 
-  private async refusal(
-    reason: 'missing' | 'exhausted' | 'expired' | 'deleted',
-    file: FileRecord,
-  ): Promise<LegimError> {
+  private async refusal(reason: RefusalReason, file: FileRecord): Promise<LegimError> {
     if (reason === 'expired') return expired();
     if (reason === 'deleted') return deleted();
     if (reason === 'exhausted') return exhausted(file.maxDownloads);
     return goneOrMissing(this.deps.metadata, file.id);
   }
+}
+
+/** The first byte of `bytes=N-`, which must lie inside the file. */
+function resumeStart(range: string, size: number): number {
+  const match = /^bytes=(\d{1,15})-$/.exec(range.trim());
+  if (!match) throw new LegimError('BAD_REQUEST', 'a resumed download takes a Range of the form bytes=<first byte>-');
+  const start = Number(match[1]);
+  if (start >= size) {
+    throw new LegimError('RANGE_NOT_SATISFIABLE', `the file has ${size} bytes`, { details: { size } });
+  }
+  return start;
 }

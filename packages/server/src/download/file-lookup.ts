@@ -8,11 +8,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * client why not (404 unknown, 410 expired / used up / deleted).
  */
 export async function findServableFile(metadata: MetadataStore, id: string, now: number): Promise<FileRecord> {
+  const file = await findLiveFile(metadata, id, now);
+  if (file.downloadsLeft === 0) throw exhausted(file.maxDownloads);
+  return file;
+}
+
+/**
+ * A file neither expired nor deleted, though maybe used up: its owner may
+ * still delete it, and its last download may still be resumed.
+ */
+export async function findLiveFile(metadata: MetadataStore, id: string, now: number): Promise<FileRecord> {
   const file = UUID.test(id) ? await metadata.getFile(id.toLowerCase()) : undefined;
   if (!file) throw await goneOrMissing(metadata, id);
   if (file.expiresAt <= now) throw expired();
   if (file.deleteReason === 'deleted') throw deleted();
-  if (file.downloadsLeft === 0) throw exhausted(file.maxDownloads);
   return file;
 }
 

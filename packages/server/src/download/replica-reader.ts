@@ -10,6 +10,8 @@ export interface BlobToServe {
   /** Nodes that hold or may hold the blob. */
   nodeIds: string[];
   headers: Record<string, string | number>;
+  /** First byte to send, for a range answered 206 (a resumed download); the whole blob, 200, without. */
+  start?: number;
 }
 
 /**
@@ -26,7 +28,8 @@ export class ReplicaReader {
 
   /** Throws UNAVAILABLE only when nothing could be sent at all. */
   async serve(blob: BlobToServe, res: ServerResponse): Promise<void> {
-    let sent = 0;
+    const first = blob.start ?? 0;
+    let sent = first;
     let lastError: unknown;
     for (const node of this.registry.readOrder(blob.nodeIds)) {
       if (res.destroyed) return;
@@ -40,7 +43,7 @@ export class ReplicaReader {
         this.health.reportFailure(node);
         continue;
       }
-      if (!res.headersSent) res.writeHead(200, blob.headers);
+      if (!res.headersSent) res.writeHead(blob.start === undefined ? 200 : 206, blob.headers);
       try {
         sent = await pump(read, res, sent);
         if (sent === blob.size || res.destroyed) break;

@@ -1,7 +1,11 @@
+import type { DownloadCounter } from '../backends/download-counter/download-counter.js';
+import type { LockService } from '../backends/locks/lock-service.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
 
 const BATCH = 200;
+/** A reap job waits this long for a repair of the same file to end; the job is retried after. */
+const LOCK_WAIT_MS = 5000;
 
 /**
  * Removes files that are due: expired, deleted, or past the grace period
@@ -10,33 +14,45 @@ const BATCH = 200;
  * pending delete, which is then sent to the nodes and kept until each node
  * confirms: a node that is down gets its deletes when it returns, and a
  * process that dies half-way loses nothing. Used by `expire`/`delete` jobs
- * and by the sweeper that catches whatever a lost job missed.
+ * and by the sweeper that catches whatever a lost job missed. A file is
+ * purged under its lock, so no repair copies it at the same time on
+ * another gateway.
  */
 export class FileReaper {
   constructor(
     private readonly metadata: MetadataStore,
     private readonly registry: NodeRegistry,
+    private readonly locks: LockService,
+    private readonly counter: Pick<DownloadCounter, 'forget'>,
   ) {}
 
   /** Reaps one file if it is due; running it twice does no harm. */
   async reap(fileId: string): Promise<void> {
+    await this.locks.withLock(`file:${fileId}`, { waitMs: LOCK_WAIT_MS }, () => this.purgeIfDue(fileId));
+    await this.deleteBlobs();
+  }
+
+  /** Reaps every due file (skipping those another process is busy with), then sends the pending blob deletes. */
+  async reapDue(): Promise<void> {
+    for (const file of await this.metadata.dueForDeletion(Date.now(), BATCH)) {
+      await this.locks
+        .withLock(`file:${file.id}`, { waitMs: 0 }, () => this.purgeIfDue(file.id))
+        .catch(() => {
+          // Busy elsewhere: that process reaps it, or the next sweep does.
+        });
+    }
+    await this.deleteBlobs();
+  }
+
+  /** Re-reads the file under the lock: another process may have purged it or a refund undone its deletion. */
+  private async purgeIfDue(fileId: string): Promise<void> {
     const now = Date.now();
     const file = await this.metadata.getFile(fileId);
     if (!file || !isDue(file, now)) return;
-    await this.purge(file, now);
-    await this.deleteBlobs();
-  }
-
-  /** Reaps every due file, then sends the pending blob deletes. */
-  async reapDue(): Promise<void> {
-    const now = Date.now();
-    for (const file of await this.metadata.dueForDeletion(now, BATCH)) await this.purge(file, now);
-    await this.deleteBlobs();
-  }
-
-  private purge(file: FileRecord, now: number): Promise<void> {
     const reason = file.expiresAt <= now ? 'expired' : (file.deleteReason ?? 'deleted');
-    return this.metadata.purgeFile(file.id, reason, now);
+    await this.metadata.purgeFile(file.id, reason, now);
+    // Best effort: a count left behind expires with the file, and refuses nothing that still exists.
+    await this.counter.forget(file.id).catch(() => {});
   }
 
   private async deleteBlobs(): Promise<void> {

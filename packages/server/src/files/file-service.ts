@@ -1,43 +1,55 @@
 import type { IncomingMessage } from 'node:http';
 import { LegimError } from '@legim/sdk';
-import { findServableFile } from '../download/file-lookup.js';
+import { findLiveFile, findServableFile } from '../download/file-lookup.js';
+import type { DownloadCounter } from '../backends/download-counter/download-counter.js';
+import type { MetadataCache } from '../backends/metadata-cache/metadata-cache.js';
 import type { JobQueue } from '../jobs/index.js';
 import { bearerToken, secretsEqual } from '../http/auth.js';
 import type { FileRecord, MetadataStore, VariantRecord } from '../metadata/types.js';
 import { hashToken } from '../upload/upload-service.js';
 
+export interface FileServiceDeps {
+  metadata: MetadataStore;
+  jobs: JobQueue;
+  counter: DownloadCounter;
+  cache: MetadataCache;
+  adminKey: string;
+  /** Downloads already streaming get this long to finish before the bytes go. */
+  deleteGraceMs: number;
+}
+
 /** Metadata reads and owner deletes. */
 export class FileService {
-  constructor(
-    private readonly metadata: MetadataStore,
-    private readonly jobs: JobQueue,
-    private readonly adminKey: string,
-  ) {}
+  constructor(private readonly deps: FileServiceDeps) {}
 
   async info(id: string): Promise<{ file: FileRecord; replicas: number; variants: VariantRecord[] }> {
-    const file = await findServableFile(this.metadata, id, Date.now());
-    const [replicas, variants] = await Promise.all([
-      this.metadata.replicaNodes(file.id),
-      this.metadata.listVariants(file.id),
-    ]);
+    const { metadata } = this.deps;
+    const file = await findServableFile(metadata, id, Date.now());
+    const [replicas, variants] = await Promise.all([metadata.replicaNodes(file.id), metadata.listVariants(file.id)]);
     return { file, replicas: replicas.length, variants };
   }
 
-  /** Needs the file's delete token or the admin key (bearer header, or `?token=`). */
+  /**
+   * Needs the file's delete token or the admin key (bearer header, or
+   * `?token=`). From the answer on, every gateway refuses the file; the
+   * bytes are purged after the grace period, so a download that was already
+   * streaming ends whole instead of being cut off half-way.
+   */
   async delete(id: string, req: IncomingMessage, queryToken: string | undefined): Promise<void> {
-    const file = await findServableFile(this.metadata, id, Date.now()).catch((error: unknown) => {
-      // Deleting something already used up is fine; deleting the unknown is not.
-      if (LegimError.is(error) && error.code === 'DOWNLOADS_EXHAUSTED') return this.metadata.getFile(id.toLowerCase());
-      throw error;
-    });
-    if (!file) throw new LegimError('FILE_NOT_FOUND', `no file with id ${JSON.stringify(id)}`);
+    const { metadata, jobs, counter, cache, adminKey, deleteGraceMs } = this.deps;
+    // Deleting something already used up is fine; deleting the unknown, expired or deleted is not.
+    const file = await findLiveFile(metadata, id, Date.now());
     const token = bearerToken(req) ?? queryToken;
     if (token === undefined) {
       throw new LegimError('UNAUTHORIZED', 'send the delete token from the upload (Authorization: Bearer <token>)');
     }
-    const allowed = secretsEqual(hashToken(token), file.deleteTokenHash) || secretsEqual(token, this.adminKey);
+    const allowed = secretsEqual(hashToken(token), file.deleteTokenHash) || secretsEqual(token, adminKey);
     if (!allowed) throw new LegimError('FORBIDDEN', 'this token does not allow deleting this file');
-    await this.metadata.scheduleDeletion(file.id, Date.now(), 'deleted');
-    await this.jobs.enqueue({ type: 'delete', fileId: file.id });
+    // The shared counter first: if it cannot be closed, nothing changed and the client may retry.
+    await counter.close(file.id, file.expiresAt);
+    const purgeAt = Date.now() + deleteGraceMs;
+    await metadata.scheduleDeletion(file.id, purgeAt, 'deleted');
+    await cache.invalidate(file.id);
+    await jobs.enqueue({ type: 'delete', fileId: file.id, runAt: purgeAt, dedupeKey: `delete:${file.id}` });
   }
 }

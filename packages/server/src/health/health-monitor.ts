@@ -49,6 +49,7 @@ export class HealthMonitor {
         node.latencyMs === undefined ? elapsed : node.latencyMs + LATENCY_SMOOTHING * (elapsed - node.latencyMs);
       node.consecutiveFailures = 0;
       node.status = 'up';
+      node.downSince = undefined;
       node.lastSeen = Date.now();
     } catch {
       this.recordFailure(node);
@@ -58,5 +59,6 @@ export class HealthMonitor {
   private recordFailure(node: ClusterNode): void {
     node.consecutiveFailures++;
     node.status = node.consecutiveFailures >= DOWN_AFTER_FAILURES ? 'down' : 'suspect';
+    if (node.status === 'down') node.downSince ??= Date.now();
   }
 }

@@ -10,6 +10,7 @@ import { bearerGuard } from './auth.js';
 import { fileView } from './file-view.js';
 import { logToStderr, readJsonBody, sendError, sendJson } from '@legim/node';
 import { Router } from './router.js';
+import { addWorkerRoutes, type WorkerApi } from './worker-routes.js';
 
 export interface GatewayServices {
   publicUrl: () => string;
@@ -21,6 +22,8 @@ export interface GatewayServices {
   files: FileService;
   variants: VariantService;
   cluster: ClusterService;
+  /** Serves the internal API of workers on other hosts (`legim worker --gateway`). */
+  workers: WorkerApi;
 }
 
 /** The gateway's HTTP surface (docs/api.md) as a request listener; listening happens elsewhere. */
@@ -50,7 +53,7 @@ export function createGateway(services: GatewayServices): (req: IncomingMessage,
 function routes(s: GatewayServices): Router {
   const admin = bearerGuard(s.adminKey, 'admin key');
   const clusterMember = bearerGuard(s.clusterSecret, 'cluster secret');
-  return new Router()
+  const router = new Router()
     .on('POST', '/v1/files', async (req, res) => {
       const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
       const source = await uploadSource(req, query, s.maxUploadBytes);
@@ -68,7 +71,12 @@ function routes(s: GatewayServices): Router {
       await s.files.delete(params['id']!, req, params['token']);
       res.writeHead(204).end();
     })
-    .on('GET', '/d/:id', (_req, res, params) => s.downloads.download(params['id']!, res))
+    .on('GET', '/d/:id', (req, res, params) =>
+      s.downloads.download(params['id']!, res, {
+        range: req.headers.range,
+        token: singleHeader(req.headers['legim-resume']),
+      }),
+    )
     .on('HEAD', '/d/:id', (_req, res, params) => s.downloads.head(params['id']!, res))
     .on('GET', '/v1/health', async (req, res) => {
       admin(req);
@@ -82,6 +90,7 @@ function routes(s: GatewayServices): Router {
       clusterMember(req);
       sendJson(res, 200, await s.cluster.join(await readJsonBody(req, 64 * 1024)));
     });
+  return addWorkerRoutes(router, s.workers, clusterMember);
 }
 
 /** A rejected request body up to this size is read to its end so the client can read the error. */
@@ -123,4 +132,8 @@ function drained(req: IncomingMessage): Promise<boolean> {
     req.on('readable', onReadable).on('end', onEnd).on('error', onEnd).on('close', onEnd);
     onReadable();
   });
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -8,9 +8,9 @@ export interface Job {
   /** When the job was asked to run, for a delayed job. */
   runAt?: number;
   /**
-   * Which delivery this is, counting from 1. A failed run always counts; a run
-   * cut short by a dead worker counts in the embedded queue (so a job that
-   * kills its workers still ends dead-lettered) and not with RabbitMQ.
+   * Which run this is, counting from 1. A failed run counts, and so does a run
+   * cut short by a dead worker (a crash, an OOM kill, a lost connection), so a
+   * job that kills its workers still ends dead-lettered after `maxAttempts`.
    */
   attempts: number;
   payload?: Record<string, unknown>;
@@ -37,6 +37,13 @@ export type JobHandler = (job: Job) => Promise<void>;
 export interface ConsumeOptions {
   /** Handlers running at once in this consumer. */
   concurrency: number;
+  /**
+   * Called when this consumer dead-letters a job, before the dead letter is
+   * recorded: after the last attempt failed, or when the worker died during
+   * it. The one place to react to a job given up on. Its errors are logged
+   * and do not stop the dead-lettering. It may run more than once for one job.
+   */
+  onDeadLetter?: (letter: DeadLetter) => Promise<void>;
 }
 
 export interface Consumer {
@@ -46,13 +53,13 @@ export interface Consumer {
 
 export interface DeadLetter {
   job: Job;
-  /** The last failure's message. */
+  /** The last failure's message, or why the job was given up on (`the worker died 3 times while running this job`). */
   error: string;
   failedAt: number;
 }
 
 export interface JobQueueOptions {
-  /** Runs of a failing job before it is dead-lettered. Default 5. */
+  /** Runs of a failing job (failed, or cut short by a dead worker) before it is dead-lettered. Default 5. */
   maxAttempts?: number;
   /** Delay before the first retry; each further retry doubles it. Default 1000. */
   backoffBaseMs?: number;
@@ -71,13 +78,18 @@ export interface JobQueueOptions {
  * only after its handler resolved, so a crash at any point means it runs
  * again, never that it is lost. A handler that throws is retried with
  * exponential back-off, and after `maxAttempts` runs the job is dead-lettered
- * with the last error. Implementations own their connections; nothing about
- * them shows here.
+ * with the last error; runs cut short by a dead worker count too, so a job
+ * that crashes every worker taking it is dead-lettered as well, not run
+ * forever. Implementations own their connections; nothing about them shows
+ * here.
  *
  * @example
  * ```ts
- * const queue = createJobQueue({ kind: 'embedded' }, db, { maxAttempts: 3 });
- * const consumer = await queue.consume(async (job) => makeVariants(job.fileId), { concurrency: 2 });
+ * const queue = await createJobQueue({ kind: 'embedded' }, db, { maxAttempts: 3 });
+ * const consumer = await queue.consume(async (job) => makeVariants(job.fileId), {
+ *   concurrency: 2,
+ *   onDeadLetter: async ({ job, error }) => markFailed(job.fileId, error),
+ * });
  * await queue.enqueue({ type: 'expire', fileId, runAt: expiresAt, dedupeKey: `expire:${fileId}` });
  * // shutting down
  * await consumer.stop();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Job, JobQueueOptions, NewJob } from './job-queue.js';
+import type { ConsumeOptions, DeadLetter, Job, JobQueueOptions, NewJob } from './job-queue.js';
 
 export type ResolvedOptions = Required<JobQueueOptions>;
 
@@ -53,6 +53,21 @@ export function newJob(job: NewJob): Job {
     attempts: 0,
     ...(job.payload === undefined ? {} : { payload: job.payload }),
   };
+}
+
+/** Why a job was given up on when its worker died during its last attempt. */
+export function workerDiedReason(deaths: number, lastError: string | null | undefined): string {
+  const times = deaths === 1 ? 'once' : `${deaths} times`;
+  return `the worker died ${times} while running this job${lastError ? `; before that a run failed with: ${lastError}` : ''}`;
+}
+
+/** Runs a consumer's dead-letter hook. A failing hook is logged: the dead letter is recorded all the same. */
+export async function notifyDeadLetter(hook: ConsumeOptions['onDeadLetter'], letter: DeadLetter): Promise<void> {
+  try {
+    await hook?.(letter);
+  } catch (error) {
+    console.error(`legim: reacting to the dead-lettered job ${letter.job.id} failed:`, error);
+  }
 }
 
 export function errorMessage(error: unknown): string {

@@ -1,7 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Consumer, Job, JobHandler } from './job-queue.js';
-import { errorMessage, retryDelay, type ResolvedOptions } from './queue-options.js';
-import { decodeJob, type RabbitPublisher } from './rabbit-publisher.js';
+import type { ConsumeOptions, Consumer, Job, JobHandler } from './job-queue.js';
+import { errorMessage, notifyDeadLetter, retryDelay, workerDiedReason, type ResolvedOptions } from './queue-options.js';
+import { decodeDelivery, type Delivery, type RabbitPublisher } from './rabbit-publisher.js';
 import type { RabbitLink, RabbitSession } from './rabbit-session.js';
 import type { RabbitNames } from './rabbit-topology.js';
 
@@ -18,6 +18,8 @@ interface Attachment {
  * failures re-routed (retry queue or dead queue) with a confirm before the
  * ack. Handlers of a lost link may still be running when the next link
  * delivers, so a local limit holds the concurrency across reconnects too.
+ * A job whose attempts were used up by workers that died with it (the
+ * quorum queue counts those deliveries) is dead-lettered without running.
  */
 export class RabbitConsumer implements Consumer {
   private attachment: Attachment | undefined;
@@ -35,6 +37,7 @@ export class RabbitConsumer implements Consumer {
     private readonly publisher: RabbitPublisher,
     private readonly handler: JobHandler,
     private readonly concurrency: number,
+    private readonly onDeadLetter: ConsumeOptions['onDeadLetter'],
     private readonly options: ResolvedOptions,
     private readonly onStopped: (consumer: RabbitConsumer) => void,
   ) {}
@@ -116,13 +119,21 @@ export class RabbitConsumer implements Consumer {
 
   private async execute(attachment: Attachment, message: ConsumeMessage): Promise<void> {
     if (this.cannotSettle(attachment)) return;
+    // Back unstarted. The quorum queue counts the requeue as a run (RabbitMQ 3.x): rare, as only deliveries
+    // that wait for a slot, after a reconnect, get here.
     if (this.state === 'stopping') return this.settle(attachment, (ch) => ch.nack(message, false, true));
-    let job: Job;
+    let delivery: Delivery;
     try {
-      job = decodeJob(message.content);
+      delivery = decodeDelivery(message);
     } catch (error) {
       console.error(`legim: unreadable job message (${errorMessage(error)}); moved to ${this.names.dead}`);
       return this.settle(attachment, (ch) => ch.nack(message, false, false));
+    }
+    const { job, lostRuns, lastError } = delivery;
+    if (job.attempts > this.options.maxAttempts) {
+      // Its last attempt never reported back: the worker died with it. Not run again.
+      const reason = workerDiedReason(lostRuns, lastError);
+      return this.reroute(attachment, message, () => this.deadLetter({ ...job, attempts: job.attempts - 1 }, reason));
     }
     let failure: { error: unknown } | undefined;
     try {
@@ -131,17 +142,33 @@ export class RabbitConsumer implements Consumer {
       failure = { error };
     }
     if (this.cannotSettle(attachment)) return;
+    if (!failure) return this.settle(attachment, (ch) => ch.ack(message));
+    const error = errorMessage(failure.error);
+    return this.reroute(attachment, message, () =>
+      job.attempts >= this.options.maxAttempts
+        ? this.deadLetter(job, error)
+        : this.publisher.retry({ ...job, attempts: job.attempts + 1 }, retryDelay(job.attempts, this.options), {
+            lostRuns,
+            lastError: error,
+          }),
+    );
+  }
+
+  /** Acks once the job's next step is confirmed; if it cannot be, hands the message back to run again. */
+  private async reroute(attachment: Attachment, message: ConsumeMessage, publish: () => Promise<void>): Promise<void> {
     try {
-      if (failure && job.attempts >= this.options.maxAttempts) {
-        await this.publisher.deadLetter(job, errorMessage(failure.error), Date.now());
-      } else if (failure) {
-        await this.publisher.retry({ ...job, attempts: job.attempts + 1 }, retryDelay(job.attempts, this.options));
-      }
+      await publish();
     } catch {
-      // Not re-routed: hand it back to run again rather than leave it unacknowledged.
+      // Not re-routed: hand it back rather than leave it unacknowledged.
       return this.settle(attachment, (ch) => ch.nack(message, false, true));
     }
     this.settle(attachment, (ch) => ch.ack(message));
+  }
+
+  private async deadLetter(job: Job, error: string): Promise<void> {
+    const failedAt = Date.now();
+    await notifyDeadLetter(this.onDeadLetter, { job, error, failedAt });
+    await this.publisher.deadLetter(job, error, failedAt);
   }
 
   /** A lost channel's deliveries are back in the queue already; an abandoned consumer's soon will be. */

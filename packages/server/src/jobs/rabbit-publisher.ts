@@ -1,10 +1,15 @@
-import type { GetMessage, Options } from 'amqplib';
+import type { GetMessage, Message, Options } from 'amqplib';
 import type { DeadLetter, Job, JobType } from './job-queue.js';
 import type { RabbitSession } from './rabbit-session.js';
 import { WORK_ROUTING_KEY, type RabbitNames } from './rabbit-topology.js';
 
+/** On a dead letter: why. On a retry: the error of the run that failed. */
 const ERROR_HEADER = 'x-legim-error';
 const FAILED_AT_HEADER = 'x-legim-failed-at';
+/** On a retry: runs of the job, before this message, whose worker died. */
+const LOST_RUNS_HEADER = 'x-legim-lost-runs';
+/** Set by a quorum queue on a message it delivers again: how often it came back unacknowledged. */
+const DELIVERY_COUNT_HEADER = 'x-delivery-count';
 // amqplib refuses header tables over 64 KiB; an error message has no business being that long.
 const MAX_ERROR_CHARS = 4000;
 const JOB_TYPES: readonly JobType[] = ['process', 'expire', 'delete'];
@@ -26,8 +31,11 @@ export class RabbitPublisher {
   }
 
   /** Parks the job in the retry queue for `delayMs`, from where it returns to the work queue. */
-  retry(job: Job, delayMs: number): Promise<void> {
-    return this.publish(this.names.retryExchange, String(delayMs), job);
+  retry(job: Job, delayMs: number, history: { lostRuns: number; lastError: string }): Promise<void> {
+    return this.publish(this.names.retryExchange, String(delayMs), job, {
+      [LOST_RUNS_HEADER]: history.lostRuns,
+      [ERROR_HEADER]: history.lastError.slice(0, MAX_ERROR_CHARS),
+    });
   }
 
   deadLetter(job: Job, error: string, failedAt: number): Promise<void> {
@@ -73,11 +81,44 @@ export function decodeJob(content: Buffer): Job {
   return job as Job;
 }
 
+/** A job as delivered from the work queue, with what its message carries about earlier runs. */
+export interface Delivery {
+  /** `attempts` counts the runs this message came back from unacknowledged. */
+  job: Job;
+  /** Runs of the job whose worker died (or lost its connection) before acknowledging. */
+  lostRuns: number;
+  /** The error of the last run that failed, if one did. */
+  lastError: string | undefined;
+}
+
+/**
+ * Reads a delivery; throws on anything that is not a job. The body holds the
+ * run number of the message's first delivery; each time the message came
+ * back to the queue unacknowledged (its worker died) was a run as well.
+ */
+export function decodeDelivery(message: Message): Delivery {
+  const job = decodeJob(message.content);
+  const headers = message.properties.headers ?? {};
+  const returned = count(headers[DELIVERY_COUNT_HEADER]);
+  return {
+    job: { ...job, attempts: job.attempts + returned },
+    lostRuns: count(headers[LOST_RUNS_HEADER]) + returned,
+    lastError: headers[ERROR_HEADER] === undefined ? undefined : String(headers[ERROR_HEADER]),
+  };
+}
+
 export function decodeDeadLetter(message: GetMessage): DeadLetter {
   const headers = message.properties.headers ?? {};
+  // Without our header the broker dead-lettered it itself (a delivery limit set by a policy, say).
+  const byBroker = headers['x-first-death-reason'];
   return {
     job: decodeJob(message.content),
-    error: String(headers[ERROR_HEADER] ?? ''),
+    error: String(headers[ERROR_HEADER] ?? (byBroker === undefined ? '' : `dead-lettered by RabbitMQ (${byBroker})`)),
     failedAt: Number(headers[FAILED_AT_HEADER] ?? 0),
   };
+}
+
+function count(value: unknown): number {
+  const n = Number(value ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
 }

@@ -14,6 +14,7 @@ import { OUTBOX_CLAIM_MS, OutboxRelay } from './outbox-relay.js';
 import { OutboxTable } from './outbox-table.js';
 import { assertConcurrency, newJob, resolveOptions, type ResolvedOptions } from './queue-options.js';
 import { RabbitConsumer } from './rabbit-consumer.js';
+import { moveLegacyJobs } from './rabbit-legacy-queue.js';
 import { decodeDeadLetter, RabbitPublisher } from './rabbit-publisher.js';
 import { RabbitSession } from './rabbit-session.js';
 import { assertTopology, rabbitNames, type RabbitNames } from './rabbit-topology.js';
@@ -35,7 +36,9 @@ const CONFIRM_WAIT_MS = 5000;
 /**
  * The distributed queue on RabbitMQ. Durable queues, persistent messages,
  * publisher confirms, prefetch and acks after the handler; retries wait in
- * TTL queues that dead-letter back to the work exchange. Delays do not use
+ * TTL queues that dead-letter back to the work exchange. The work queue is a
+ * quorum queue, whose delivery count tells how many runs of a job ended with
+ * its worker dead, so a job that crashes every worker is dead-lettered too. Delays do not use
  * the delayed-message plugin: every job enters a SQLite outbox first and a
  * relay publishes it when due and the broker is reachable, deleting the row
  * only after the confirm, so neither a delay nor an outage loses a job.
@@ -76,8 +79,16 @@ export class RabbitJobQueue implements JobQueue {
       setup: (link) => assertTopology(link.publisher, names),
     });
     const queue = new RabbitJobQueue(session, names, outbox, resolved);
-    // Whatever waited for the broker goes out as soon as it is back.
-    session.listen({ up: () => queue.relay.wake(), down: () => {} });
+    let legacyGone = false;
+    session.listen({
+      up: (link) => {
+        // Whatever waited for the broker goes out as soon as it is back.
+        queue.relay.wake();
+        // Looked for until known gone: each look is a passive declare, which the broker logs when it fails.
+        if (!legacyGone) void moveLegacyJobs(link.connection, names).then((gone) => (legacyGone ||= gone));
+      },
+      down: () => {},
+    });
     queue.relay.start();
     return queue;
   }
@@ -106,6 +117,7 @@ export class RabbitJobQueue implements JobQueue {
       this.publisher,
       handler,
       options.concurrency,
+      options.onDeadLetter,
       this.options,
       (stopped) => this.consumers.delete(stopped),
     );

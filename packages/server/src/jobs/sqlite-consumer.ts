@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PeriodicTask } from '../background/periodic-task.js';
-import type { Consumer, JobHandler } from './job-queue.js';
-import { errorMessage, retryDelay, type ResolvedOptions } from './queue-options.js';
+import type { ConsumeOptions, Consumer, JobHandler } from './job-queue.js';
+import { errorMessage, notifyDeadLetter, retryDelay, workerDiedReason, type ResolvedOptions } from './queue-options.js';
 import type { Lease, SqliteJobTable } from './sqlite-job-table.js';
 
 /**
@@ -24,6 +24,7 @@ export class SqliteConsumer implements Consumer {
     private readonly table: SqliteJobTable,
     private readonly handler: JobHandler,
     private readonly concurrency: number,
+    private readonly onDeadLetter: ConsumeOptions['onDeadLetter'],
     private readonly options: ResolvedOptions,
     private readonly onStopped: (consumer: SqliteConsumer) => void,
   ) {
@@ -68,19 +69,6 @@ export class SqliteConsumer implements Consumer {
   }
 
   private begin(lease: Lease): void {
-    const { maxAttempts } = this.options;
-    if (lease.job.attempts > maxAttempts) {
-      // Its last attempt never reported back: the worker died with it.
-      const last = lease.lastError === null ? '' : `; last error: ${lease.lastError}`;
-      this.record(() =>
-        this.table.kill(
-          lease,
-          `its worker stopped without finishing the last of ${maxAttempts} attempts${last}`,
-          Date.now(),
-        ),
-      );
-      return;
-    }
     this.leases.add(lease);
     const run = this.execute(lease).finally(() => {
       this.leases.delete(lease);
@@ -91,6 +79,11 @@ export class SqliteConsumer implements Consumer {
   }
 
   private async execute(lease: Lease): Promise<void> {
+    if (lease.job.attempts > this.options.maxAttempts) {
+      // Its last attempt never reported back: the worker died with it. Not run again.
+      const ran = { ...lease, job: { ...lease.job, attempts: lease.job.attempts - 1 } };
+      return this.deadLetter(ran, workerDiedReason(lease.lostRuns, lease.lastError));
+    }
     let failure: { error: unknown } | undefined;
     try {
       await this.handler(lease.job);
@@ -98,13 +91,20 @@ export class SqliteConsumer implements Consumer {
       failure = { error };
     }
     if (this.state === 'abandoned') return;
-    const now = Date.now();
     const { attempts } = lease.job;
     if (!failure) this.record(() => this.table.complete(lease));
-    else if (attempts >= this.options.maxAttempts)
-      this.record(() => this.table.kill(lease, errorMessage(failure.error), now));
-    else
-      this.record(() => this.table.retry(lease, now + retryDelay(attempts, this.options), errorMessage(failure.error)));
+    else if (attempts >= this.options.maxAttempts) await this.deadLetter(lease, errorMessage(failure.error));
+    else {
+      const runAt = Date.now() + retryDelay(attempts, this.options);
+      this.record(() => this.table.retry(lease, runAt, errorMessage(failure.error)));
+    }
+  }
+
+  private async deadLetter(lease: Lease, error: string): Promise<void> {
+    const failedAt = Date.now();
+    await notifyDeadLetter(this.onDeadLetter, { job: lease.job, error, failedAt });
+    if (this.state === 'abandoned') return;
+    this.record(() => this.table.kill(lease, error, failedAt));
   }
 
   private record(write: () => void): void {

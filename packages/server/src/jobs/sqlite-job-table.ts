@@ -9,6 +9,7 @@ interface JobRow {
   run_at: number;
   requested_run_at: number | null;
   attempts: number;
+  lost_runs: number;
   last_error: string | null;
   failed_at: number | null;
 }
@@ -18,6 +19,8 @@ export interface Lease {
   job: Job;
   token: string;
   lastError: string | null;
+  /** Runs of this job whose worker died before recording an outcome (their leases expired). */
+  lostRuns: number;
 }
 
 /**
@@ -47,6 +50,8 @@ export class SqliteJobTable {
         lease_until INTEGER,
         lease_token TEXT,
         attempts INTEGER NOT NULL DEFAULT 0,
+        -- claims taken over from a worker whose lease expired: runs it died in
+        lost_runs INTEGER NOT NULL DEFAULT 0,
         last_error TEXT,
         failed_at INTEGER
       ) STRICT;
@@ -55,6 +60,7 @@ export class SqliteJobTable {
       CREATE INDEX IF NOT EXISTS "${prefix}_jobs_ready" ON ${t} (run_at) WHERE state = 'ready';
       CREATE INDEX IF NOT EXISTS "${prefix}_jobs_leased" ON ${t} (lease_until) WHERE state = 'leased';
       CREATE INDEX IF NOT EXISTS "${prefix}_jobs_dead" ON ${t} (failed_at) WHERE state = 'dead';`);
+    addLostRuns(db, `${prefix}_jobs`);
     const owned = 'id = @id AND lease_token = @token';
     this.statements = {
       findByKey: db.prepare<[string], { id: string }>(`SELECT id FROM ${t} WHERE dedupe_key = ? AND state != 'dead'`),
@@ -63,7 +69,8 @@ export class SqliteJobTable {
          VALUES (@id, @type, @fileId, @payload, @dedupeKey, @runAt, @requestedRunAt, 'ready')`,
       ),
       claim: db.prepare<{ now: number; leaseUntil: number; token: string; limit: number }, JobRow>(
-        `UPDATE ${t} SET state = 'leased', lease_until = @leaseUntil, lease_token = @token, attempts = attempts + 1
+        `UPDATE ${t} SET state = 'leased', lease_until = @leaseUntil, lease_token = @token, attempts = attempts + 1,
+           lost_runs = lost_runs + (state = 'leased')
          WHERE id IN (
            SELECT id FROM (
              SELECT * FROM (SELECT id, run_at FROM ${t}
@@ -72,7 +79,7 @@ export class SqliteJobTable {
              SELECT * FROM (SELECT id, run_at FROM ${t}
                WHERE state = 'leased' AND lease_until <= @now ORDER BY lease_until LIMIT @limit))
            ORDER BY run_at LIMIT @limit)
-         RETURNING id, type, file_id, payload, run_at, requested_run_at, attempts, last_error, failed_at`,
+         RETURNING id, type, file_id, payload, run_at, requested_run_at, attempts, lost_runs, last_error, failed_at`,
       ),
       renew: db.prepare(`UPDATE ${t} SET lease_until = @leaseUntil WHERE ${owned} AND state = 'leased'`),
       complete: db.prepare(`DELETE FROM ${t} WHERE ${owned}`),
@@ -81,7 +88,8 @@ export class SqliteJobTable {
          WHERE ${owned}`,
       ),
       kill: db.prepare(
-        `UPDATE ${t} SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = @error, failed_at = @now
+        `UPDATE ${t} SET state = 'dead', lease_until = NULL, lease_token = NULL, last_error = @error, failed_at = @now,
+           attempts = @attempts
          WHERE ${owned}`,
       ),
       dead: db.prepare<[number], JobRow>(`SELECT * FROM ${t} WHERE state = 'dead' ORDER BY failed_at LIMIT ?`),
@@ -113,7 +121,7 @@ export class SqliteJobTable {
     const rows = this.statements.claim.all({ now, leaseUntil: now + leaseMs, token, limit });
     return rows
       .sort((a, b) => a.run_at - b.run_at)
-      .map((row) => ({ job: toJob(row), token, lastError: row.last_error }));
+      .map((row) => ({ job: toJob(row), token, lastError: row.last_error, lostRuns: row.lost_runs }));
   }
 
   /** False when the lease was lost (it expired and another worker took the job). */
@@ -129,8 +137,9 @@ export class SqliteJobTable {
     this.statements.retry.run({ id: lease.job.id, token: lease.token, runAt, error });
   }
 
+  /** Dead-letters the job, recording `lease.job.attempts` as the runs it had. */
   kill(lease: Lease, error: string, now: number): void {
-    this.statements.kill.run({ id: lease.job.id, token: lease.token, error, now });
+    this.statements.kill.run({ id: lease.job.id, token: lease.token, error, now, attempts: lease.job.attempts });
   }
 
   deadLetters(limit: number): DeadLetter[] {
@@ -140,6 +149,16 @@ export class SqliteJobTable {
       failedAt: row.failed_at ?? 0,
     }));
   }
+}
+
+/** Tables made before `lost_runs` existed get it; the write lock keeps two processes from both adding it. */
+function addLostRuns(db: Database.Database, table: string): void {
+  db.transaction(() => {
+    const columns = db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all(table);
+    if (!columns.some((column) => column.name === 'lost_runs')) {
+      db.exec(`ALTER TABLE "${table}" ADD COLUMN lost_runs INTEGER NOT NULL DEFAULT 0`);
+    }
+  }).immediate();
 }
 
 function toJob(row: JobRow): Job {

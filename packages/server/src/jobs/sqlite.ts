@@ -39,8 +39,13 @@ export class SqliteJobQueue implements JobQueue {
   async consume(handler: JobHandler, options: ConsumeOptions): Promise<Consumer> {
     this.assertOpen();
     assertConcurrency(options.concurrency);
-    const consumer = new SqliteConsumer(this.table, handler, options.concurrency, this.options, (stopped) =>
-      this.consumers.delete(stopped),
+    const consumer = new SqliteConsumer(
+      this.table,
+      handler,
+      options.concurrency,
+      options.onDeadLetter,
+      this.options,
+      (stopped) => this.consumers.delete(stopped),
     );
     this.consumers.add(consumer);
     consumer.start();

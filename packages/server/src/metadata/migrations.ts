@@ -69,14 +69,23 @@ const MIGRATIONS: string[] = [
      last_seen INTEGER NOT NULL,
      stats TEXT NOT NULL
    ) STRICT, WITHOUT ROWID;`,
+  // Leases for work that must not interleave across the processes sharing this database.
+  `CREATE TABLE locks (
+     resource TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;`,
 ];
 
+/**
+ * Brings the schema up to date. The version is read inside the write
+ * transaction, so gateways that start together on one database apply each
+ * migration exactly once.
+ */
 export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
-  }
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let version = current; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version]!);
+    db.pragma(`user_version = ${Math.max(current, MIGRATIONS.length)}`);
+  }).immediate();
 }

@@ -6,8 +6,9 @@ import type {
   FileStatus,
   MetadataStore,
   NodeRecord,
+  ReplicaState,
   Tombstone,
-  UnderReplicatedFile,
+  StoredBlob,
   VariantRecord,
 } from './types.js';
 
@@ -131,14 +132,22 @@ export class SqliteMetadataStore implements MetadataStore {
         'SELECT node_id, blob_key FROM pending_blob_deletes WHERE not_before <= ? ORDER BY not_before LIMIT ?',
       ),
       clearPendingDelete: db.prepare('DELETE FROM pending_blob_deletes WHERE node_id = ? AND blob_key = ?'),
-      underReplicated: db.prepare<[number, number], FileRow & { durable: string | null; holders: string | null }>(
-        `SELECT f.*,
-           (SELECT group_concat(node_id) FROM replicas r WHERE r.blob_key = f.id AND r.state = 'durable') AS durable,
-           (SELECT group_concat(node_id) FROM replicas r WHERE r.blob_key = f.id) AS holders
-         FROM files f
-         WHERE f.delete_at IS NULL AND f.expires_at > ?
-           AND (SELECT count(*) FROM replicas r WHERE r.blob_key = f.id) < f.replicas_wanted
-         ORDER BY random() LIMIT ?`,
+      walkBlobs: db.prepare<[string, number], { blob_key: string; short: number }>(
+        `WITH page AS (
+           SELECT blob_key, file_id, count(*) AS copies FROM replicas WHERE blob_key > ?
+           GROUP BY blob_key ORDER BY blob_key LIMIT ?
+         )
+         SELECT p.blob_key, coalesce(p.copies < f.replicas_wanted, 0) AS short
+         FROM page p LEFT JOIN files f ON f.id = p.file_id ORDER BY p.blob_key`,
+      ),
+      blobKeysOnNode: db.prepare<[string, string, number], { blob_key: string }>(
+        'SELECT blob_key FROM replicas WHERE node_id = ? AND blob_key > ? ORDER BY blob_key LIMIT ?',
+      ),
+      variantDigest: db.prepare<[string, string], { size: number; sha256: string }>(
+        'SELECT size, sha256 FROM variants WHERE file_id = ? AND name = ?',
+      ),
+      replicaStates: db.prepare<[string], { node_id: string; state: string }>(
+        'SELECT node_id, state FROM replicas WHERE blob_key = ?',
       ),
       upsertNode: db.prepare(`INSERT INTO nodes (id, url, parent_id, last_seen, stats)
         VALUES (@id, @url, @parentId, @lastSeen, @stats)
@@ -233,21 +242,26 @@ export class SqliteMetadataStore implements MetadataStore {
     this.statements.setStatus.run('failed', reason, fileId);
   }
 
-  async addReplica(fileId: string, nodeId: string, now: number): Promise<boolean> {
+  async addReplica(fileId: string, blobKey: string, nodeId: string, now: number): Promise<boolean> {
     return this.db.transaction(() => {
       const added =
-        this.statements.insertReplica.run({ fileId, blobKey: fileId, nodeId, state: 'durable', since: now }).changes >
-        0;
-      if (added) this.statements.clearNodeIntent.run(nodeId, fileId, now);
+        this.statements.insertReplica.run({ fileId, blobKey, nodeId, state: 'durable', since: now }).changes > 0;
+      if (added) this.statements.clearNodeIntent.run(nodeId, blobKey, now);
       return added;
     })();
   }
 
-  async dropReplica(fileId: string, nodeId: string, now: number): Promise<void> {
+  async dropReplica(blobKey: string, nodeId: string, now: number): Promise<void> {
     this.db.transaction(() => {
-      this.statements.deleteReplica.run(fileId, nodeId);
-      this.statements.queueBlobDelete.run(nodeId, fileId, now);
+      this.statements.deleteReplica.run(blobKey, nodeId);
+      this.statements.queueBlobDelete.run(nodeId, blobKey, now);
     })();
+  }
+
+  async replicaStates(blobKey: string): Promise<ReplicaState[]> {
+    return this.statements.replicaStates
+      .all(blobKey)
+      .map((row) => ({ nodeId: row.node_id, durable: row.state === 'durable' }));
   }
 
   async stalePendingReplicas(before: number, limit: number): Promise<{ file: FileRecord; nodeId: string }[]> {
@@ -285,12 +299,40 @@ export class SqliteMetadataStore implements MetadataStore {
     this.statements.clearPendingDelete.run(location.nodeId, location.key);
   }
 
-  async underReplicated(limit: number): Promise<UnderReplicatedFile[]> {
-    return this.statements.underReplicated.all(Date.now(), limit).map((row) => ({
-      file: fromRow(row),
-      durable: row.durable ? row.durable.split(',') : [],
-      holders: row.holders ? row.holders.split(',') : [],
-    }));
+  async walkBlobs(afterKey: string, limit: number): Promise<{ lastKey: string | undefined; short: string[] }> {
+    const rows = this.statements.walkBlobs.all(afterKey, limit);
+    return {
+      lastKey: rows.length < limit ? undefined : rows.at(-1)!.blob_key,
+      short: rows.filter((row) => row.short === 1).map((row) => row.blob_key),
+    };
+  }
+
+  async blobKeysOnNode(nodeId: string, afterKey: string, limit: number): Promise<string[]> {
+    return this.statements.blobKeysOnNode.all(nodeId, afterKey, limit).map((row) => row.blob_key);
+  }
+
+  async blobKeysOfFile(fileId: string): Promise<string[]> {
+    return [fileId, ...this.statements.listVariants.all(fileId).map((variant) => `${fileId}.${variant.name}`)];
+  }
+
+  async storedBlobs(keys: string[], now: number): Promise<StoredBlob[]> {
+    const blobs: StoredBlob[] = [];
+    for (const key of keys) {
+      // A variant's key is `<file id>.<name>`; file ids are UUIDs, without dots.
+      const [fileId = key, variant] = key.split('.', 2);
+      const row = this.statements.getFile.get(fileId);
+      if (!row || row.delete_at !== null || row.expires_at <= now) continue;
+      const digest = variant === undefined ? row : this.statements.variantDigest.get(fileId, variant);
+      if (!digest) continue;
+      blobs.push({
+        file: fromRow(row),
+        key,
+        size: digest.size,
+        sha256: digest.sha256,
+        copies: await this.replicaStates(key),
+      });
+    }
+    return blobs;
   }
 
   async upsertNode(node: NodeRecord): Promise<void> {

@@ -61,12 +61,19 @@ export interface NodeStats {
   totalBytes: number;
 }
 
-export interface UnderReplicatedFile {
+/** A blob (an original or a variant) of a live file, with what repairing it takes. */
+export interface StoredBlob {
   file: FileRecord;
-  /** Nodes with a confirmed copy: the sources to copy from. */
-  durable: string[];
-  /** Every node that holds or may hold a copy. */
-  holders: string[];
+  /** An original's key is its file id; a variant's is `<file id>.<name>`. */
+  key: string;
+  size: number;
+  sha256: string;
+  copies: ReplicaState[];
+}
+
+export interface ReplicaState {
+  nodeId: string;
+  durable: boolean;
 }
 
 /**
@@ -101,10 +108,12 @@ export interface MetadataStore {
   markFailed(fileId: string, reason: string): Promise<void>;
   /** Live files still `processing` that were uploaded before `before`. */
   staleProcessing(before: number, limit: number): Promise<string[]>;
-  /** Records a durable copy (new, or a pending one confirmed) and clears its intent; false if the file is gone. */
-  addReplica(fileId: string, nodeId: string, now: number): Promise<boolean>;
-  /** Forgets a copy that failed or vanished, and queues its removal from the node. */
-  dropReplica(fileId: string, nodeId: string, now: number): Promise<void>;
+  /** Records a durable copy of a file's blob (new, or a pending one confirmed) and clears its intent; false if the file is gone. */
+  addReplica(fileId: string, blobKey: string, nodeId: string, now: number): Promise<boolean>;
+  /** Forgets a copy that failed, vanished or sits on a lost node, and queues its removal from the node. */
+  dropReplica(blobKey: string, nodeId: string, now: number): Promise<void>;
+  /** Every node that holds or may hold a blob, and whether its copy is confirmed. */
+  replicaStates(blobKey: string): Promise<ReplicaState[]>;
   /** Pending copies older than `before`, to be checked against their node. */
   stalePendingReplicas(before: number, limit: number): Promise<{ file: FileRecord; nodeId: string }[]>;
   /** Marks a file for deletion at `at` unless an earlier deletion is already due. */
@@ -121,8 +130,18 @@ export interface MetadataStore {
   /** Blob deletes that are due. */
   pendingBlobDeletes(now: number, limit: number): Promise<BlobLocation[]>;
   clearPendingBlobDelete(location: BlobLocation): Promise<void>;
-  /** Files with fewer durable copies than wanted, with every node that holds or may hold them. */
-  underReplicated(limit: number): Promise<UnderReplicatedFile[]>;
+  /**
+   * One page of a walk over every blob in key order: the `limit` keys after
+   * `afterKey`, of which `short` are those with fewer copies than their file
+   * wants; `lastKey` is undefined once the walk reached the end.
+   */
+  walkBlobs(afterKey: string, limit: number): Promise<{ lastKey: string | undefined; short: string[] }>;
+  /** Keys of blobs with a copy on `nodeId`, in key order after `afterKey`. */
+  blobKeysOnNode(nodeId: string, afterKey: string, limit: number): Promise<string[]>;
+  /** Blob keys of a file: its original and its variants. */
+  blobKeysOfFile(fileId: string): Promise<string[]>;
+  /** Those of `keys` that belong to live files, with their copies. */
+  storedBlobs(keys: string[], now: number): Promise<StoredBlob[]>;
   upsertNode(node: NodeRecord): Promise<void>;
   listNodes(): Promise<NodeRecord[]>;
   countFiles(): Promise<number>;

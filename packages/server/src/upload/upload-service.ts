@@ -104,7 +104,7 @@ export class UploadService {
       failed.map((node) => ({ nodeId: node.id, key: id })),
       now,
     );
-    if (failed.length > 0 || targets.length < file.replicasWanted) this.deps.repairer.wake();
+    if (failed.length > 0 || targets.length < file.replicasWanted) this.deps.repairer.check(file.id);
     void written.late.then((late) => this.recordLateCopies(id, late));
     await this.deps.jobs.enqueue({ type: 'process', fileId: id, dedupeKey: `process:${id}` });
     await this.deps.jobs.enqueue({ type: 'expire', fileId: id, runAt: expiresAt, dedupeKey: `expire:${id}` });
@@ -118,14 +118,15 @@ export class UploadService {
     try {
       for (const nodeId of late.durable) {
         // A file deleted before its last copy landed must not leave that copy behind.
-        if (!(await metadata.addReplica(id, nodeId, now))) await metadata.queueBlobDeletes([{ nodeId, key: id }], now);
+        if (!(await metadata.addReplica(id, id, nodeId, now)))
+          await metadata.queueBlobDeletes([{ nodeId, key: id }], now);
       }
       for (const nodeId of late.failed) await metadata.dropReplica(id, nodeId, now);
     } catch (error) {
       // The gateway is shutting down: the pending rows stay, and the repairer settles them later.
       console.error(`legim: recording late copies of ${id} failed:`, (error as Error).message);
     }
-    if (late.failed.length > 0) repairer.wake();
+    if (late.failed.length > 0) repairer.check(id);
   }
 
   private chooseTargets(key: string, size: number): ClusterNode[] {

@@ -5,26 +5,37 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { Job } from '../jobs/index.js';
-import type { FileRecord, MetadataStore } from '../metadata/types.js';
-import { isPermanentProcessingError, processImage, type VariantName } from '../processing/index.js';
+import {
+  isPermanentProcessingError,
+  processImage,
+  type ProcessImageOptions,
+  type ProcessedVariant,
+  type VariantName,
+} from '../processing/index.js';
 import type { VariantWriter } from './variant-writer.js';
+import type { WorkerFile, WorkerStore } from './worker-store.js';
 
 export interface ImageWorkerOptions {
   variants: readonly VariantName[];
   maxPixels: number;
-  /** Runs of a job before it is dead-lettered: the last failed run marks the file failed. */
-  maxAttempts: number;
+  /**
+   * Makes the variants of the spooled original: `processImage` in this
+   * process by default; the gateway passes its `ImageProcess`'s, which runs
+   * it in a child process.
+   */
+  processImage?: (path: string, options: ProcessImageOptions) => Promise<ProcessedVariant[]>;
 }
 
 /**
  * Does `process` jobs: reads the original from a replica, makes the
- * variants with sharp (in libvips' threads, off the event loop), stores them
- * like originals and marks the file ready. Idempotent: a job that runs
- * twice rewrites the same keys and records the same rows.
+ * variants with sharp (in libvips' threads, off the event loop; in the
+ * gateway, in its image process), stores them like originals and marks the
+ * file ready. Idempotent: a job that runs twice rewrites the same keys and
+ * records the same rows.
  */
 export class ImageWorker {
   constructor(
-    private readonly metadata: MetadataStore,
+    private readonly metadata: WorkerStore,
     private readonly registry: NodeRegistry,
     private readonly writer: VariantWriter,
     private readonly options: ImageWorkerOptions,
@@ -39,16 +50,21 @@ export class ImageWorker {
     try {
       await this.process(file);
     } catch (error) {
-      if (isPermanentProcessingError(error) || job.attempts >= this.options.maxAttempts) {
-        await this.metadata.markFailed(file.id, (error as Error).message);
-      }
+      if (isPermanentProcessingError(error)) await this.metadata.markFailed(file.id, (error as Error).message);
       throw error;
     }
   }
 
-  private async process(file: FileRecord): Promise<void> {
+  /** The queue gave up on the job (its attempts failed, or killed their workers): the file gets no variants. */
+  async giveUp(job: Job, reason: string): Promise<void> {
+    const file = await this.metadata.getFile(job.fileId);
+    if (file?.status === 'processing') await this.metadata.markFailed(file.id, reason);
+  }
+
+  private async process(file: WorkerFile): Promise<void> {
+    const make = this.options.processImage ?? processImage;
     const variants = await this.withLocalCopy(file, (path) =>
-      processImage(path, { variants: this.options.variants, maxPixels: this.options.maxPixels }),
+      make(path, { variants: this.options.variants, maxPixels: this.options.maxPixels }),
     );
     // Stored side by side: the nodes' fsyncs overlap instead of adding up.
     const stored = await Promise.all(
@@ -73,7 +89,7 @@ export class ImageWorker {
    * to a temporary file: libvips then reads it from disk with flat memory,
    * whatever its size.
    */
-  private async withLocalCopy<T>(file: FileRecord, work: (path: string) => Promise<T>): Promise<T> {
+  private async withLocalCopy<T>(file: WorkerFile, work: (path: string) => Promise<T>): Promise<T> {
     const dir = await mkdtemp(join(tmpdir(), 'legim-work-'));
     try {
       const path = join(dir, 'original');
@@ -84,7 +100,7 @@ export class ImageWorker {
     }
   }
 
-  private async openOriginal(file: FileRecord) {
+  private async openOriginal(file: WorkerFile) {
     let lastError: unknown;
     for (const node of this.registry.readOrder(await this.metadata.replicaNodes(file.id))) {
       try {

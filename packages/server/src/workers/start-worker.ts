@@ -1,25 +1,40 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { LegimError } from '@legim/sdk';
 import { PeriodicTask } from '../background/periodic-task.js';
-import { openClusterView } from '../cluster/open-cluster-view.js';
 import type { GatewayConfig } from '../config.js';
-import { loadIdentity } from '../identity.js';
 import type { Job } from '../jobs/index.js';
 import { openJobQueue } from '../jobs/open-job-queue.js';
 import { DEFAULT_VARIANTS } from '../processing/index.js';
 import { ImageWorker } from './image-worker.js';
+import { lowerPriority } from './lower-priority.js';
+import { createDeadLetterHandler, createJobHandler } from './job-handler.js';
 import { VariantWriter } from './variant-writer.js';
-import { createJobHandler } from './job-handler.js';
-import { FileReaper } from '../expiry/file-reaper.js';
+import { openWorkerBackend } from './worker-backend.js';
 
-export interface WorkerConfig extends Pick<
+export interface WorkerSettings extends Pick<
   GatewayConfig,
-  'dataDir' | 'amqpUrl' | 'queuePrefix' | 'jobAttempts' | 'maxPixels' | 'healthIntervalMs'
+  'amqpUrl' | 'queuePrefix' | 'jobAttempts' | 'maxPixels' | 'healthIntervalMs' | 'redisUrl' | 'redisPrefix'
 > {
   /** Jobs run at once. */
   concurrency: number;
+  /**
+   * Lowers this process's CPU priority (0 normal, 19 lowest) as it starts,
+   * e.g. for a worker beside a gateway or storage node; unset leaves it.
+   */
+  nice?: number;
 }
+
+/** How a worker on another host reaches the gateway's internal API. */
+export interface GatewayLink {
+  url: string;
+  clusterSecret: string;
+}
+
+/**
+ * Where the worker finds the metadata: the gateway's data directory (same
+ * host, shared SQLite database) or the gateway's URL and the cluster secret
+ * (any host; needs RabbitMQ for the jobs).
+ */
+export type WorkerConfig = WorkerSettings &
+  ({ dataDir: string; gateway?: undefined } | { gateway: GatewayLink; dataDir?: undefined });
 
 export interface RunningWorker {
   /** Finishes the jobs in hand, then stops. */
@@ -29,53 +44,57 @@ export interface RunningWorker {
 const NODE_SYNC_MS = 2000;
 
 /**
- * A `legim worker` process: takes jobs (images, expiry, deletion) from the queue (RabbitMQ, or
- * the embedded queue in the gateway's database) and makes variants. It runs
- * beside a gateway, sharing its metadata database (SQLite in WAL mode allows
- * that) and reaching the storage nodes the gateway recorded.
+ * A `legim worker` process: takes jobs (images, expiry, deletion) from the
+ * queue (RabbitMQ, or the embedded queue in the gateway's database) and
+ * makes variants. Its metadata comes from the gateway's database on the
+ * gateway's host, or from the gateway's internal API anywhere else; blob
+ * bytes go straight between the worker and the storage nodes.
  */
 export async function startWorker(
   config: WorkerConfig,
   events: { onJobDone?: (job: Job) => void } = {},
 ): Promise<RunningWorker> {
-  if (!existsSync(join(config.dataDir, 'identity.json'))) {
-    throw new LegimError(
-      'INVALID_OPTION',
-      `${config.dataDir} is not a gateway's data directory: point --data at the one the gateway uses`,
-    );
-  }
-  const identity = loadIdentity(config.dataDir, { adminKey: undefined, clusterSecret: undefined });
-  const { db, metadata, registry, health, placer } = await openClusterView({
-    dataDir: config.dataDir,
-    clusterSecret: identity.clusterSecret,
-    healthIntervalMs: config.healthIntervalMs,
-  });
-  await health.probeAll();
-  health.start();
+  if (config.nice !== undefined) lowerPriority(config.nice);
+  const backend = await openWorkerBackend(config);
+  const { store, reaper, registry, health, placer, db } = backend;
   const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS);
-  nodeSync.start();
-
-  const jobs = await openJobQueue(config, db);
-  const worker = new ImageWorker(metadata, registry, new VariantWriter(metadata, placer), {
-    variants: DEFAULT_VARIANTS,
-    maxPixels: config.maxPixels,
-    maxAttempts: config.jobAttempts,
-  });
-  const handle = createJobHandler(worker, new FileReaper(metadata, registry));
-  const consumer = await jobs.consume(
-    async (job) => {
-      await handle(job);
-      events.onJobDone?.(job);
-    },
-    { concurrency: config.concurrency },
-  );
-  return {
-    close: async () => {
-      await consumer.stop();
-      await Promise.all([nodeSync.stop(), health.stop()]);
-      await jobs.close();
-      await registry.close();
-      db.close();
-    },
-  };
+  try {
+    await health.probeAll();
+    health.start();
+    nodeSync.start();
+    const jobs = await openJobQueue(config, db);
+    const worker = new ImageWorker(store, registry, new VariantWriter(store, placer), {
+      variants: DEFAULT_VARIANTS,
+      maxPixels: config.maxPixels,
+    });
+    const handle = createJobHandler(worker, reaper);
+    const consumer = await jobs
+      .consume(
+        async (job) => {
+          await handle(job);
+          events.onJobDone?.(job);
+        },
+        { concurrency: config.concurrency, onDeadLetter: createDeadLetterHandler(worker) },
+      )
+      .catch(async (error: unknown) => {
+        await jobs.close();
+        throw error;
+      });
+    // A worker runs until closed, like a server: its pollers' timers are unref'd and, with the embedded
+    // queue and no connection open, nothing else would keep its process alive.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    return {
+      close: async () => {
+        clearInterval(keepAlive);
+        await consumer.stop();
+        await Promise.all([nodeSync.stop(), health.stop()]);
+        await jobs.close();
+        await backend.close();
+      },
+    };
+  } catch (error) {
+    await Promise.all([nodeSync.stop(), health.stop()]);
+    await backend.close();
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
 import type { ClusterNode } from '../cluster/node-registry.js';
-import type { MetadataStore } from '../metadata/types.js';
 import type { ReplicaPlacer } from '../placement/replica-placer.js';
 import type { ProcessedVariant } from '../processing/index.js';
+import type { WorkerStore } from './worker-store.js';
 
 /** How long a variant write may take before copies it left behind are presumed orphaned. */
 const INTENT_MS = 3600_000;
@@ -13,7 +13,7 @@ const INTENT_MS = 3600_000;
  */
 export class VariantWriter {
   constructor(
-    private readonly metadata: MetadataStore,
+    private readonly metadata: Pick<WorkerStore, 'recordUploadIntent'>,
     private readonly placer: ReplicaPlacer,
   ) {}
 

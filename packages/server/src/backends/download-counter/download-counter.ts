@@ -1,13 +1,35 @@
-export type TakeResult =
-  { ok: true; downloadsLeft: number } | { ok: false; reason: 'missing' | 'exhausted' | 'expired' | 'deleted' };
+export type RefusalReason = 'missing' | 'exhausted' | 'expired' | 'deleted';
+
+export type TakeResult = { ok: true; downloadsLeft: number } | { ok: false; reason: RefusalReason };
 
 /**
  * Hands out a file's downloads. `take` is one atomic check-and-decrement:
- * under any concurrency exactly `maxDownloads` calls succeed. No lock needed.
+ * under any concurrency, on any number of gateways, exactly `maxDownloads`
+ * calls succeed. No lock needed.
  */
 export interface DownloadCounter {
   /** Takes one download, or says why not. Taking the last one schedules deletion after `graceMs`. */
   take(fileId: string, now: number, graceMs: number): Promise<TakeResult>;
   /** Gives back a download the server could not deliver. */
   refund(fileId: string): Promise<void>;
+  /** The owner deleted the file: from now on every gateway refuses it. Called before the index marks it. */
+  close(fileId: string, expiresAt: number): Promise<void>;
+  /** The file was purged: drops what the counter still keeps of it. */
+  forget(fileId: string): Promise<void>;
+}
+
+/** Where a file's downloads stand according to the index. */
+export type LedgerState =
+  { open: true; downloadsLeft: number; expiresAt: number } | { open: false; reason: RefusalReason };
+
+/**
+ * The durable record of the counts (the SQLite index). A fast counter that
+ * can lose its memory (Redis without persistence) starts from it and keeps
+ * it in step, so a restart never hands out downloads that were used.
+ */
+export interface DownloadLedger {
+  state(fileId: string, now: number): LedgerState;
+  /** A download was taken elsewhere; `downloadsLeft` is what the counter has left. */
+  recordTake(fileId: string, downloadsLeft: number, deleteAt: number): void;
+  recordRefund(fileId: string): void;
 }

@@ -1,15 +1,24 @@
 import type Database from 'better-sqlite3';
-import type { DownloadCounter, TakeResult } from './download-counter.js';
+import type { DownloadCounter, DownloadLedger, LedgerState, TakeResult } from './download-counter.js';
+
+interface CountRow {
+  downloads_left: number;
+  expires_at: number;
+  delete_at: number | null;
+  delete_reason: string | null;
+}
 
 /**
  * The embedded counter: the count lives in the files row, so taking a
  * download is a single UPDATE (SQLite serialises writers, and a WAL database
- * shared by several gateways on one host stays exact).
+ * shared by several gateways on one host stays exact). The same rows are the
+ * ledger a Redis counter is seeded from and kept in step with.
  */
-export class SqliteDownloadCounter implements DownloadCounter {
+export class SqliteDownloadCounter implements DownloadCounter, DownloadLedger {
   private readonly takeStatement;
-  private readonly whyNotStatement;
+  private readonly stateStatement;
   private readonly refundStatement;
+  private readonly recordTakeStatement;
 
   constructor(db: Database.Database) {
     this.takeStatement = db.prepare<{ id: string; now: number; deleteAt: number }, { downloads_left: number }>(
@@ -20,10 +29,9 @@ export class SqliteDownloadCounter implements DownloadCounter {
        WHERE id = @id AND downloads_left > 0 AND expires_at > @now AND delete_at IS NULL
        RETURNING downloads_left`,
     );
-    this.whyNotStatement = db.prepare<
-      [string],
-      { downloads_left: number; expires_at: number; delete_reason: string | null }
-    >('SELECT downloads_left, expires_at, delete_reason FROM files WHERE id = ?');
+    this.stateStatement = db.prepare<[string], CountRow>(
+      'SELECT downloads_left, expires_at, delete_at, delete_reason FROM files WHERE id = ?',
+    );
     this.refundStatement = db.prepare(
       `UPDATE files SET
          downloads_left = min(downloads_left + 1, max_downloads),
@@ -31,19 +39,47 @@ export class SqliteDownloadCounter implements DownloadCounter {
          delete_reason = CASE WHEN delete_reason = 'exhausted' THEN NULL ELSE delete_reason END
        WHERE id = ?`,
     );
+    // Relative, like the refund, so write-throughs that land out of order still add up to the counter's value.
+    this.recordTakeStatement = db.prepare<{ id: string; left: number; deleteAt: number }>(
+      `UPDATE files SET
+         downloads_left = max(downloads_left - 1, 0),
+         delete_at = CASE WHEN @left = 0 AND delete_at IS NULL THEN @deleteAt ELSE delete_at END,
+         delete_reason = CASE WHEN @left = 0 AND delete_reason IS NULL THEN 'exhausted' ELSE delete_reason END
+       WHERE id = @id`,
+    );
   }
 
   async take(fileId: string, now: number, graceMs: number): Promise<TakeResult> {
     const row = this.takeStatement.get({ id: fileId, now, deleteAt: now + graceMs });
     if (row) return { ok: true, downloadsLeft: row.downloads_left };
-    const state = this.whyNotStatement.get(fileId);
-    if (!state) return { ok: false, reason: 'missing' };
-    if (state.expires_at <= now) return { ok: false, reason: 'expired' };
-    if (state.delete_reason === 'deleted') return { ok: false, reason: 'deleted' };
-    return { ok: false, reason: 'exhausted' };
+    const state = this.state(fileId, now);
+    return { ok: false, reason: state.open ? 'exhausted' : state.reason };
   }
 
   async refund(fileId: string): Promise<void> {
+    this.refundStatement.run(fileId);
+  }
+
+  /** The index row is marked deleted by the caller; that alone stops `take`. */
+  async close(): Promise<void> {}
+
+  /** The count went with the files row. */
+  async forget(): Promise<void> {}
+
+  state(fileId: string, now: number): LedgerState {
+    const row = this.stateStatement.get(fileId);
+    if (!row) return { open: false, reason: 'missing' };
+    if (row.expires_at <= now) return { open: false, reason: 'expired' };
+    if (row.delete_at !== null)
+      return { open: false, reason: row.delete_reason === 'deleted' ? 'deleted' : 'exhausted' };
+    return { open: true, downloadsLeft: row.downloads_left, expiresAt: row.expires_at };
+  }
+
+  recordTake(fileId: string, downloadsLeft: number, deleteAt: number): void {
+    this.recordTakeStatement.run({ id: fileId, left: downloadsLeft, deleteAt });
+  }
+
+  recordRefund(fileId: string): void {
     this.refundStatement.run(fileId);
   }
 }

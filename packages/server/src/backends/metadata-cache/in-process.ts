@@ -30,7 +30,11 @@ export class InProcessMetadataCache implements MetadataCache {
     }
   }
 
-  invalidate(id: string): void {
+  async invalidate(id: string): Promise<void> {
     this.entries.delete(id);
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 }

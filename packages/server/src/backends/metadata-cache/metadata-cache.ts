@@ -18,5 +18,6 @@ export interface CachedFile {
 export interface MetadataCache {
   get(id: string): CachedFile | undefined;
   set(id: string, value: CachedFile): void;
-  invalidate(id: string): void;
+  /** Drops the entry here and in every gateway sharing the cache (a delete must be seen by all at once). */
+  invalidate(id: string): Promise<void>;
 }

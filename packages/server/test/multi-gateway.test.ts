@@ -1,0 +1,252 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayFlags } from '@legim/server';
+import { fixtureBytes, repoRoot, sha256 } from '../../../test-support/fixtures.js';
+import { freePort } from '../../../test-support/free-port.js';
+import { startNginx, type RunningNginx } from '../../../test-support/nginx.js';
+import { gatewayProxyConfig, OPERATIONS_EXAMPLE } from '../../../test-support/nginx-config.mjs';
+import { startGatewayProcess, startNodeProcess, type ServerProcess } from '../../../test-support/processes.js';
+import { admin, call, uploadBytes, waitFor, type Reply } from './support.js';
+import { deleteRedisKeys, redisKeys } from '../../../test-support/redis-keys.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const PHOTO = fixtureBytes('photo-small-flower-1600x1203.jpg');
+const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
+
+/** Each run once with the embedded counters and once with Redis (unique key prefix per run). */
+const BACKENDS: { name: string; flags: GatewayFlags }[] = [
+  { name: 'SQLite counters', flags: {} },
+  { name: 'Redis counters', flags: { redis: REDIS_URL, redisPrefix: `test-${randomBytes(6).toString('hex')}:` } },
+];
+
+describe.each(BACKENDS)('two gateway processes on one data dir behind nginx ($name)', ({ flags }) => {
+  let dir: string;
+  let nginx: RunningNginx;
+  let gatewayA: ServerProcess;
+  let gatewayB: ServerProcess;
+  const nodes: ServerProcess[] = [];
+  /** host:port, as nginx's access log names the gateways. */
+  const hostOf = (gateway: ServerProcess) => new URL(gateway.url).host;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'legim-multi-gateway-'));
+    // nginx's port first: both gateways hand out links through it.
+    const port = await freePort();
+    const shared: GatewayFlags = {
+      data: join(dir, 'gateway'),
+      publicUrl: `http://127.0.0.1:${port}`,
+      workers: 1,
+      maxUpload: String(MAX_UPLOAD_BYTES),
+      ...flags,
+    };
+    // One after the other: the first creates identity.json and the database, the second finds them.
+    gatewayA = await startGatewayProcess(shared);
+    for (let i = 1; i <= 3; i++) {
+      nodes.push(await startNodeProcess({ dataDir: join(dir, `node-${i}`), parentUrl: gatewayA.url }));
+    }
+    await waitForNodesUp(gatewayA, 3);
+    // B hears no heartbeats: it knows the nodes from the shared database and probes them itself.
+    gatewayB = await startGatewayProcess(shared);
+    await waitForNodesUp(gatewayB, 3);
+    nginx = await startNginx({ upstreams: [gatewayA.url, gatewayB.url], port, maxUploadBytes: MAX_UPLOAD_BYTES });
+  });
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await Promise.all([gatewayA, gatewayB, ...nodes].map((proc) => proc?.kill('SIGTERM')));
+    if (flags.redis) await deleteRedisKeys(String(flags.redisPrefix));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets exactly 7 of 500 simultaneous downloads through nginx, served by both gateways', async () => {
+    const up = await uploadBytes(nginx.url, PHOTO, { downloads: 7 });
+    expect(up.status).toBe(201);
+    expect(up.json.url).toBe(`${nginx.url}/d/${up.json.id}`);
+
+    const replies = await Promise.all(Array.from({ length: 500 }, () => call(up.json.url)));
+    const ok = replies.filter((r) => r.status === 200);
+    const gone = replies.filter((r) => r.status === 410);
+    expect(ok).toHaveLength(7);
+    expect(gone).toHaveLength(493);
+    for (const reply of ok) expect(sha256(reply.body)).toBe(sha256(PHOTO));
+    for (const reply of gone) expect(reply.json.error.code).toBe('DOWNLOADS_EXHAUSTED');
+    expect(new Set(ok.map((r) => r.headers.get('legim-downloads-left')))).toEqual(
+      new Set(['0', '1', '2', '3', '4', '5', '6']),
+    );
+
+    const served = nginx.accessLog().filter((entry) => entry.path === `/d/${up.json.id}`);
+    expect(served).toHaveLength(500);
+    const byGateway = countBy(served.map((entry) => entry.upstreams.at(-1)!));
+    expect(byGateway.get(hostOf(gatewayA))).toBeGreaterThan(0);
+    expect(byGateway.get(hostOf(gatewayB))).toBeGreaterThan(0);
+
+    if (flags.redis) {
+      // The Redis run must really count in Redis, not fall back to SQLite.
+      expect(await redisKeys(String(flags.redisPrefix)), 'no key under the run prefix: is Redis wired?').not.toEqual(
+        [],
+      );
+    }
+  });
+
+  it('shows a delete made through gateway A on gateway B within 1 s', async () => {
+    const up = await uploadBytes(nginx.url, PHOTO, { downloads: 100 });
+    expect(up.status).toBe(201);
+    const id: string = up.json.id;
+    // B has served the file, so it holds it in its metadata cache.
+    expect((await call(`${gatewayB.url}/d/${id}`)).status).toBe(200);
+    expect((await call(`${gatewayB.url}/v1/files/${id}`)).status).toBe(200);
+
+    const deleted = await call(`${gatewayA.url}/v1/files/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${up.json.deleteToken}` },
+    });
+    expect(deleted.status).toBe(204);
+    const started = performance.now();
+    let reply: Reply;
+    for (;;) {
+      reply = await call(`${gatewayB.url}/d/${id}`);
+      if (reply.status === 404 || reply.status === 410 || performance.now() - started > 5000) break;
+      await sleep(50);
+    }
+    const elapsedMs = performance.now() - started;
+    expect(reply.status).toBe(410);
+    expect(reply.json.error.code).toBe('DELETED');
+    expect(elapsedMs).toBeLessThan(1000);
+    const info = await call(`${gatewayB.url}/v1/files/${id}`);
+    expect([404, 410]).toContain(info.status);
+  });
+
+  it('refuses an upload over --max-upload with a JSON 413, from the gateway or from nginx', async () => {
+    // Just over: nginx lets it through (it allows 1 MiB for a multipart envelope), the gateway refuses.
+    const overGateway = await uploadBytes(nginx.url, Buffer.alloc(MAX_UPLOAD_BYTES + 1));
+    expect(overGateway.status).toBe(413);
+    expect(overGateway.json.error.code).toBe('PAYLOAD_TOO_LARGE');
+    // Past nginx's client_max_body_size: nginx refuses before any gateway sees it, in the same shape.
+    const overNginx = await uploadBytes(nginx.url, Buffer.alloc(MAX_UPLOAD_BYTES + 2 * 1024 * 1024));
+    expect(overNginx.status).toBe(413);
+    expect(overNginx.json.error.code).toBe('PAYLOAD_TOO_LARGE');
+    // nginx logs a request it refused once it has drained the body the client was still sending.
+    const refused = () => nginx.accessLog().filter((entry) => entry.method === 'POST' && entry.status === 413);
+    await waitFor(() => refused().length === 2, 'both 413s in the access log');
+    expect(refused().map((entry) => entry.upstreams.length)).toEqual(expect.arrayContaining([0, 1]));
+  });
+
+  // Last: gateway A stays dead.
+  it('keeps every acknowledged upload when a gateway is SIGKILLed under upload load', async () => {
+    const uploaders = 6;
+    const run = randomBytes(4).toString('hex');
+    const outcomes: UploadOutcome[] = [];
+    let killedAt = Infinity;
+    let stop = false;
+    let sequence = 0;
+    const uploader = async () => {
+      while (!stop) {
+        // Each upload its own bytes (after the JPEG's end marker), so a mix-up cannot pass the check.
+        const bytes = Buffer.concat([PHOTO, Buffer.from(`legim-multi-gateway-${run}-${sequence++}`)]);
+        const startedAt = performance.now();
+        let reply: Reply | undefined;
+        let error: string | undefined;
+        try {
+          reply = await uploadBytes(nginx.url, bytes, { downloads: 1, ttl: '10m' });
+        } catch (failure) {
+          error = String((failure as Error).cause ?? failure);
+        }
+        outcomes.push({ bytes, reply, error, startedAfterKill: startedAt > killedAt });
+      }
+    };
+    const load = Array.from({ length: uploaders }, uploader);
+    try {
+      // Both gateways take uploads before the kill, so some are in flight on A when it dies.
+      await waitFor(
+        () => {
+          const posts = nginx.accessLog().filter((entry) => entry.method === 'POST' && entry.status === 201);
+          const byGateway = countBy(posts.map((entry) => entry.upstreams.at(-1)!));
+          return (byGateway.get(hostOf(gatewayA)) ?? 0) >= 5 && (byGateway.get(hostOf(gatewayB)) ?? 0) >= 5;
+        },
+        'uploads acknowledged by both gateways',
+        30_000,
+      );
+      killedAt = performance.now();
+      await gatewayA.kill('SIGKILL');
+      await waitFor(
+        () => outcomes.filter((o) => o.startedAfterKill && o.reply?.status === 201).length >= 20,
+        '20 uploads acknowledged after the kill',
+        30_000,
+      );
+    } finally {
+      stop = true;
+      await Promise.all(load);
+    }
+
+    const acknowledged = outcomes.filter((o) => o.reply?.status === 201);
+    const failed = outcomes.filter((o) => o.reply?.status !== 201);
+    console.info(
+      `gateway SIGKILLed under upload load: ${acknowledged.length} uploads acknowledged, ${failed.length} failed: ` +
+        JSON.stringify(failed.map((o) => o.error ?? `${o.reply!.status} ${o.reply!.json?.error?.code}`)),
+    );
+    // Only uploads that A had taken may fail: at most one in flight per uploader, plus one per
+    // uploader sent on a kept-alive connection to A before nginx saw it close. They fail as
+    // nginx's "no gateway answered" (a sent request is not replayed); B never refuses one.
+    expect(failed.length).toBeLessThanOrEqual(2 * uploaders);
+    for (const o of failed) {
+      expect(o.reply?.status, o.error).toBe(503);
+      expect(o.reply!.json.error.code).toBe('UNAVAILABLE');
+    }
+    const lost = nginx.accessLog().filter((entry) => entry.method === 'POST' && entry.status === 503);
+    expect(lost).toHaveLength(failed.length);
+    for (const entry of lost) expect(entry.upstreams).toEqual([hostOf(gatewayA)]);
+
+    // No acknowledged upload is lost: each one downloads through nginx, byte for byte.
+    const pending = [...acknowledged];
+    const check = async () => {
+      for (let o = pending.pop(); o; o = pending.pop()) {
+        const download = await call(`${nginx.url}/d/${o.reply!.json.id}`);
+        expect(download.status, JSON.stringify(download.json)).toBe(200);
+        expect(sha256(download.body)).toBe(sha256(o.bytes));
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, check));
+    // Meanwhile nginx sent nothing to A but (at most) a connection attempt every fail_timeout.
+    const checks = nginx.accessLog().slice(-acknowledged.length);
+    for (const entry of checks) expect(entry.upstreams.at(-1)).toBe(hostOf(gatewayB));
+  });
+});
+
+describe('docs/operations.md', () => {
+  it('shows the nginx configuration the tests and benchmarks run', () => {
+    const docs = readFileSync(join(repoRoot, 'docs/operations.md'), 'utf8');
+    const shown = /```nginx\n([\s\S]*?)```/.exec(docs)?.[1];
+    // If this fails: paste the output of `node test-support/nginx-config.mjs` into the docs.
+    expect(shown).toBe(gatewayProxyConfig(OPERATIONS_EXAMPLE));
+  });
+});
+
+interface UploadOutcome {
+  bytes: Buffer;
+  reply: Reply | undefined;
+  /** A network error instead of a reply. */
+  error: string | undefined;
+  startedAfterKill: boolean;
+}
+
+function countBy(values: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return counts;
+}
+
+async function waitForNodesUp(gateway: ServerProcess, count: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const view = await call(`${gateway.url}/v1/cluster`, { headers: admin });
+      return (view.json?.nodes ?? []).filter((node: { status: string }) => node.status === 'up').length >= count;
+    },
+    `${gateway.url} to see ${count} nodes up`,
+    30_000,
+  );
+}
