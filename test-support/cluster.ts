@@ -11,6 +11,8 @@ export interface NodeProcess {
   url: string;
   dataDir: string;
   child: ChildProcess;
+  /** Resolves when the process has exited (a drained node exits by itself once removed). */
+  exited: Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -18,7 +20,8 @@ export interface TestCluster {
   gateway: RunningGateway;
   dataDir: string;
   nodes: NodeProcess[];
-  startNode(options?: { dataDir?: string; port?: number }): Promise<NodeProcess>;
+  /** Starts a node under the gateway, or under `parentUrl` (another node) to build a deeper tree. */
+  startNode(options?: { dataDir?: string; port?: number; parentUrl?: string }): Promise<NodeProcess>;
   /** Stops the gateway (keeping its data) and starts it again. */
   restartGateway(): Promise<RunningGateway>;
   /** Resolves once the gateway sees `count` nodes up. */
@@ -33,7 +36,12 @@ const ADMIN = 'test-admin-key-0123456789abcdef';
  * A real gateway (in this process, on port 0) with real storage nodes, each
  * its own OS process, in a fresh temp folder. Nothing is mocked.
  */
-export async function startCluster(options: { nodes: number; gateway?: GatewayFlags }): Promise<TestCluster> {
+export async function startCluster(options: {
+  nodes: number;
+  gateway?: GatewayFlags;
+  /** Extra `NodeConfig` settings of every node started, e.g. `{ scrubIntervalMs: 200 }`. */
+  node?: NodeSettings;
+}): Promise<TestCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'legim-test-'));
   const flags: GatewayFlags = {
     port: 0,
@@ -59,7 +67,8 @@ export async function startCluster(options: { nodes: number; gateway?: GatewayFl
       const node = await spawnNode({
         dataDir: nodeOptions.dataDir ?? join(dataDir, `node-${nodes.length + 1}`),
         port: nodeOptions.port ?? 0,
-        parentUrl: gateway.url,
+        parentUrl: nodeOptions.parentUrl ?? gateway.url,
+        ...options.node,
       });
       nodes.push(node);
       return node;
@@ -95,7 +104,15 @@ export async function startCluster(options: { nodes: number; gateway?: GatewayFl
 export const testAdminKey = ADMIN;
 export const testClusterSecret = SECRET;
 
-async function spawnNode(config: { dataDir: string; port: number; parentUrl: string }): Promise<NodeProcess> {
+/** Node settings a test may add; the node process takes them as `NodeConfig` fields. */
+export interface NodeSettings {
+  scrubRate?: number;
+  scrubIntervalMs?: number;
+}
+
+async function spawnNode(
+  config: { dataDir: string; port: number; parentUrl: string } & NodeSettings,
+): Promise<NodeProcess> {
   const nodeConfig = { host: '127.0.0.1', secret: SECRET, heartbeatMs: 200, ...config };
   const child = spawn(process.execPath, [join(repoRoot, 'test-support/node-process.mjs'), JSON.stringify(nodeConfig)], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -113,6 +130,7 @@ async function spawnNode(config: { dataDir: string; port: number; parentUrl: str
     url,
     dataDir: config.dataDir,
     child,
+    exited,
     async kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

@@ -1,6 +1,6 @@
 // Runs one storage node as its own OS process, so a test can SIGKILL it like
 // a real node failure. Usage: node node-process.mjs '<NodeConfig JSON>'
-// Prints one JSON line {nodeId, url} once listening.
+// Prints one JSON line {nodeId, url} once listening; exits once drained and removed.
 import { startNode } from '@legim/node';
 
 const config = JSON.parse(process.argv[2]);
@@ -9,3 +9,4 @@ process.stdout.write(JSON.stringify({ nodeId: node.nodeId, url: node.url }) + '\
 const stop = () => node.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+void node.removed.then(stop);

@@ -20,6 +20,11 @@ export function announceReady(message: ChildMessage): void {
 
 export interface Stoppable {
   close(): Promise<void>;
+  /**
+   * Run on SIGTERM before `close()`, when given: a storage node drains its
+   * blobs into the cluster first. It has no time limit of its own.
+   */
+  drain?(): Promise<void>;
 }
 
 /** Milliseconds a service gets to close before the process gives up on it. */
@@ -28,11 +33,26 @@ const CLOSE_TIMEOUT_MS = 10_000;
 /**
  * Resolves once the service has been closed after SIGINT, SIGTERM or the
  * loss of the parent's IPC channel (a `legim up` that died must not leave
- * orphans). A second signal while closing exits at once.
+ * orphans). SIGTERM drains first when the service can. A second signal while
+ * stopping exits at once.
  */
-export function runUntilStopped(service: Stoppable, onStopping?: (reason: string) => void): Promise<void> {
+export function runUntilStopped(
+  service: Stoppable,
+  onStopping?: (reason: string) => void,
+  onDrainFailed?: (error: unknown) => void,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let stoppingSince: number | undefined;
+
+    const closeWithin = (limitMs: number): Promise<void> =>
+      new Promise((closed, failed) => {
+        const timer = setTimeout(() => failed(new Error(`did not stop within ${limitMs / 1000} s`)), limitMs);
+        timer.unref();
+        service
+          .close()
+          .then(closed, failed)
+          .finally(() => clearTimeout(timer));
+      });
 
     const stop = (reason: string): void => {
       if (stoppingSince !== undefined) {
@@ -42,23 +62,19 @@ export function runUntilStopped(service: Stoppable, onStopping?: (reason: string
       }
       stoppingSince = Date.now();
       onStopping?.(reason);
-      const timer = setTimeout(
-        () => reject(new Error(`did not stop within ${CLOSE_TIMEOUT_MS / 1000} s`)),
-        CLOSE_TIMEOUT_MS,
-      );
-      timer.unref();
-      service.close().then(
-        () => {
-          clearTimeout(timer);
-          cleanup();
-          resolve();
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          cleanup();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+      const drained = reason === 'SIGTERM' && service.drain ? service.drain().catch(onDrainFailed) : Promise.resolve();
+      drained
+        .then(() => closeWithin(CLOSE_TIMEOUT_MS))
+        .then(
+          () => {
+            cleanup();
+            resolve();
+          },
+          (error: unknown) => {
+            cleanup();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
     };
 
     const onSigint = (): void => stop('SIGINT');

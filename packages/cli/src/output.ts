@@ -293,7 +293,8 @@ export function clusterView(summary: ClusterSummary): string {
       ['settings', `server${g > 1 ? ` (${summary.gateway.name})` : ''} and apiKey saved to ${summary.settings}`],
     ]),
     ...(g > 1 ? [`For failover, put nginx in front of the gateways: see ${chalk.bold('docs/operations.md')}.`] : []),
-    `Try ${chalk.bold('legim upload photo.jpg --downloads 3 --ttl 1h')} in another terminal.`,
+    `Try ${chalk.bold('legim upload photo.jpg --downloads 3 --ttl 1h')} in another terminal,`,
+    `or open ${chalk.cyan(`${summary.gateway.url}/`)} in a browser to upload by drag and drop.`,
     'Press Ctrl-C to stop',
   ].join('\n');
 }

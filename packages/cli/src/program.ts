@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerConfig } from './commands/config.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDownload } from './commands/download.js';
+import { registerDrain } from './commands/drain.js';
 import { registerInfo } from './commands/info.js';
 import { registerNode } from './commands/node.js';
+import { registerNodes } from './commands/nodes.js';
 import { registerRm } from './commands/rm.js';
 import { registerServer } from './commands/server.js';
+import { registerStats } from './commands/stats.js';
 import { registerUp } from './commands/up.js';
 import { registerUpload } from './commands/upload.js';
 import { registerWorker } from './commands/worker.js';
@@ -46,6 +50,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   registerDownload(program, context);
   registerInfo(program, context);
   registerRm(program, context);
+  registerNodes(program, context);
+  registerDrain(program, context);
+  registerStats(program, context);
+  registerDashboard(program, context);
   registerConfig(program, context);
   registerServer(program, context);
   registerNode(program, context);

@@ -6,6 +6,7 @@ import { BlobInfoCache } from './blob-info-cache.js';
 import { BufferPool } from './buffer-pool.js';
 import { assertValidBlobKey } from './blob-key.js';
 import { listKeysAfter } from './blob-listing.js';
+import { BlobQuarantine, type SuspectBlob } from './blob-quarantine.js';
 import { blobNotFound, BlobReader } from './blob-reader.js';
 import { readSidecar, type BlobInfo, type BlobSidecar } from './blob-sidecar.js';
 import { BlobWriter, sizeIfPresent, type PutBlobOptions } from './blob-writer.js';
@@ -13,13 +14,14 @@ import type { ByteRangeRequest } from './byte-range.js';
 import { KeyedLock, mapWithConcurrency } from './concurrency.js';
 import type { OpenedBlob } from './opened-blob.js';
 import { fsyncDir, isMissingFileError, unlinkIfExists } from './durable-fs.js';
-import { ShardedLayout } from './sharded-layout.js';
+import { ShardedLayout, type BlobPaths } from './sharded-layout.js';
 import { scanStoredBlobs } from './startup-scan.js';
 import { StorageLedger, type BlobStoreStats } from './storage-ledger.js';
 
 export type { BlobStoreStats } from './storage-ledger.js';
 export type { OpenedBlob } from './opened-blob.js';
 export type { PutBlobOptions } from './blob-writer.js';
+export type { SuspectBlob } from './blob-quarantine.js';
 
 export interface BlobStoreOptions {
   /** Root folder; blobs go to `<dataDir>/blobs`, in-flight writes to `<dataDir>/tmp`. */
@@ -57,6 +59,8 @@ export class BlobStore {
   readonly dataDir: string;
   readonly blobsDir: string;
   readonly tmpDir: string;
+  /** `<dataDir>/quarantine`: corrupt blobs moved out of the store (see {@link quarantine}). */
+  readonly quarantineDir: string;
   readonly #layout: ShardedLayout;
   readonly #ledger: StorageLedger;
   readonly #cache: BlobInfoCache;
@@ -64,6 +68,7 @@ export class BlobStore {
   readonly #lock = new KeyedLock();
   readonly #reader: BlobReader;
   readonly #writer: BlobWriter;
+  readonly #quarantine: BlobQuarantine;
   #ready = false;
 
   constructor(options: BlobStoreOptions) {
@@ -84,6 +89,8 @@ export class BlobStore {
       ledger: this.#ledger,
       batchBytes: highWaterMark,
     });
+    this.quarantineDir = join(options.dataDir, 'quarantine');
+    this.#quarantine = new BlobQuarantine({ ...shared, dir: this.quarantineDir, ledger: this.#ledger });
   }
 
   /** Creates the folders, drops writes a crash left in `tmp/`, and counts the blobs. */
@@ -174,6 +181,29 @@ export class BlobStore {
       sidecar ? [{ key: sidecar.key, size: sidecar.size, sha256: sidecar.sha256 }] : [],
     );
     return { blobs, next: keys.length > limit ? (pageKeys.at(-1) ?? null) : null };
+  }
+
+  /** Up to `limit` keys after `after` in key order, without reading their sidecars. */
+  async keysAfter(after: string | undefined, limit: number): Promise<string[]> {
+    this.#assertReady();
+    return listKeysAfter(this.#layout, after, limit);
+  }
+
+  /** Where a blob and its sidecar live, for a reader of the raw files (the scrubber). */
+  paths(key: string): BlobPaths {
+    assertValidBlobKey(key);
+    return this.#layout.paths(key);
+  }
+
+  /**
+   * Moves a blob found corrupt, and its sidecar, into `quarantineDir`: it is
+   * no longer served, listed or counted. Resolves `false`, moving nothing,
+   * when the blob was replaced or deleted since it was read.
+   */
+  async quarantine(suspect: SuspectBlob): Promise<boolean> {
+    assertValidBlobKey(suspect.key);
+    this.#assertReady();
+    return this.#quarantine.moveIfUnchanged(suspect);
   }
 
   async stats(): Promise<BlobStoreStats> {

@@ -21,6 +21,10 @@ export interface NodeConfig {
   advertiseUrl?: string;
   capacityBytes?: number;
   heartbeatMs: number;
+  /** Bytes per second the scrubber reads at most; 0 turns scrubbing off (default 32 MiB/s). */
+  scrubRate?: number;
+  /** Pause between two full scrub passes (default 1 h); not a flag, for tests and embedders. */
+  scrubIntervalMs?: number;
 }
 
 /** Command-line flags as a parser such as commander hands them over. */
@@ -35,6 +39,8 @@ export interface NodeConfigFlags {
   /** e.g. `10GB`. */
   capacity?: string | number;
   heartbeatMs?: string | number;
+  /** e.g. `32MB` or `32MB/s` (bytes per second); `0` turns scrubbing off. */
+  scrubRate?: string | number;
 }
 
 export interface ParseNodeConfigInput {
@@ -95,6 +101,7 @@ export function parseNodeConfig(input: ParseNodeConfigInput): NodeConfig {
   if (parentUrl !== undefined) config.parentUrl = parentUrl;
   if (advertiseUrl !== undefined) config.advertiseUrl = advertiseUrl;
   if (merged.capacity !== undefined) config.capacityBytes = parseByteSize(merged.capacity, 'capacity');
+  if (merged.scrubRate !== undefined) config.scrubRate = parseScrubRate(merged.scrubRate);
   return config;
 }
 
@@ -142,6 +149,7 @@ function settingsFromYaml(text: string): Settings {
     secret: optionalString(root.secret, 'secret'),
     capacity: optionalScalar(root.capacity, 'capacity'),
     heartbeatMs: optionalScalar(root.heartbeatMs, 'heartbeatMs'),
+    scrubRate: optionalScalar(root.scrubRate, 'scrubRate'),
   };
   if (root.parent !== undefined) settings.parent = parentFromYaml(root.parent);
   return settings;
@@ -204,6 +212,11 @@ function parseHeartbeat(value: string | number): number {
     );
   }
   return ms;
+}
+
+function parseScrubRate(value: string | number): number {
+  const rate = typeof value === 'string' ? value.trim().replace(/\/s$/i, '') : value;
+  return rate === 0 || rate === '0' ? 0 : parseByteSize(rate, 'scrubRate');
 }
 
 function requireMapping(value: unknown, where: string, allowedKeys?: string[]): Record<string, unknown> {

@@ -6,8 +6,11 @@ export {
   type BlobStoreStats,
   type OpenedBlob,
   type PutBlobOptions,
+  type SuspectBlob,
 } from './blob-store.js';
 export type { BlobInfo, BlobSidecar } from './blob-sidecar.js';
+export { BlobScrubber, type BlobScrubberOptions, type ScrubPass, type ScrubStats } from './blob-scrubber.js';
+export { CorruptReports } from './corrupt-reports.js';
 export type { ByteRangeRequest } from './byte-range.js';
 export { parseByteSize } from './byte-size.js';
 export { parseNodeConfig, type NodeConfig, type NodeConfigFlags, type ParseNodeConfigInput } from './config.js';
@@ -15,7 +18,7 @@ export { createNodeServer, type NodeServerDeps } from './http/create-node-server
 export type { NodeLogger } from './http/responses.js';
 export { loadOrCreateNodeIdentity, type NodeIdentity } from './node-identity.js';
 export { startNode, type RunningNode, type StartNodeOptions } from './start-node.js';
-export type { JoinRequest, JoinResponse } from './tree/join-message.js';
+export { MAX_CORRUPT_PER_JOIN, type JoinRequest, type JoinResponse } from './tree/join-message.js';
 export { ParentLink, type ParentLinkOptions, type ParentLinkStatus } from './tree/parent-link.js';
 // The HTTP pieces the gateway shares with the node, so both answer errors the same way.
 export { sendError, sendJson, logToStderr } from './http/responses.js';

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { LegimError } from '@legim/sdk';
 import type { Dispatcher } from 'undici';
+import { BlobScrubber } from './blob-scrubber.js';
 import { BlobStore } from './blob-store.js';
 import type { NodeConfig } from './config.js';
 import { createNodeServer } from './http/create-node-server.js';
@@ -19,8 +21,19 @@ export interface RunningNode {
   /** The port it actually listens on (useful with `port: 0`). */
   port: number;
   store: BlobStore;
+  /** Checks the blobs against their sidecars in the background (see `scrubRate`). */
+  scrubber: BlobScrubber;
   /** Present when the node has a parent. */
   parentLink: ParentLink | undefined;
+  /** Resolves when the gateway has removed this node from the cluster (after a drain); heartbeats have stopped. */
+  removed: Promise<void>;
+  /**
+   * Asks the gateway, through the parent, to drain this node: its children
+   * first, then its own blobs are copied to other nodes, and it is removed.
+   * Reads keep being served meanwhile. Resolves once removed (then `close()`);
+   * rejects if the request cannot reach the gateway or `timeoutMs` passes.
+   */
+  drain(options?: { timeoutMs?: number }): Promise<void>;
   /** Stops heartbeats, then the server; connections still busy after the grace period are cut. */
   close(): Promise<void>;
 }
@@ -48,16 +61,27 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const { nodeId } = await loadOrCreateNodeIdentity(config.dataDir);
   const store = new BlobStore({ dataDir: config.dataDir, capacityBytes: config.capacityBytes });
   await store.init();
+  const scrubber = new BlobScrubber({
+    store,
+    bytesPerSecond: config.scrubRate,
+    intervalMs: config.scrubIntervalMs,
+    log,
+  });
 
   let parentLink: ParentLink | undefined;
+  let markRemoved: () => void = () => {};
+  const removed = new Promise<void>((resolve) => (markRemoved = resolve));
   const handler = createNodeServer({
     store,
     secret: config.secret,
     nodeId,
     startedAt: Date.now(),
     heartbeatMs: config.heartbeatMs,
-    onJoin: async (join) => {
-      await parentLink?.relay(join);
+    scrubStats: () => scrubber.stats(),
+    onJoin: async (join) => parentLink?.relay(join),
+    onDrain: async (request) => {
+      if (!parentLink) throw new LegimError('NOT_FOUND', 'this node has no parent to drain into');
+      await parentLink.requestDrain(request);
     },
     log,
   });
@@ -71,23 +95,56 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       secret: config.secret,
       nodeId,
       url,
+      bootId: randomUUID(),
       readStats: () => store.stats(),
       heartbeatMs: config.heartbeatMs,
       log,
+      onRemoved: () => markRemoved(),
+      corruptReports: scrubber.reports,
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     });
     parentLink.start();
   }
+  scrubber.start();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await parentLink?.stop();
+      await Promise.all([parentLink?.stop(), scrubber.stop()]);
       await closeServer(server, options.closeGraceMs ?? 1000);
     })();
     return closing;
   };
-  return { nodeId, url, port, store, parentLink, close };
+  const drain = async ({ timeoutMs = DRAIN_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<void> => {
+    if (!parentLink) throw new LegimError('INVALID_OPTION', 'a node without a parent has nothing to drain into');
+    await parentLink.requestDrain({ nodeId });
+    log(`draining node ${nodeId}: its blobs are being copied to other nodes`);
+    await untilRemoved(removed, timeoutMs);
+  };
+  return { nodeId, url, port, store, scrubber, parentLink, removed, drain, close };
+}
+
+/** How long `drain()` waits for the gateway to finish by default. */
+const DRAIN_TIMEOUT_MS = 30 * 60_000;
+
+async function untilRemoved(removed: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new LegimError('UNAVAILABLE', `the drain did not finish within ${Math.round(timeoutMs / 1000)} s`, {
+            details: { timeoutMs },
+          }),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([removed, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

@@ -50,6 +50,7 @@ describe('GET /health and GET /stats', () => {
       usedBytes: 0,
       freeBytes: expect.any(Number),
       totalBytes: expect.any(Number),
+      scrub: expect.objectContaining({ scanned: 0, corrupt: 0 }),
     });
     expect(stats.freeBytes).toBeLessThanOrEqual(stats.totalBytes as number);
   });
@@ -99,6 +100,7 @@ describe('POST /join', () => {
     const valid = {
       nodeId: 'n-child',
       url: 'http://127.0.0.1:9',
+      bootId: 'boot-1',
       stats: { blobCount: 0, usedBytes: 0, freeBytes: 1, totalBytes: 1 },
     };
 
@@ -112,6 +114,7 @@ describe('POST /join', () => {
       JSON.stringify({ ...valid, url: 'ftp://x' }),
       JSON.stringify({ ...valid, nodeId: '../x' }),
       JSON.stringify({ ...valid, stats: {} }),
+      JSON.stringify({ ...valid, bootId: undefined }),
     ]) {
       const response = await post(bad);
       expect(response.statusCode).toBe(400);

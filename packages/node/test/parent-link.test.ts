@@ -52,6 +52,7 @@ describe('joining the tree', () => {
     expect(first?.body).toEqual({
       nodeId: node.nodeId,
       url: node.url,
+      bootId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       stats: { blobCount: 0, usedBytes: 0, freeBytes: expect.any(Number), totalBytes: expect.any(Number) },
     });
 

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { getCluster, getHealth } from './cluster.js';
+import { drainNode, getCluster, getHealth } from './cluster.js';
 import { LegimError } from './errors.js';
 import { fileIdFromUrl } from './file-id.js';
 import {
@@ -17,9 +17,19 @@ import {
   type WaitOptions,
 } from './files.js';
 import type { HttpContext } from './http.js';
+import { getStats, streamEvents, type EventsOptions, type StatsOptions } from './operations.js';
 import { checkWaitOptions, settleAfterUpload, waitUntilProcessed } from './processing.js';
 import type { UploadInput } from './transfer.js';
-import type { ClusterView, FileInfo, Health, UploadedFile, VariantName } from './types.js';
+import type {
+  ClusterView,
+  DrainStarted,
+  FileInfo,
+  Health,
+  LegimEvent,
+  Stats,
+  UploadedFile,
+  VariantName,
+} from './types.js';
 import {
   openVariant,
   saveVariantTo,
@@ -33,7 +43,7 @@ import {
 export interface LegimOptions {
   /** The gateway's base URL, e.g. `http://127.0.0.1:3333`. */
   url: string;
-  /** The admin key, sent as `Authorization: Bearer`; needed for `health`, `cluster` and deleting any file. */
+  /** The admin key, sent as `Authorization: Bearer`; needed for `health`, `cluster`, `stats`, `events` and deleting any file. */
   apiKey?: string;
   /** An undici dispatcher (Agent, Pool, ProxyAgent...) for every request; undici's global one otherwise. */
   dispatcher?: Dispatcher;
@@ -239,6 +249,56 @@ export class Legim {
    */
   cluster(): Promise<ClusterView> {
     return getCluster(this.#ctx);
+  }
+
+  /**
+   * Starts draining a storage node and every node below it (admin key): they
+   * take no new copies, their blobs are copied to other nodes (under the same
+   * parent first), then they are removed and stop. Downloads keep working
+   * throughout. Resolves at once; follow the progress with `cluster()`, where
+   * the nodes show `membership: 'draining'` until they are gone.
+   *
+   * @throws LegimError `NODE_NOT_FOUND`; `CANNOT_DRAIN` when too few nodes would stay for every file's copies
+   * @example
+   * const { draining } = await legim.drainNode('n-3f2a9c1d');
+   */
+  drainNode(nodeId: string): Promise<DrainStarted> {
+    return drainNode(this.#ctx, nodeId);
+  }
+
+  /**
+   * The gateway's numbers (admin key): files, variants, traffic since it
+   * started, replication, job queue and storage nodes. `GET /v1/stats`.
+   *
+   * @throws LegimError `UNAUTHORIZED` without the admin key; an abort rejects with the signal's reason
+   * @example
+   * const { files, traffic, nodes } = await legim.stats();
+   * console.log(`${files.live} files, ${traffic.downloads} downloads, ${nodes.down} node(s) down`);
+   */
+  stats(options?: StatsOptions): Promise<Stats> {
+    return getStats(this.#ctx, options);
+  }
+
+  /**
+   * An endless stream of this gateway's events (admin key), read from
+   * `GET /v1/events` (Server-Sent Events). Each gateway has its own stream:
+   * with several, subscribe to each. If the connection drops the stream is
+   * opened again by itself with back-off, sending `Last-Event-ID`, so no
+   * event still in the gateway's buffer is lost or repeated. Ends quietly
+   * when `signal` aborts (or when you leave the loop).
+   *
+   * @throws LegimError when the first connection fails: an HTTP error answer, e.g. `UNAUTHORIZED`
+   *   without the admin key or `UNAVAILABLE` when the gateway has too many subscribers, or
+   *   `NETWORK_ERROR`; later, an HTTP error answer other than a proxy's 502/503/504
+   * @example
+   * const controller = new AbortController();
+   * for await (const event of legim.events({ signal: controller.signal })) {
+   *   if (event.type === 'file.uploaded') console.log(event.fileId, event.size);
+   *   if (event.type === 'node.status') console.log(event.nodeId, event.previous, '->', event.status);
+   * }
+   */
+  events(options?: EventsOptions): AsyncIterable<LegimEvent> {
+    return streamEvents(this.#ctx, options);
   }
 
   /**

@@ -18,10 +18,13 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   FILE_NOT_FOUND: 404,
+  NODE_NOT_FOUND: 404,
   BLOB_NOT_FOUND: 404,
   VARIANT_NOT_READY: 404,
   VARIANT_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  /** A drain that would leave too few nodes for the copies every file needs, or of the gateway's own store. */
+  CANNOT_DRAIN: 409,
   RANGE_NOT_SATISFIABLE: 416,
   DOWNLOADS_EXHAUSTED: 410,
   EXPIRED: 410,

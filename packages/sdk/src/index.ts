@@ -10,14 +10,19 @@ export type {
 } from './files.js';
 export type { VariantOptions, VariantStream, VariantToOptions, VariantToResult } from './variants.js';
 export type { DownloadProgress, UploadInput, UploadProgress } from './transfer.js';
+export type { EventsOptions, StatsOptions } from './operations.js';
 export type {
   ClusterNode,
   ClusterView,
+  DrainStarted,
   FileInfo,
   FileStatus,
   Health,
+  LegimEvent,
+  LegimEventType,
   NodeStats,
   NodeStatus,
+  Stats,
   UploadedFile,
   VariantInfo,
   VariantName,

@@ -96,6 +96,8 @@ export interface ClusterNode {
   /** The node it joined under; `null` for the gateway's own storage. */
   parentId: string | null;
   status: NodeStatus;
+  /** `draining`: takes no new copies while its blobs are copied elsewhere; it is removed once empty. */
+  membership: 'active' | 'draining';
   /** Latency EWMA of the health probes; `null` before the first probe. */
   latencyMs: number | null;
   /** ISO 8601 time of the last heartbeat. */
@@ -105,8 +107,75 @@ export interface ClusterNode {
   files: number;
 }
 
+/** `POST /v1/cluster/nodes/:id/drain` (admin key): the drain has started. */
+export interface DrainStarted {
+  nodeId: string;
+  /** Every node being drained for this request: the node and its subtree, deepest first. */
+  draining: string[];
+}
+
 /** `GET /v1/cluster` (admin key): the tree, flattened; rebuild it with `parentId`. */
 export interface ClusterView {
   gateway: { id: string; url: string };
   nodes: ClusterNode[];
 }
+
+/**
+ * `GET /v1/stats` (admin key): the numbers of one gateway, read cheaply at
+ * `at`. Files, variants, replication and nodes are shared by the gateways of
+ * one index; `traffic` is counted by this gateway alone since it started.
+ */
+export interface Stats {
+  /** ISO 8601 time the numbers were read. */
+  at: string;
+  /** Seconds since this gateway started. */
+  uptimeSeconds: number;
+  /**
+   * Files in the index that can still be served (`live`: not deleted, not
+   * expired, downloads left) and the bytes of their originals; `processing`
+   * and `failed` count those live files by processing status.
+   */
+  files: { live: number; bytes: number; processing: number; failed: number };
+  /** Variants (previews) of the files in the index, and their bytes. */
+  variants: { count: number; bytes: number };
+  /**
+   * Counted by this gateway since it started: uploads accepted and their
+   * bytes, downloads served (one per download taken) and the bytes sent,
+   * and downloads `refused` (410 exhausted/expired/deleted, 404 unknown).
+   */
+  traffic: { uploads: number; uploadBytes: number; downloads: number; downloadBytes: number; refused: number };
+  /**
+   * Copies kept of each file (`target`), and live files with fewer durable
+   * copies on nodes that are not down than they want; recounted in the
+   * background at most every 5 s, so it may lag by that much.
+   */
+  replication: { target: number; underReplicated: number };
+  /**
+   * The job queue: jobs due and `waiting` for a worker (delayed ones and
+   * retries not counted), `running` (with RabbitMQ: those this gateway's own
+   * consumer holds) and `deadLettered` (given up on after their retries).
+   * All three are -1 while the queue cannot be read (RabbitMQ unreachable).
+   */
+  jobs: { backend: 'sqlite' | 'rabbitmq'; waiting: number; running: number; deadLettered: number };
+  /** Storage nodes by status, and the disks of those not down, summed from their latest heartbeats. */
+  nodes: { up: number; suspect: number; down: number; usedBytes: number; freeBytes: number; totalBytes: number };
+}
+
+/**
+ * One event of `GET /v1/events`, as this gateway saw it happen (each gateway
+ * has its own stream: with several gateways, subscribe to each).
+ * `at` is an ISO 8601 time.
+ */
+export type LegimEvent =
+  | { type: 'file.uploaded'; at: string; fileId: string; size: number; contentType: string }
+  | { type: 'file.downloaded'; at: string; fileId: string; downloadsLeft: number; bytes: number }
+  | { type: 'file.processed'; at: string; fileId: string; status: 'ready' | 'failed' }
+  | { type: 'file.deleted'; at: string; fileId: string; reason: 'deleted' | 'expired' | 'used-up' }
+  | { type: 'node.status'; at: string; nodeId: string; status: NodeStatus; previous: NodeStatus | null }
+  | { type: 'node.joined'; at: string; nodeId: string; url: string; parentId: string | null }
+  | { type: 'replica.repaired'; at: string; fileId: string; blobKey: string; nodeId: string }
+  | { type: 'node.draining'; at: string; nodeId: string; draining: string[] }
+  | { type: 'node.removed'; at: string; nodeId: string };
+
+/** The `type` of a {@link LegimEvent}. */
+export type LegimEventType = LegimEvent['type'];

@@ -6,6 +6,7 @@ import { BlobStore } from '@legim/node';
 import { LocalBlobTransport } from './backends/blob-transport/local.js';
 import { openSharedBackends } from './backends/open-backends.js';
 import { ClusterService } from './cluster/cluster-service.js';
+import { NodeDrainer } from './cluster/node-drainer.js';
 import { openClusterView } from './cluster/open-cluster-view.js';
 import type { GatewayConfig } from './config.js';
 import { DownloadService } from './download/download-service.js';
@@ -27,6 +28,9 @@ import { ImageProcess } from './workers/image-process.js';
 import { ImageWorker } from './workers/image-worker.js';
 import { VariantWriter } from './workers/variant-writer.js';
 import { ProcessingWatchdog } from './workers/processing-watchdog.js';
+import { GatewayEvents } from './events/gateway-events.js';
+import { ProcessingReports } from './events/processing-reports.js';
+import { createOperations } from './stats/gateway-operations.js';
 
 export interface RunningGateway {
   url: string;
@@ -47,11 +51,15 @@ const RESUME_WINDOW_MS = 10 * 60_000;
 
 /** Wires the gateway from its configuration and starts listening. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const startedAt = Date.now();
   const identity = loadIdentity(config.dataDir, config);
+  const events = new GatewayEvents();
+  const { emit } = events;
   const { db, metadata, registry, health, placer } = await openClusterView({
     dataDir: config.dataDir,
     clusterSecret: identity.clusterSecret,
     healthIntervalMs: config.healthIntervalMs,
+    emit,
   });
   let releaseStore = () => {};
   if (config.store) {
@@ -73,15 +81,24 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const repairer = new ReplicaRepairer(metadata, registry, placer, locks, {
     intervalMs: REPAIR_INTERVAL_MS,
     lostAfterMs: config.repairAfterMs,
+    emit,
   });
-  const reaper = new FileReaper(metadata, registry, locks, counter);
+  const reaper = new FileReaper(metadata, registry, locks, counter, emit);
+  const drainer = new NodeDrainer(registry, metadata, {
+    replicas: config.replicas,
+    onDrainStarted: () => repairer.wake(),
+    log: (line) => console.error(`legim: ${line}`),
+    emit,
+  });
+  const drainFinisher = new PeriodicTask('finishing drains', () => drainer.finishDrained(), REPAIR_INTERVAL_MS);
   // Nodes that joined another gateway sharing this database.
   const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS);
   // The backstop of expiry and deletion: reaps whatever is due, job or no job.
   const sweeper = new PeriodicTask('deletion sweep', () => reaper.reapDue(), config.sweepIntervalMs);
   const reader = new ReplicaReader(registry, health);
   const jobs = await openJobQueue(config, db);
-  const worker = new ImageWorker(metadata, registry, new VariantWriter(metadata, placer), {
+  const processing = new ProcessingReports(metadata, emit);
+  const worker = new ImageWorker(processing, registry, new VariantWriter(metadata, placer), {
     variants: DEFAULT_VARIANTS,
     maxPixels: config.maxPixels,
     processImage: images.processImage,
@@ -96,13 +113,22 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         })
       : undefined;
 
+  const operations = createOperations({
+    events,
+    db,
+    registry,
+    jobs,
+    jobBackend: config.amqpUrl === undefined ? 'sqlite' : 'rabbitmq',
+    replicas: config.replicas,
+    startedAt,
+  });
   let publicUrl = config.publicUrl ?? '';
   const handle = createGateway({
     publicUrl: () => publicUrl,
     adminKey: identity.adminKey,
     clusterSecret: identity.clusterSecret,
     maxUploadBytes: config.maxUploadBytes,
-    uploads: new UploadService({ config, metadata, registry, placer, repairer, jobs }),
+    uploads: new UploadService({ config, metadata, registry, placer, repairer, jobs, emit }),
     downloads: new DownloadService({
       config,
       metadata,
@@ -111,6 +137,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       reader,
       jobs,
       resumeTokens: new ResumeTokens(identity.clusterSecret, RESUME_WINDOW_MS),
+      emit,
     }),
     variants: new VariantService(metadata, reader),
     files: new FileService({
@@ -120,15 +147,19 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       cache,
       adminKey: identity.adminKey,
       deleteGraceMs: config.deleteGraceMs,
+      emit,
     }),
-    cluster: new ClusterService(registry, metadata, {
+    cluster: new ClusterService(registry, metadata, drainer, {
       gatewayId: identity.gatewayId,
       replicas: config.replicas,
       writeQuorum: config.writeQuorum,
       heartbeatMs: HEARTBEAT_MS,
       counterState: shared.counterState,
+      emit,
+      onCorrupt: (fileId) => repairer.check(fileId),
     }),
-    workers: { store: metadata, reaper },
+    workers: { store: processing, reaper },
+    operations,
   });
   // Shutdown waits for requests in flight, so an upload that fails late can
   // still queue the cleanup of its copies before the database closes.
@@ -153,6 +184,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
 
   health.start();
   repairer.start();
+  drainFinisher.start();
   sweeper.start();
   watchdog.start();
   nodeSync.start();
@@ -161,6 +193,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
 
   let closing: Promise<void> | undefined;
   const close = async () => {
+    // Event streams never end by themselves: the server would wait for them until it cuts every connection.
+    operations.events.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
@@ -170,6 +204,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await Promise.all([
       health.stop(),
       repairer.stop(),
+      drainFinisher.stop(),
       sweeper.stop(),
       watchdog.stop(),
       nodeSync.stop(),

@@ -66,6 +66,7 @@ describe('a 200 MB upload and download stream through the gateway', () => {
         body: JSON.stringify({
           nodeId: node.nodeId,
           url: node.url,
+          bootId: 'memory-test',
           stats: { blobCount: 0, usedBytes: 0, freeBytes: 1e12, totalBytes: 1e12 },
         }),
       });

@@ -1,35 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type NodeProcess, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
-import { call, findFiles, queryIndex, uploadBytes, waitFor } from './support.js';
-
-interface Copy {
-  blob_key: string;
-  node_id: string;
-  state: string;
-}
+import { call, copies, findFiles, uploadBytes, uploadReadyPhotos, waitFor } from './support.js';
 
 const PHOTOS = ['photo-small-flower-1600x1203.jpg', 'png-alpha.png', 'jpeg-exif-gps.jpg'];
-
-/** Uploads the photos and waits until their variants exist: every file then has 4 blobs (original + 3 variants). */
-async function uploadReadyPhotos(cluster: TestCluster): Promise<{ id: string; url: string; sha: string }[]> {
-  const files = [];
-  for (const name of PHOTOS) {
-    const bytes = fixtureBytes(name);
-    const up = await uploadBytes(cluster.gateway.url, bytes, { downloads: 100 });
-    expect(up.status).toBe(201);
-    files.push({ id: up.json.id as string, url: up.json.url as string, sha: sha256(bytes) });
-  }
-  await waitFor(async () => {
-    const infos = await Promise.all(files.map((file) => call(`${cluster.gateway.url}/v1/files/${file.id}`)));
-    return infos.every((info) => info.json.status === 'ready');
-  }, 'the variants');
-  return files;
-}
-
-function copies(cluster: TestCluster): Copy[] {
-  return queryIndex<Copy>(cluster.gateway.dataDir, 'SELECT blob_key, node_id, state FROM replicas');
-}
 
 function restart(cluster: TestCluster, node: NodeProcess): Promise<NodeProcess> {
   return cluster.startNode({ dataDir: node.dataDir, port: Number(new URL(node.url).port) });
@@ -43,7 +17,7 @@ describe('a node that stays down', () => {
   afterAll(() => cluster?.close());
 
   it('has its copies of originals and variants made again on the others, and forgotten when it returns', async () => {
-    const files = await uploadReadyPhotos(cluster);
+    const files = await uploadReadyPhotos(cluster, PHOTOS, 100);
     const blobKeys = new Set(copies(cluster).map((copy) => copy.blob_key));
     expect(blobKeys.size).toBe(files.length * 4);
     // The node holding the most copies dies for good (as far as the gateway can tell).
@@ -95,7 +69,7 @@ describe('a node that stays down when no other node can take its copies', () => 
   afterAll(() => cluster?.close());
 
   it('keeps counting its copies: nothing is forgotten that is not at full strength elsewhere', async () => {
-    const files = await uploadReadyPhotos(cluster);
+    const files = await uploadReadyPhotos(cluster, PHOTOS, 100);
     const before = copies(cluster);
     const victim = cluster.nodes[0]!;
     await victim.kill('SIGKILL');

@@ -109,11 +109,12 @@ export class ManagedChild {
     return this.process.pid;
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  /** SIGINT, then SIGKILL after `graceMs`; resolves once the process is gone. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     if (!this.#alive) return;
-    this.process.kill('SIGTERM');
+    // Not SIGTERM: that drains a storage node out of the cluster, and this stops the whole cluster.
+    this.process.kill('SIGINT');
     const timer = setTimeout(() => {
       if (this.#alive) this.process.kill('SIGKILL');
     }, graceMs);

@@ -4,18 +4,30 @@ import type { NodeConfigFlags } from '@legim/node';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { announceReady, runUntilStopped } from '../lifecycle.js';
-import { formatBytes, formatRows, print, printJsonLine, printNote } from '../output.js';
+import { formatBytes, formatRows, print, printJsonLine, printNote, printWarning } from '../output.js';
 import { explicitOptions } from './explicit-options.js';
 
 /** Flags passed through to `parseNodeConfig`, which validates them. */
-const NODE_FLAGS = ['port', 'host', 'data', 'parent', 'secret', 'advertise', 'capacity', 'heartbeatMs'] as const;
+const NODE_FLAGS = [
+  'port',
+  'host',
+  'data',
+  'parent',
+  'secret',
+  'advertise',
+  'capacity',
+  'heartbeatMs',
+  'scrubRate',
+] as const;
 
 export function registerNode(program: Command, context: CliContext): void {
   const node = program.command('node').description('run a Legim storage node');
 
   node
     .command('start')
-    .description('run a storage node in the foreground and join it to a parent (Ctrl-C stops it)')
+    .description(
+      'run a storage node in the foreground and join it to a parent (Ctrl-C stops it; SIGTERM drains it out of the cluster first)',
+    )
     .option(
       '--parent <url>',
       'the gateway or cluster node to join: http://10.0.0.6:3333 or 10.0.0.6:3333 (env LEGIM_PARENT)',
@@ -28,6 +40,10 @@ export function registerNode(program: Command, context: CliContext): void {
     .option('--advertise <url>', 'the URL the gateway uses to reach this node (default http://host:port)')
     .option('--capacity <size>', 'most bytes to store, e.g. 10GB (default: the whole disk)')
     .option('--heartbeat-ms <ms>', 'milliseconds between reports to the parent (default 1000)')
+    .option(
+      '--scrub-rate <rate>',
+      'bytes per second for checking blobs against their SHA-256, e.g. 32MB; 0 turns it off (default 32MiB)',
+    )
     .option('--json', 'print the node address as one JSON line once listening')
     .action(async (options: { config?: string; json?: boolean }, command: Command) => {
       const yamlText = options.config === undefined ? undefined : await readConfigFile(options.config);
@@ -52,13 +68,29 @@ export function registerNode(program: Command, context: CliContext): void {
             ['capacity', config.capacityBytes === undefined ? 'the whole disk' : formatBytes(config.capacityBytes)],
           ]),
         );
-        print('Press Ctrl-C to stop');
+        print(`Press Ctrl-C to stop; "legim drain ${started.nodeId}" or SIGTERM drains it out of the cluster first`);
       }
       announceReady({ type: 'ready', role: 'node', url: started.url, nodeId: started.nodeId });
 
-      await runUntilStopped(started, (reason) => {
-        if (!options.json && reason !== 'disconnect') printNote('stopping the node…');
+      // SIGTERM drains the node into the cluster first; SIGINT (Ctrl-C) just stops it.
+      const service = { close: () => started.close(), ...(started.parentLink && { drain: () => started.drain() }) };
+      const stopped = runUntilStopped(
+        service,
+        (reason) => {
+          if (options.json || reason === 'disconnect') return;
+          printNote(reason === 'SIGTERM' && service.drain ? 'draining the node…' : 'stopping the node…');
+        },
+        (error) =>
+          printWarning(
+            `the drain did not finish (${(error as Error).message}); stopping anyway: the cluster makes the missing copies again once the node counts as lost`,
+          ),
+      );
+      // Drained by an operator ("legim drain"): the gateway removed it, so it stops.
+      const removed = started.removed.then(() => {
+        if (!options.json) printNote('this node was drained and removed from the cluster; stopping');
+        return started.close();
       });
+      await Promise.race([stopped, removed]);
     });
 }
 

@@ -1,7 +1,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
+import type { ScrubStats } from '../blob-scrubber.js';
 import type { BlobStore } from '../blob-store.js';
-import type { JoinRequest } from '../tree/join-message.js';
+import type { DrainRequest, JoinRequest, JoinResponse } from '../tree/join-message.js';
 import { createSecretCheck } from './auth.js';
 import { registerBlobRoutes } from './blob-routes.js';
 import { registerClusterRoutes } from './cluster-routes.js';
@@ -19,8 +20,12 @@ export interface NodeServerDeps {
   startedAt?: number;
   /** Told to children in the `POST /join` answer (default 1000). */
   heartbeatMs?: number;
-  /** Called with each validated child join, e.g. to relay it up the tree. */
-  onJoin?: (join: JoinRequest) => Promise<void> | void;
+  /** Called with each validated child join, to relay it up the tree; resolves with the parent's answer. */
+  onJoin?: (join: JoinRequest) => Promise<JoinResponse | undefined>;
+  /** Called with each validated drain request from a child, to relay it up the tree. */
+  onDrain?: (request: DrainRequest) => Promise<void>;
+  /** The scrubber's counts, for `GET /stats` (`scrub`). */
+  scrubStats?: () => ScrubStats;
   /** Defaults to {@link logToStderr}. */
   log?: NodeLogger;
 }
@@ -44,6 +49,8 @@ export function createNodeServer(deps: NodeServerDeps): RequestListener {
     startedAt: deps.startedAt ?? Date.now(),
     heartbeatMs: deps.heartbeatMs ?? 1000,
     onJoin: deps.onJoin,
+    onDrain: deps.onDrain,
+    scrubStats: deps.scrubStats,
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

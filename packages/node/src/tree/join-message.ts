@@ -1,4 +1,5 @@
 import { LegimError } from '@legim/sdk';
+import { isValidBlobKey } from '../blob-key.js';
 import type { BlobStoreStats } from '../storage-ledger.js';
 
 /**
@@ -11,14 +12,36 @@ export interface JoinRequest {
   /** The URL the gateway streams blobs to and from. */
   url: string;
   parentId?: string;
+  /**
+   * Random per process start. A drained node was removed from the cluster;
+   * only a restarted one (a new boot id) is taken back.
+   */
+  bootId: string;
   stats: BlobStoreStats;
+  /**
+   * Keys of blobs the node found corrupt and quarantined (at most
+   * {@link MAX_CORRUPT_PER_JOIN}), sent again until an answer has `corruptReceived`.
+   */
+  corrupt?: string[];
 }
 
 /** `POST /join` answer: how often the parent wants to hear from the child. */
 export interface JoinResponse {
   ok: true;
   heartbeatMs: number;
+  /** The node was drained and removed from the cluster: it should stop. */
+  removed?: true;
+  /** The gateway took in the join's `corrupt` keys (passed back down by each parent). */
+  corruptReceived?: true;
 }
+
+/** `POST /drain` body: a node asking to be drained, relayed up the tree like a join. */
+export interface DrainRequest {
+  nodeId: string;
+}
+
+/** Corrupt blob keys one join carries at most; the rest go in the next heartbeats. */
+export const MAX_CORRUPT_PER_JOIN = 100;
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const STAT_FIELDS = ['blobCount', 'usedBytes', 'freeBytes', 'totalBytes'] as const;
@@ -31,9 +54,17 @@ export function parseJoinRequest(value: unknown): JoinRequest {
   const nodeId = requireNodeId(body.nodeId, 'nodeId');
   const url = requireHttpUrl(body.url);
   const stats = requireStats(body.stats);
-  const join: JoinRequest = { nodeId, url, stats };
+  const bootId = requireNodeId(body.bootId, 'bootId');
+  const join: JoinRequest = { nodeId, url, bootId, stats };
   if (body.parentId !== undefined && body.parentId !== null) join.parentId = requireNodeId(body.parentId, 'parentId');
+  if (body.corrupt !== undefined && body.corrupt !== null) join.corrupt = requireBlobKeys(body.corrupt, 'corrupt');
   return join;
+}
+
+/** Validates a drain body received over HTTP. */
+export function parseDrainRequest(value: unknown): DrainRequest {
+  const body = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  return { nodeId: requireNodeId(body.nodeId, 'nodeId') };
 }
 
 /** True when a node id read from disk or the network has the expected form. */
@@ -44,6 +75,17 @@ export function isValidNodeId(value: unknown): value is string {
 function requireNodeId(value: unknown, field: string): string {
   if (!isValidNodeId(value)) throw invalid(`${field} must be 1-100 characters from A-Z a-z 0-9 . _ -`);
   return value;
+}
+
+function requireBlobKeys(value: unknown, field: string): string[] {
+  if (
+    !Array.isArray(value) ||
+    value.length > MAX_CORRUPT_PER_JOIN ||
+    !value.every((key) => typeof key === 'string' && isValidBlobKey(key))
+  ) {
+    throw invalid(`${field} must be a list of at most ${MAX_CORRUPT_PER_JOIN} blob keys`);
+  }
+  return value as string[];
 }
 
 function requireHttpUrl(value: unknown): string {
@@ -73,5 +115,5 @@ function requireStats(value: unknown): BlobStoreStats {
 }
 
 function invalid(message: string): LegimError {
-  return new LegimError('BAD_REQUEST', `invalid join: ${message}`);
+  return new LegimError('BAD_REQUEST', `invalid request: ${message}`);
 }

@@ -1,8 +1,9 @@
 import { errorFromResponse } from '@legim/sdk';
 import { request, type Dispatcher } from 'undici';
 import { logToStderr, type NodeLogger } from '../http/responses.js';
+import type { CorruptReports } from '../corrupt-reports.js';
 import type { BlobStoreStats } from '../storage-ledger.js';
-import type { JoinRequest, JoinResponse } from './join-message.js';
+import { MAX_CORRUPT_PER_JOIN, type DrainRequest, type JoinRequest, type JoinResponse } from './join-message.js';
 
 export interface ParentLinkOptions {
   /** Base URL of the parent node or gateway, e.g. `http://10.0.0.6:3333`. */
@@ -11,6 +12,8 @@ export interface ParentLinkOptions {
   nodeId: string;
   /** This node's advertised URL. */
   url: string;
+  /** Random per process start (see {@link JoinRequest.bootId}). */
+  bootId: string;
   /** Fresh stats for each heartbeat. */
   readStats: () => Promise<BlobStoreStats>;
   /** Time between joins while the parent answers (default 1000); the parent's answer overrides it. */
@@ -21,6 +24,10 @@ export interface ParentLinkOptions {
   timeoutMs?: number;
   dispatcher?: Dispatcher;
   log?: NodeLogger;
+  /** Called once when the gateway answers that this node was drained and removed; heartbeats stop. */
+  onRemoved?: () => void;
+  /** Corrupt blobs to report in joins (`corrupt`), each until the gateway confirms it. */
+  corruptReports?: CorruptReports;
 }
 
 export interface ParentLinkStatus {
@@ -44,6 +51,7 @@ const MAX_HEARTBEAT_MS = 60_000;
 export class ParentLink {
   readonly #options: ParentLinkOptions;
   readonly #joinUrl: URL;
+  readonly #drainUrl: URL;
   readonly #maxBackoffMs: number;
   readonly #timeoutMs: number;
   readonly #log: NodeLogger;
@@ -58,7 +66,9 @@ export class ParentLink {
 
   constructor(options: ParentLinkOptions) {
     this.#options = options;
-    this.#joinUrl = new URL('join', options.parentUrl.endsWith('/') ? options.parentUrl : `${options.parentUrl}/`);
+    const base = options.parentUrl.endsWith('/') ? options.parentUrl : `${options.parentUrl}/`;
+    this.#joinUrl = new URL('join', base);
+    this.#drainUrl = new URL('drain', base);
     this.#heartbeatMs = options.heartbeatMs ?? 1000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.#timeoutMs = options.timeoutMs ?? 5000;
@@ -91,18 +101,30 @@ export class ParentLink {
 
   /**
    * Forwards a child's join to the parent, naming this node as the child's
-   * parent unless a deeper node already did. Never throws: while the parent
-   * is down the relay is skipped (resolves `false`), and the child's next
-   * heartbeat brings it back once the parent returns.
+   * parent unless a deeper node already did, and resolves with the parent's
+   * answer (which may tell the child it was removed). Never throws: while the
+   * parent is down the relay is skipped (resolves `undefined`), and the
+   * child's next heartbeat brings it back once the parent returns.
    */
-  async relay(join: JoinRequest): Promise<boolean> {
-    if (!this.#running || this.#failures > 0) return false;
+  async relay(join: JoinRequest): Promise<JoinResponse | undefined> {
+    if (!this.#running || this.#failures > 0) return undefined;
     try {
-      await this.#postJoin({ ...join, parentId: join.parentId ?? this.#options.nodeId });
-      return true;
+      return await this.#post<JoinResponse>(this.#joinUrl, {
+        ...join,
+        parentId: join.parentId ?? this.#options.nodeId,
+      });
     } catch {
-      return false;
+      return undefined;
     }
+  }
+
+  /**
+   * Asks the gateway, through the parent, to drain a node (this one or a
+   * child): its blobs are copied elsewhere, then it is removed. Throws when
+   * the parent cannot pass the request on.
+   */
+  async requestDrain(request: DrainRequest): Promise<void> {
+    await this.#post(this.#drainUrl, request);
   }
 
   #schedule(delayMs: number): void {
@@ -117,8 +139,13 @@ export class ParentLink {
   async #beat(): Promise<void> {
     let nextDelay: number;
     try {
-      const { nodeId, url, readStats } = this.#options;
-      const reply = await this.#postJoin({ nodeId, url, stats: await readStats() });
+      const { nodeId, url, bootId, readStats, corruptReports } = this.#options;
+      const corrupt = corruptReports?.pending(MAX_CORRUPT_PER_JOIN) ?? [];
+      const join: JoinRequest = { nodeId, url, bootId, stats: await readStats() };
+      if (corrupt.length > 0) join.corrupt = corrupt;
+      const reply = await this.#post<JoinResponse>(this.#joinUrl, join);
+      if (reply.removed) return this.#removed();
+      if (reply.corruptReceived) corruptReports?.delivered(corrupt);
       if (this.#failures > 0) this.#log(`parent ${this.#options.parentUrl} is reachable again`);
       this.#failures = 0;
       this.#lastError = undefined;
@@ -139,17 +166,24 @@ export class ParentLink {
     if (this.#running) this.#schedule(nextDelay);
   }
 
+  #removed(): void {
+    this.#log(`node ${this.#options.nodeId} was drained and removed from the cluster`);
+    this.#running = false;
+    this.#lastJoinAt = Date.now();
+    this.#options.onRemoved?.();
+  }
+
   #backoffMs(): number {
     const exponential = this.#heartbeatMs * 2 ** Math.min(this.#failures - 1, 16);
     const jitter = 0.75 + Math.random() * 0.5;
     return Math.min(this.#maxBackoffMs, exponential) * jitter;
   }
 
-  async #postJoin(join: JoinRequest): Promise<JoinResponse> {
-    const response = await request(this.#joinUrl, {
+  async #post<Reply>(url: URL, message: JoinRequest | DrainRequest): Promise<Reply> {
+    const response = await request(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.#options.secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify(join),
+      body: JSON.stringify(message),
       signal: this.#abort.signal,
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs,
@@ -157,8 +191,8 @@ export class ParentLink {
     });
     const text = await response.body.text();
     const body = parseJsonOrUndefined(text);
-    if (response.statusCode !== 200) throw errorFromResponse(response.statusCode, body);
-    return (body ?? {}) as JoinResponse;
+    if (response.statusCode < 200 || response.statusCode > 299) throw errorFromResponse(response.statusCode, body);
+    return (body ?? {}) as Reply;
   }
 }
 

@@ -1,5 +1,8 @@
+import { isValidBlobKey, MAX_CORRUPT_PER_JOIN } from '@legim/node';
 import { LegimError } from '@legim/sdk';
 import type { MetadataStore } from '../metadata/types.js';
+import type { EmitEvent } from '../events/gateway-events.js';
+import type { DrainStarted, NodeDrainer } from './node-drainer.js';
 import type { NodeRegistry } from './node-registry.js';
 
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -9,17 +12,26 @@ export class ClusterService {
   constructor(
     private readonly registry: NodeRegistry,
     private readonly metadata: MetadataStore,
+    private readonly drainer: NodeDrainer,
     private readonly options: {
       gatewayId: string;
       replicas: number;
       writeQuorum: number;
       heartbeatMs: number;
       counterState: () => { backend: 'sqlite' | 'redis'; reachable: boolean };
+      emit?: EmitEvent;
+      /** A copy of one of the file's blobs was found corrupt and forgotten: make it again (the repairer). */
+      onCorrupt?: (fileId: string) => void;
     },
   ) {}
 
-  async join(body: unknown): Promise<{ ok: true; heartbeatMs: number }> {
+  async join(body: unknown): Promise<{ ok: true; heartbeatMs: number; removed?: true; corruptReceived?: true }> {
     const join = parseJoin(body);
+    const reply = { ok: true as const, heartbeatMs: this.options.heartbeatMs };
+    // The drained process itself is told to stop; the same node restarted is a new member.
+    if (this.registry.isRemovedProcess(join.nodeId, join.bootId)) return { ...reply, removed: true };
+    if (this.registry.isRemoved(join.nodeId)) await this.registry.setMembership(join.nodeId, 'active');
+    const joined = this.registry.get(join.nodeId)?.url !== join.url;
     await this.registry.heartbeat({
       id: join.nodeId,
       url: join.url,
@@ -27,8 +39,40 @@ export class ClusterService {
       parentId: join.parentId === this.options.gatewayId ? null : (join.parentId ?? null),
       lastSeen: Date.now(),
       stats: join.stats,
+      bootId: join.bootId,
     });
-    return { ok: true, heartbeatMs: this.options.heartbeatMs };
+    const node = this.registry.get(join.nodeId);
+    if (joined && node)
+      this.options.emit?.({ type: 'node.joined', nodeId: node.id, url: node.url, parentId: node.parentId });
+    if (join.corrupt.length === 0) return reply;
+    await this.forgetCorruptCopies(join.nodeId, join.corrupt);
+    return { ...reply, corruptReceived: true };
+  }
+
+  /**
+   * A node found these blobs corrupt and quarantined them: its copies no
+   * longer count, and the repairer copies each from a good replica. A key
+   * the node is not recorded as holding (a report sent again) changes nothing.
+   */
+  private async forgetCorruptCopies(nodeId: string, keys: string[]): Promise<void> {
+    const fileIds = new Set<string>();
+    for (const key of keys) {
+      const copies = await this.metadata.replicaStates(key);
+      if (!copies.some((copy) => copy.nodeId === nodeId)) continue;
+      await this.metadata.dropReplica(key, nodeId, Date.now());
+      // The node moved its copy out already. The removal dropReplica queued is not needed, and
+      // sent late it could delete the fresh copy a repair may put on that same node.
+      await this.metadata.clearPendingBlobDelete({ nodeId, key });
+      console.error(`legim: node ${nodeId} found its copy of ${key} corrupt; another is made from a good one`);
+      // A variant's key is `<file id>.<name>`.
+      fileIds.add(key.split('.', 1)[0]!);
+    }
+    for (const fileId of fileIds) this.options.onCorrupt?.(fileId);
+  }
+
+  /** Starts draining a node and its subtree (`POST /v1/cluster/nodes/:id/drain`, or a node's own `POST /drain`). */
+  drain(nodeId: string): Promise<DrainStarted> {
+    return this.drainer.drain(nodeId);
   }
 
   async health() {
@@ -55,6 +99,7 @@ export class ClusterService {
         url: node.url,
         parentId: node.parentId,
         status: node.status,
+        membership: node.membership,
         latencyMs: node.latencyMs === undefined ? null : Math.round(node.latencyMs * 100) / 100,
         lastSeen: new Date(node.lastSeen).toISOString(),
         stats: node.stats,
@@ -68,7 +113,10 @@ interface JoinBody {
   nodeId: string;
   url: string;
   parentId?: string;
+  bootId: string;
   stats: { blobCount: number; usedBytes: number; freeBytes: number; totalBytes: number };
+  /** Blob keys the node found corrupt; empty when none were reported. */
+  corrupt: string[];
 }
 
 function parseJoin(body: unknown): JoinBody {
@@ -86,6 +134,29 @@ function parseJoin(body: unknown): JoinBody {
   ) {
     throw new LegimError('BAD_REQUEST', 'join parentId is malformed');
   }
+  if (typeof join.bootId !== 'string' || !NODE_ID.test(join.bootId)) {
+    throw new LegimError('BAD_REQUEST', 'join needs the bootId of the node process');
+  }
   const stats = join.stats ?? { blobCount: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 };
-  return { nodeId: join.nodeId, url: join.url, parentId: join.parentId ?? undefined, stats };
+  const corrupt = parseCorrupt(join.corrupt);
+  return {
+    nodeId: join.nodeId,
+    url: join.url,
+    parentId: join.parentId ?? undefined,
+    bootId: join.bootId,
+    stats,
+    corrupt,
+  };
+}
+
+function parseCorrupt(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (
+    !Array.isArray(value) ||
+    value.length > MAX_CORRUPT_PER_JOIN ||
+    !value.every((key) => typeof key === 'string' && isValidBlobKey(key))
+  ) {
+    throw new LegimError('BAD_REQUEST', `join corrupt must be a list of at most ${MAX_CORRUPT_PER_JOIN} blob keys`);
+  }
+  return value as string[];
 }

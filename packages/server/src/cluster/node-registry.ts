@@ -1,5 +1,5 @@
 import type { BlobTransport } from '../backends/blob-transport/blob-transport.js';
-import type { NodeRecord, NodeStats } from '../metadata/types.js';
+import type { NodeMembership, NodeRecord, NodeStats } from '../metadata/types.js';
 
 export type NodeStatus = 'up' | 'suspect' | 'down';
 
@@ -10,6 +10,10 @@ export interface ClusterNode {
   parentId: string | null;
   transport: BlobTransport;
   status: NodeStatus;
+  /** A draining node is still read from, but takes no new copies. */
+  membership: Exclude<NodeMembership, 'removed'>;
+  /** The node process's boot id from its last join. */
+  bootId: string | undefined;
   /** When this process last saw it go down (or first heard of it, if it has not answered since). */
   downSince: number | undefined;
   /** Exponentially weighted moving average of probe round trips. */
@@ -29,6 +33,7 @@ export type TransportFactory = (node: { id: string; url: string }) => BlobTransp
 export interface NodeDirectory {
   listNodes(): Promise<NodeRecord[]>;
   upsertNode?(node: NodeRecord): Promise<void>;
+  setNodeMembership?(nodeId: string, membership: NodeMembership): Promise<void>;
 }
 
 const EMPTY_STATS: NodeStats = { blobCount: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 };
@@ -40,6 +45,8 @@ const EMPTY_STATS: NodeStats = { blobCount: 0, usedBytes: 0, freeBytes: 0, total
  */
 export class NodeRegistry {
   private readonly nodes = new Map<string, ClusterNode>();
+  /** Removed (drained) nodes, with the boot id they had: only a restarted node is taken back. */
+  private readonly removed = new Map<string, string | undefined>();
 
   constructor(
     private readonly metadata: NodeDirectory,
@@ -47,17 +54,27 @@ export class NodeRegistry {
   ) {}
 
   async load(): Promise<void> {
-    for (const record of await this.metadata.listNodes()) this.track(record, 'down');
+    await this.sync();
   }
 
   /**
-   * Picks up nodes another process (the gateway) recorded since: for a
-   * worker, which hears no joins. A new node counts as down until probed.
+   * Picks up what another process sharing the metadata recorded since: nodes
+   * that joined it (a worker hears no joins), drains and removals. A new node
+   * counts as down until probed.
    */
   async sync(): Promise<void> {
     for (const record of await this.metadata.listNodes()) {
       const known = this.nodes.get(record.id);
-      if (known?.url === record.url) continue;
+      if (record.membership === 'removed') {
+        this.removed.set(record.id, record.bootId);
+        if (known) await this.forget(known);
+        continue;
+      }
+      this.removed.delete(record.id);
+      if (known?.url === record.url) {
+        known.membership = record.membership ?? 'active';
+        continue;
+      }
       if (known) await known.transport.close();
       this.track(record, 'down');
     }
@@ -70,6 +87,28 @@ export class NodeRegistry {
     return node;
   }
 
+  isRemoved(nodeId: string): boolean {
+    return this.removed.has(nodeId);
+  }
+
+  /** True for a join from the very process that was drained and removed (a restarted one has a new boot id). */
+  isRemovedProcess(nodeId: string, bootId: string): boolean {
+    return this.removed.has(nodeId) && this.removed.get(nodeId) === bootId;
+  }
+
+  /** Records a node's new membership, here and in the metadata store. */
+  async setMembership(nodeId: string, membership: NodeMembership): Promise<void> {
+    await this.metadata.setNodeMembership?.(nodeId, membership);
+    const node = this.nodes.get(nodeId);
+    if (membership === 'removed') {
+      this.removed.set(nodeId, node?.bootId);
+      if (node) await this.forget(node);
+      return;
+    }
+    this.removed.delete(nodeId);
+    if (node) node.membership = membership;
+  }
+
   /** A join or heartbeat from a node (directly or relayed through its parent). */
   async heartbeat(record: NodeRecord): Promise<ClusterNode> {
     const known = this.nodes.get(record.id);
@@ -77,9 +116,10 @@ export class NodeRegistry {
       known.parentId = record.parentId;
       known.lastSeen = record.lastSeen;
       known.stats = record.stats;
+      known.bootId = record.bootId;
     } else {
       if (known) await known.transport.close();
-      this.track(record, 'up');
+      this.track({ ...record, membership: known?.membership ?? 'active' }, 'up');
     }
     await this.metadata.upsertNode?.(record);
     return this.nodes.get(record.id)!;
@@ -94,11 +134,26 @@ export class NodeRegistry {
   }
 
   /**
-   * Nodes that may take writes: up, or suspect (one missed probe is often a
-   * busy node, not a dead one; a write that fails is covered by the quorum).
+   * Nodes that may take writes: active, and up or suspect (one missed probe is
+   * often a busy node, not a dead one; a write that fails is covered by the quorum).
    */
   live(): ClusterNode[] {
-    return this.all().filter((node) => node.status !== 'down');
+    return this.all().filter((node) => node.status !== 'down' && node.membership === 'active');
+  }
+
+  /** Nodes being drained: their copies are made again elsewhere, then forgotten there. */
+  draining(): ClusterNode[] {
+    return this.all().filter((node) => node.membership === 'draining');
+  }
+
+  /** The node and every node below it in the tree, deepest first. */
+  subtree(nodeId: string, seen = new Set<string>()): ClusterNode[] {
+    const node = this.nodes.get(nodeId);
+    // `seen` guards against a parent loop that joins could report.
+    if (!node || seen.has(nodeId)) return [];
+    seen.add(nodeId);
+    const children = this.all().filter((child) => child.parentId === nodeId);
+    return [...children.flatMap((child) => this.subtree(child.id, seen)), node];
   }
 
   /** Nodes down for at least `graceMs`: their copies no longer count, and are made again elsewhere. */
@@ -133,6 +188,11 @@ export class NodeRegistry {
     this.nodes.clear();
   }
 
+  private async forget(node: ClusterNode): Promise<void> {
+    this.nodes.delete(node.id);
+    await node.transport.close();
+  }
+
   private track(record: NodeRecord, status: NodeStatus): void {
     this.nodes.set(record.id, this.nodeFrom(record, this.createTransport(record), status));
   }
@@ -144,6 +204,8 @@ export class NodeRegistry {
       parentId: record.parentId,
       transport,
       status,
+      membership: record.membership === 'draining' ? 'draining' : 'active',
+      bootId: record.bootId,
       downSince: status === 'down' ? Date.now() : undefined,
       latencyMs: undefined,
       consecutiveFailures: 0,

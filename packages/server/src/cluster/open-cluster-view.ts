@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { HttpBlobTransport } from '../backends/blob-transport/http.js';
 import { HealthMonitor } from '../health/health-monitor.js';
+import type { EmitEvent } from '../events/gateway-events.js';
 import { openDatabase } from '../metadata/open-database.js';
 import { SqliteMetadataStore } from '../metadata/sqlite-metadata-store.js';
 import { ReplicaPlacer } from '../placement/replica-placer.js';
@@ -21,6 +22,8 @@ export async function openClusterView(options: {
   dataDir: string;
   clusterSecret: string;
   healthIntervalMs: number;
+  /** Where node status changes are reported (the gateway's events). */
+  emit?: EmitEvent;
 }): Promise<ClusterView> {
   const db = openDatabase(join(options.dataDir, 'metadata.db'));
   const metadata = new SqliteMetadataStore(db);
@@ -29,6 +32,6 @@ export async function openClusterView(options: {
     (node) => new HttpBlobTransport(node.id, node.url, options.clusterSecret),
   );
   await registry.load();
-  const health = new HealthMonitor(registry, options.healthIntervalMs);
+  const health = new HealthMonitor(registry, options.healthIntervalMs, options.emit);
   return { db, metadata, registry, health, placer: new ReplicaPlacer(registry) };
 }

@@ -9,6 +9,7 @@ import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import { deleted, exhausted, expired, findLiveFile, findServableFile, goneOrMissing } from './file-lookup.js';
 import type { ResumeTokens } from './resume-tokens.js';
 import { downloadHeaders } from './download-headers.js';
+import type { EmitEvent } from '../events/gateway-events.js';
 
 export interface DownloadServiceDeps {
   config: GatewayConfig;
@@ -18,6 +19,7 @@ export interface DownloadServiceDeps {
   reader: ReplicaReader;
   jobs: JobQueue;
   resumeTokens: ResumeTokens;
+  emit?: EmitEvent;
 }
 
 /** What a download request may carry to resume an earlier download. */
@@ -56,12 +58,16 @@ export class DownloadService {
     const taken = await counter.take(file.id, now, config.deleteGraceMs);
     if (!taken.ok) throw await this.refusal(taken.reason, file);
     if (taken.downloadsLeft === 0) this.scheduleDeletion(file.id, now + config.deleteGraceMs);
+    let bytes = 0;
     try {
       const headers = { ...downloadHeaders(file, taken.downloadsLeft), 'Legim-Resume': resumeTokens.issue(file, now) };
-      await this.deps.reader.serve({ key: file.id, size: file.size, nodeIds: replicaNodeIds, headers }, res);
+      bytes = await this.deps.reader.serve({ key: file.id, size: file.size, nodeIds: replicaNodeIds, headers }, res);
     } finally {
       // Nothing reached the client (no replica could serve, or it left first): the download was not used.
       if (!res.headersSent) await counter.refund(file.id);
+    }
+    if (res.headersSent) {
+      this.deps.emit?.({ type: 'file.downloaded', fileId: file.id, downloadsLeft: taken.downloadsLeft, bytes });
     }
   }
 

@@ -26,13 +26,13 @@ export class ReplicaReader {
     private readonly health: HealthMonitor,
   ) {}
 
-  /** Throws UNAVAILABLE only when nothing could be sent at all. */
-  async serve(blob: BlobToServe, res: ServerResponse): Promise<void> {
+  /** Resolves with the bytes sent; throws UNAVAILABLE only when nothing could be sent at all. */
+  async serve(blob: BlobToServe, res: ServerResponse): Promise<number> {
     const first = blob.start ?? 0;
     let sent = first;
     let lastError: unknown;
     for (const node of this.registry.readOrder(blob.nodeIds)) {
-      if (res.destroyed) return;
+      if (res.destroyed) return sent - first;
       let read: BlobRead;
       try {
         read = await node.transport.read(blob.key, sent > 0 ? { start: sent } : undefined);
@@ -55,12 +55,12 @@ export class ReplicaReader {
     }
     if (sent === blob.size) {
       res.end();
-      return;
+      return sent - first;
     }
     if (res.headersSent) {
       // Every replica failed mid-transfer: a short body must not look complete.
       res.destroy();
-      return;
+      return sent - first;
     }
     throw new LegimError(
       'UNAVAILABLE',

@@ -2,6 +2,7 @@ import type { DownloadCounter } from '../backends/download-counter/download-coun
 import type { LockService } from '../backends/locks/lock-service.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
+import type { EmitEvent } from '../events/gateway-events.js';
 
 const BATCH = 200;
 /** A reap job waits this long for a repair of the same file to end; the job is retried after. */
@@ -24,6 +25,7 @@ export class FileReaper {
     private readonly registry: NodeRegistry,
     private readonly locks: LockService,
     private readonly counter: Pick<DownloadCounter, 'forget'>,
+    private readonly emit: EmitEvent = () => {},
   ) {}
 
   /** Reaps one file if it is due; running it twice does no harm. */
@@ -51,26 +53,39 @@ export class FileReaper {
     if (!file || !isDue(file, now)) return;
     const reason = file.expiresAt <= now ? 'expired' : (file.deleteReason ?? 'deleted');
     await this.metadata.purgeFile(file.id, reason, now);
+    // An owner's delete was reported when it was asked for (FileService).
+    if (file.deleteReason !== 'deleted') {
+      this.emit({ type: 'file.deleted', fileId: file.id, reason: reason === 'exhausted' ? 'used-up' : reason });
+    }
     // Best effort: a count left behind expires with the file, and refuses nothing that still exists.
     await this.counter.forget(file.id).catch(() => {});
   }
 
   private async deleteBlobs(): Promise<void> {
-    const pending = await this.metadata.pendingBlobDeletes(Date.now(), BATCH);
+    const reachable = this.registry.all().filter((node) => node.status !== 'down');
+    const pending = await this.metadata.pendingBlobDeletes(
+      Date.now(),
+      BATCH,
+      reachable.map((node) => node.id),
+    );
     await Promise.all(
       pending.map(async (location) => {
         const node = this.registry.get(location.nodeId);
-        if (!node || node.status === 'down') return;
+        if (!node) return;
         try {
           await node.transport.delete(location.key);
           await this.metadata.clearPendingBlobDelete(location);
         } catch {
-          // Kept in the table: the next pass tries again.
+          // Kept, and tried again later behind the others, so it cannot hold up the rest.
+          await this.metadata.deferPendingBlobDelete(location, Date.now() + DELETE_RETRY_MS);
         }
       }),
     );
   }
 }
+
+/** How long a removal a node refused waits before it is sent again. */
+const DELETE_RETRY_MS = 10_000;
 
 function isDue(file: FileRecord, now: number): boolean {
   return file.expiresAt <= now || (file.deleteAt !== null && file.deleteAt <= now);

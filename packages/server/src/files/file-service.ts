@@ -7,6 +7,7 @@ import type { JobQueue } from '../jobs/index.js';
 import { bearerToken, secretsEqual } from '../http/auth.js';
 import type { FileRecord, MetadataStore, VariantRecord } from '../metadata/types.js';
 import { hashToken } from '../upload/upload-service.js';
+import type { EmitEvent } from '../events/gateway-events.js';
 
 export interface FileServiceDeps {
   metadata: MetadataStore;
@@ -16,6 +17,7 @@ export interface FileServiceDeps {
   adminKey: string;
   /** Downloads already streaming get this long to finish before the bytes go. */
   deleteGraceMs: number;
+  emit?: EmitEvent;
 }
 
 /** Metadata reads and owner deletes. */
@@ -51,5 +53,7 @@ export class FileService {
     await metadata.scheduleDeletion(file.id, purgeAt, 'deleted');
     await cache.invalidate(file.id);
     await jobs.enqueue({ type: 'delete', fileId: file.id, runAt: purgeAt, dedupeKey: `delete:${file.id}` });
+    // Now, when the file stops being served; the reaper reports only expiries and used-up files.
+    this.deps.emit?.({ type: 'file.deleted', fileId: file.id, reason: 'deleted' });
   }
 }

@@ -1,4 +1,5 @@
-import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
+import type { ClusterNode, NodeRegistry, NodeStatus } from '../cluster/node-registry.js';
+import type { EmitEvent } from '../events/gateway-events.js';
 
 /** Failed probes in a row before a node counts as down (one makes it suspect). */
 const DOWN_AFTER_FAILURES = 3;
@@ -11,10 +12,13 @@ const LATENCY_SMOOTHING = 0.3;
 export class HealthMonitor {
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
+  /** The status last reported per node, so only changes become `node.status` events. */
+  private readonly reported = new Map<string, NodeStatus>();
 
   constructor(
     private readonly registry: NodeRegistry,
     private readonly intervalMs: number,
+    private readonly emit: EmitEvent = () => {},
   ) {}
 
   start(): void {
@@ -51,6 +55,7 @@ export class HealthMonitor {
       node.status = 'up';
       node.downSince = undefined;
       node.lastSeen = Date.now();
+      this.report(node);
     } catch {
       this.recordFailure(node);
     }
@@ -60,5 +65,13 @@ export class HealthMonitor {
     node.consecutiveFailures++;
     node.status = node.consecutiveFailures >= DOWN_AFTER_FAILURES ? 'down' : 'suspect';
     if (node.status === 'down') node.downSince ??= Date.now();
+    this.report(node);
+  }
+
+  private report(node: ClusterNode): void {
+    const previous = this.reported.get(node.id) ?? null;
+    if (previous === node.status) return;
+    this.reported.set(node.id, node.status);
+    this.emit({ type: 'node.status', nodeId: node.id, status: node.status, previous });
   }
 }

@@ -11,6 +11,8 @@ import { fileView } from './file-view.js';
 import { logToStderr, readJsonBody, sendError, sendJson } from '@legim/node';
 import { Router } from './router.js';
 import { addWorkerRoutes, type WorkerApi } from './worker-routes.js';
+import { addOperationsRoutes, type OperationsApi } from './operations-routes.js';
+import { WebPage } from './web-page.js';
 
 export interface GatewayServices {
   publicUrl: () => string;
@@ -24,6 +26,8 @@ export interface GatewayServices {
   cluster: ClusterService;
   /** Serves the internal API of workers on other hosts (`legim worker --gateway`). */
   workers: WorkerApi;
+  /** Stats, events and metrics for operators. */
+  operations: OperationsApi;
 }
 
 /** The gateway's HTTP surface (docs/api.md) as a request listener; listening happens elsewhere. */
@@ -53,7 +57,11 @@ export function createGateway(services: GatewayServices): (req: IncomingMessage,
 function routes(s: GatewayServices): Router {
   const admin = bearerGuard(s.adminKey, 'admin key');
   const clusterMember = bearerGuard(s.clusterSecret, 'cluster secret');
+  const page = WebPage.load({ maxUploadBytes: s.maxUploadBytes });
   const router = new Router()
+    .on('GET', '/', page.handler('index.html'))
+    .on('GET', '/assets/app.js', page.handler('app.js'))
+    .on('GET', '/assets/app.css', page.handler('app.css'))
     .on('POST', '/v1/files', async (req, res) => {
       const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
       const source = await uploadSource(req, query, s.maxUploadBytes);
@@ -72,10 +80,15 @@ function routes(s: GatewayServices): Router {
       res.writeHead(204).end();
     })
     .on('GET', '/d/:id', (req, res, params) =>
-      s.downloads.download(params['id']!, res, {
-        range: req.headers.range,
-        token: singleHeader(req.headers['legim-resume']),
-      }),
+      s.downloads
+        .download(params['id']!, res, {
+          range: req.headers.range,
+          token: singleHeader(req.headers['legim-resume']),
+        })
+        .catch((error: unknown) => {
+          s.operations.traffic.countRefusal(error);
+          throw error;
+        }),
     )
     .on('HEAD', '/d/:id', (_req, res, params) => s.downloads.head(params['id']!, res))
     .on('GET', '/v1/health', async (req, res) => {
@@ -86,11 +99,21 @@ function routes(s: GatewayServices): Router {
       admin(req);
       sendJson(res, 200, await s.cluster.view(s.publicUrl()));
     })
+    .on('POST', '/v1/cluster/nodes/:id/drain', async (req, res, params) => {
+      admin(req);
+      sendJson(res, 202, await s.cluster.drain(params['id']!));
+    })
     .on('POST', '/join', async (req, res) => {
       clusterMember(req);
       sendJson(res, 200, await s.cluster.join(await readJsonBody(req, 64 * 1024)));
+    })
+    .on('POST', '/drain', async (req, res) => {
+      clusterMember(req);
+      const body = (await readJsonBody(req, 64 * 1024)) as { nodeId?: unknown } | undefined;
+      if (typeof body?.nodeId !== 'string') throw new LegimError('BAD_REQUEST', 'drain needs the nodeId to drain');
+      sendJson(res, 202, await s.cluster.drain(body.nodeId));
     });
-  return addWorkerRoutes(router, s.workers, clusterMember);
+  return addOperationsRoutes(addWorkerRoutes(router, s.workers, clusterMember), s.operations, admin);
 }
 
 /** A rejected request body up to this size is read to its end so the client can read the error. */

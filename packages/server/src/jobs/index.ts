@@ -3,6 +3,7 @@ export type {
   ConsumeOptions,
   DeadLetter,
   Job,
+  JobCounts,
   JobHandler,
   JobQueue,
   JobQueueOptions,

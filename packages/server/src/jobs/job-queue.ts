@@ -58,6 +58,15 @@ export interface DeadLetter {
   failedAt: number;
 }
 
+/** A snapshot of a queue for operators (`GET /v1/stats`, `/metrics`). */
+export interface JobCounts {
+  /** Jobs due and not yet taken by a worker (delayed jobs and retries wait apart and are not counted). */
+  waiting: number;
+  /** Jobs a worker holds now: every worker's (embedded), or this process's consumers' (RabbitMQ). */
+  running: number;
+  deadLettered: number;
+}
+
 export interface JobQueueOptions {
   /** Runs of a failing job (failed, or cut short by a dead worker) before it is dead-lettered. Default 5. */
   maxAttempts?: number;
@@ -103,6 +112,8 @@ export interface JobQueue {
   consume(handler: JobHandler, options: ConsumeOptions): Promise<Consumer>;
   /** Dead-lettered jobs, oldest first. */
   deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /** How many jobs wait, run and were dead-lettered; cheap enough to ask on every stats request. */
+  counts(): Promise<JobCounts>;
   /**
    * Releases the queue's connections. Consumers still running are dropped
    * without waiting: their unfinished jobs are not acknowledged and run again

@@ -42,6 +42,11 @@ export class RabbitConsumer implements Consumer {
     private readonly onStopped: (consumer: RabbitConsumer) => void,
   ) {}
 
+  /** Deliveries this consumer holds: running, or waiting for a free slot. */
+  get inFlight(): number {
+    return this.running.size;
+  }
+
   /** Subscribes; resolves once consuming, if the broker is reachable now. */
   async start(): Promise<void> {
     this.unlisten = this.session.listen({

@@ -5,6 +5,7 @@ import type {
   ConsumeOptions,
   Consumer,
   DeadLetter,
+  JobCounts,
   JobHandler,
   JobQueue,
   JobQueueOptions,
@@ -148,6 +149,29 @@ export class RabbitJobQueue implements JobQueue {
         }
       }
       return letters;
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  }
+
+  /**
+   * The broker's message counts of the work and dead-letter queues (on a
+   * channel of its own: a failed check closes its channel), and the jobs
+   * this process's consumers hold. Throws while the broker is unreachable.
+   */
+  async counts(): Promise<JobCounts> {
+    this.assertOpen();
+    const link = this.session.current;
+    if (!link) throw new Error('not connected to RabbitMQ: the queues cannot be counted until it is back');
+    const channel = await link.connection.createChannel();
+    try {
+      const [work, dead] = await Promise.all([
+        channel.checkQueue(this.names.jobs),
+        channel.checkQueue(this.names.dead),
+      ]);
+      let running = 0;
+      for (const consumer of this.consumers) running += consumer.inFlight;
+      return { waiting: work.messageCount, running, deadLettered: dead.messageCount };
     } finally {
       await channel.close().catch(() => {});
     }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { DeadLetter, Job, JobType } from './job-queue.js';
+import type { DeadLetter, Job, JobCounts, JobType } from './job-queue.js';
 
 interface JobRow {
   id: string;
@@ -93,6 +93,12 @@ export class SqliteJobTable {
          WHERE ${owned}`,
       ),
       dead: db.prepare<[number], JobRow>(`SELECT * FROM ${t} WHERE state = 'dead' ORDER BY failed_at LIMIT ?`),
+      // Each count reads one of the partial indexes above, never the whole table.
+      counts: db.prepare<[number], JobCounts>(
+        `SELECT (SELECT count(*) FROM ${t} WHERE state = 'ready' AND run_at <= ?) AS waiting,
+           (SELECT count(*) FROM ${t} WHERE state = 'leased') AS running,
+           (SELECT count(*) FROM ${t} WHERE state = 'dead') AS deadLettered`,
+      ),
     };
   }
 
@@ -140,6 +146,10 @@ export class SqliteJobTable {
   /** Dead-letters the job, recording `lease.job.attempts` as the runs it had. */
   kill(lease: Lease, error: string, now: number): void {
     this.statements.kill.run({ id: lease.job.id, token: lease.token, error, now, attempts: lease.job.attempts });
+  }
+
+  counts(now: number): JobCounts {
+    return this.statements.counts.get(now)!;
   }
 
   deadLetters(limit: number): DeadLetter[] {

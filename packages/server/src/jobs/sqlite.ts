@@ -3,6 +3,7 @@ import type {
   ConsumeOptions,
   Consumer,
   DeadLetter,
+  JobCounts,
   JobHandler,
   JobQueue,
   JobQueueOptions,
@@ -55,6 +56,11 @@ export class SqliteJobQueue implements JobQueue {
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
     this.assertOpen();
     return this.table.deadLetters(limit);
+  }
+
+  async counts(): Promise<JobCounts> {
+    this.assertOpen();
+    return this.table.counts(Date.now());
   }
 
   /** Drops the consumers; the database stays open, it belongs to the caller. */

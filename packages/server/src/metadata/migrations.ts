@@ -75,6 +75,53 @@ const MIGRATIONS: string[] = [
      holder TEXT NOT NULL,
      expires_at INTEGER NOT NULL
    ) STRICT, WITHOUT ROWID;`,
+  // Drains: a draining node takes no new copies; a removed one is taken back only after a restart (a new boot id).
+  `ALTER TABLE nodes ADD COLUMN membership TEXT NOT NULL DEFAULT 'active';
+   ALTER TABLE nodes ADD COLUMN boot_id TEXT;`,
+  // Totals for GET /v1/stats and /metrics, kept by triggers so reading them never scans the index.
+  // Files count while not marked for deletion; variants while their file is in the index. The BEFORE
+  // INSERT trigger takes back a variant that INSERT OR REPLACE overwrites (REPLACE fires no DELETE trigger).
+  `CREATE TABLE index_totals (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     files INTEGER NOT NULL,
+     file_bytes INTEGER NOT NULL,
+     processing INTEGER NOT NULL,
+     failed INTEGER NOT NULL,
+     variants INTEGER NOT NULL,
+     variant_bytes INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO index_totals
+     SELECT 1, count(*), coalesce(sum(size), 0), coalesce(sum(status = 'processing'), 0),
+       coalesce(sum(status = 'failed'), 0), (SELECT count(*) FROM variants), (SELECT coalesce(sum(size), 0) FROM variants)
+     FROM files WHERE delete_at IS NULL;
+   CREATE TRIGGER index_totals_file_added AFTER INSERT ON files WHEN NEW.delete_at IS NULL BEGIN
+     UPDATE index_totals SET files = files + 1, file_bytes = file_bytes + NEW.size,
+       processing = processing + (NEW.status = 'processing'), failed = failed + (NEW.status = 'failed');
+   END;
+   CREATE TRIGGER index_totals_file_removed AFTER DELETE ON files WHEN OLD.delete_at IS NULL BEGIN
+     UPDATE index_totals SET files = files - 1, file_bytes = file_bytes - OLD.size,
+       processing = processing - (OLD.status = 'processing'), failed = failed - (OLD.status = 'failed');
+   END;
+   CREATE TRIGGER index_totals_file_changed AFTER UPDATE OF delete_at, status ON files BEGIN
+     UPDATE index_totals SET
+       files = files + (NEW.delete_at IS NULL) - (OLD.delete_at IS NULL),
+       file_bytes = file_bytes + (NEW.delete_at IS NULL) * NEW.size - (OLD.delete_at IS NULL) * OLD.size,
+       processing = processing + (NEW.delete_at IS NULL AND NEW.status = 'processing')
+         - (OLD.delete_at IS NULL AND OLD.status = 'processing'),
+       failed = failed + (NEW.delete_at IS NULL AND NEW.status = 'failed')
+         - (OLD.delete_at IS NULL AND OLD.status = 'failed');
+   END;
+   CREATE TRIGGER index_totals_variant_replaced BEFORE INSERT ON variants BEGIN
+     UPDATE index_totals SET variants = variants - 1,
+       variant_bytes = variant_bytes - (SELECT size FROM variants WHERE file_id = NEW.file_id AND name = NEW.name)
+     WHERE EXISTS (SELECT 1 FROM variants WHERE file_id = NEW.file_id AND name = NEW.name);
+   END;
+   CREATE TRIGGER index_totals_variant_added AFTER INSERT ON variants BEGIN
+     UPDATE index_totals SET variants = variants + 1, variant_bytes = variant_bytes + NEW.size;
+   END;
+   CREATE TRIGGER index_totals_variant_removed AFTER DELETE ON variants BEGIN
+     UPDATE index_totals SET variants = variants - 1, variant_bytes = variant_bytes - OLD.size;
+   END;`,
 ];
 
 /**

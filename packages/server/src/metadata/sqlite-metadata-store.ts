@@ -5,6 +5,7 @@ import type {
   FileRecord,
   FileStatus,
   MetadataStore,
+  NodeMembership,
   NodeRecord,
   ReplicaState,
   Tombstone,
@@ -128,8 +129,12 @@ export class SqliteMetadataStore implements MetadataStore {
       ),
       clearIntent: db.prepare('DELETE FROM pending_blob_deletes WHERE blob_key = ? AND not_before > ?'),
       makeIntentDue: db.prepare('UPDATE pending_blob_deletes SET not_before = ? WHERE blob_key = ?'),
-      pendingDeletes: db.prepare<[number, number], { node_id: string; blob_key: string }>(
-        'SELECT node_id, blob_key FROM pending_blob_deletes WHERE not_before <= ? ORDER BY not_before LIMIT ?',
+      pendingDeletes: db.prepare<[number, string, number], { node_id: string; blob_key: string }>(
+        `SELECT node_id, blob_key FROM pending_blob_deletes
+         WHERE not_before <= ? AND node_id IN (SELECT value FROM json_each(?)) ORDER BY not_before LIMIT ?`,
+      ),
+      deferPendingDelete: db.prepare(
+        'UPDATE pending_blob_deletes SET not_before = ? WHERE node_id = ? AND blob_key = ?',
       ),
       clearPendingDelete: db.prepare('DELETE FROM pending_blob_deletes WHERE node_id = ? AND blob_key = ?'),
       walkBlobs: db.prepare<[string, number], { blob_key: string; short: number }>(
@@ -149,14 +154,27 @@ export class SqliteMetadataStore implements MetadataStore {
       replicaStates: db.prepare<[string], { node_id: string; state: string }>(
         'SELECT node_id, state FROM replicas WHERE blob_key = ?',
       ),
-      upsertNode: db.prepare(`INSERT INTO nodes (id, url, parent_id, last_seen, stats)
-        VALUES (@id, @url, @parentId, @lastSeen, @stats)
+      upsertNode: db.prepare(`INSERT INTO nodes (id, url, parent_id, last_seen, stats, boot_id)
+        VALUES (@id, @url, @parentId, @lastSeen, @stats, @bootId)
         ON CONFLICT (id) DO UPDATE SET url = excluded.url, parent_id = excluded.parent_id,
-          last_seen = excluded.last_seen, stats = excluded.stats`),
+          last_seen = excluded.last_seen, stats = excluded.stats, boot_id = coalesce(excluded.boot_id, boot_id)`),
       listNodes: db.prepare<
         [],
-        { id: string; url: string; parent_id: string | null; last_seen: number; stats: string }
+        {
+          id: string;
+          url: string;
+          parent_id: string | null;
+          last_seen: number;
+          stats: string;
+          membership: NodeMembership;
+          boot_id: string | null;
+        }
       >('SELECT * FROM nodes ORDER BY id'),
+      setNodeMembership: db.prepare('UPDATE nodes SET membership = ? WHERE id = ?'),
+      nodeBlobCounts: db.prepare<[string, string], { copies: number; pending_deletes: number }>(
+        `SELECT (SELECT count(*) FROM replicas WHERE node_id = ?) AS copies,
+           (SELECT count(*) FROM pending_blob_deletes WHERE node_id = ?) AS pending_deletes`,
+      ),
       countFiles: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files'),
       countByNode: db.prepare<[], { node_id: string; n: number }>(
         'SELECT node_id, count(*) AS n FROM replicas WHERE blob_key = file_id GROUP BY node_id',
@@ -291,8 +309,14 @@ export class SqliteMetadataStore implements MetadataStore {
     })();
   }
 
-  async pendingBlobDeletes(now: number, limit: number): Promise<BlobLocation[]> {
-    return this.statements.pendingDeletes.all(now, limit).map((row) => ({ nodeId: row.node_id, key: row.blob_key }));
+  async pendingBlobDeletes(now: number, limit: number, nodeIds: string[]): Promise<BlobLocation[]> {
+    return this.statements.pendingDeletes
+      .all(now, JSON.stringify(nodeIds), limit)
+      .map((row) => ({ nodeId: row.node_id, key: row.blob_key }));
+  }
+
+  async deferPendingBlobDelete(location: BlobLocation, at: number): Promise<void> {
+    this.statements.deferPendingDelete.run(at, location.nodeId, location.key);
   }
 
   async clearPendingBlobDelete(location: BlobLocation): Promise<void> {
@@ -336,7 +360,15 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async upsertNode(node: NodeRecord): Promise<void> {
-    this.statements.upsertNode.run({ ...node, stats: JSON.stringify(node.stats) });
+    const { id, url, parentId, lastSeen, stats, bootId } = node;
+    this.statements.upsertNode.run({
+      id,
+      url,
+      parentId,
+      lastSeen,
+      stats: JSON.stringify(stats),
+      bootId: bootId ?? null,
+    });
   }
 
   async listNodes(): Promise<NodeRecord[]> {
@@ -346,7 +378,18 @@ export class SqliteMetadataStore implements MetadataStore {
       parentId: row.parent_id,
       lastSeen: row.last_seen,
       stats: JSON.parse(row.stats) as NodeRecord['stats'],
+      membership: row.membership,
+      ...(row.boot_id !== null && { bootId: row.boot_id }),
     }));
+  }
+
+  async setNodeMembership(nodeId: string, membership: NodeMembership): Promise<void> {
+    this.statements.setNodeMembership.run(membership, nodeId);
+  }
+
+  async nodeBlobCounts(nodeId: string): Promise<{ copies: number; pendingDeletes: number }> {
+    const row = this.statements.nodeBlobCounts.get(nodeId, nodeId)!;
+    return { copies: row.copies, pendingDeletes: row.pending_deletes };
   }
 
   async countFiles(): Promise<number> {

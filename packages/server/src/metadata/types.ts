@@ -46,12 +46,22 @@ export interface BlobLocation {
   nodeId: string;
 }
 
+/**
+ * Whether a node belongs to the cluster: `draining` takes no new copies while
+ * its blobs are copied elsewhere; `removed` was drained and is not used.
+ */
+export type NodeMembership = 'active' | 'draining' | 'removed';
+
 export interface NodeRecord {
   id: string;
   url: string;
   parentId: string | null;
   lastSeen: number;
   stats: NodeStats;
+  /** Read from the store; a heartbeat never changes it (absent means `active`). */
+  membership?: NodeMembership;
+  /** The node process's boot id from its last join. */
+  bootId?: string;
 }
 
 export interface NodeStats {
@@ -127,9 +137,14 @@ export interface MetadataStore {
   purgeFile(id: string, reason: DeleteReason, now: number): Promise<void>;
   /** Remembers blobs to remove from nodes (retried until each node confirms). */
   queueBlobDeletes(locations: BlobLocation[], now: number): Promise<void>;
-  /** Blob deletes that are due. */
-  pendingBlobDeletes(now: number, limit: number): Promise<BlobLocation[]>;
+  /**
+   * Removals due on the given nodes, oldest first. Only reachable nodes are
+   * asked for, so the backlog of a node that is down never holds up the others.
+   */
+  pendingBlobDeletes(now: number, limit: number, nodeIds: string[]): Promise<BlobLocation[]>;
   clearPendingBlobDelete(location: BlobLocation): Promise<void>;
+  /** A removal the node refused is retried from `at`, behind the others. */
+  deferPendingBlobDelete(location: BlobLocation, at: number): Promise<void>;
   /**
    * One page of a walk over every blob in key order: the `limit` keys after
    * `afterKey`, of which `short` are those with fewer copies than their file
@@ -142,8 +157,12 @@ export interface MetadataStore {
   blobKeysOfFile(fileId: string): Promise<string[]>;
   /** Those of `keys` that belong to live files, with their copies. */
   storedBlobs(keys: string[], now: number): Promise<StoredBlob[]>;
+  /** Records a join or heartbeat; leaves the node's membership as it is. */
   upsertNode(node: NodeRecord): Promise<void>;
   listNodes(): Promise<NodeRecord[]>;
+  setNodeMembership(nodeId: string, membership: NodeMembership): Promise<void>;
+  /** Copies recorded on a node, and blob removals still to be sent to it. */
+  nodeBlobCounts(nodeId: string): Promise<{ copies: number; pendingDeletes: number }>;
   countFiles(): Promise<number>;
   fileCountsByNode(): Promise<Map<string, number>>;
   close(): Promise<void>;

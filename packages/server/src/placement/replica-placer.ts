@@ -13,16 +13,18 @@ const TWO_POW_64 = 2n ** 64n;
 export class ReplicaPlacer {
   constructor(private readonly registry: NodeRegistry) {}
 
-  place(key: string, size: number, count: number, exclude: ReadonlySet<string> = new Set()): ClusterNode[] {
+  place(key: string, size: number, count: number, options: PlaceOptions = {}): ClusterNode[] {
+    const { exclude = new Set(), takenDomains = new Set(), preferDomain } = options;
+    const preferred = (node: ClusterNode) => (this.registry.domainOf(node) === preferDomain ? 1 : 0);
     const ranked = this.registry
       .live()
       .filter((node) => !exclude.has(node.id) && node.stats.freeBytes >= size)
-      .map((node) => ({ node, score: score(key, node) }))
-      .sort((a, b) => b.score - a.score)
+      .map((node) => ({ node, preferred: preferred(node), score: score(key, node) }))
+      .sort((a, b) => b.preferred - a.preferred || b.score - a.score)
       .map((entry) => entry.node);
 
     const chosen: ClusterNode[] = [];
-    const usedDomains = new Set<string>();
+    const usedDomains = new Set(takenDomains);
     for (const node of ranked) {
       if (chosen.length === count) break;
       const domain = this.registry.domainOf(node);
@@ -36,6 +38,15 @@ export class ReplicaPlacer {
     }
     return chosen;
   }
+}
+
+export interface PlaceOptions {
+  /** Nodes not to choose (those that already hold the blob). */
+  exclude?: ReadonlySet<string>;
+  /** Failure domains the blob's other copies are in: filled last. */
+  takenDomains?: ReadonlySet<string>;
+  /** The domain to fill first: a copy that leaves a node stays under the same parent when it can. */
+  preferDomain?: string | undefined;
 }
 
 function score(key: string, node: ClusterNode): number {

@@ -3,15 +3,16 @@ import { LegimError } from '@legim/sdk';
 import type { LockService } from '../backends/locks/lock-service.js';
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
-import type { MetadataStore, StoredBlob } from '../metadata/types.js';
-import type { ReplicaPlacer } from '../placement/replica-placer.js';
+import type { EmitEvent } from '../events/gateway-events.js';
+import type { MetadataStore, ReplicaState, StoredBlob } from '../metadata/types.js';
+import type { PlaceOptions, ReplicaPlacer } from '../placement/replica-placer.js';
 
 const BATCH = 50;
 /** Blob keys checked per pass by the walk over every blob (the backstop for whatever nothing reported). */
 const WALK_PAGE = 1000;
-/** Blob keys read at a time from a lost node's list, and pages of it per pass. */
-const LOST_PAGE = 200;
-const LOST_PAGES_PER_PASS = 10;
+/** Blob keys read at a time from a leaving node's list, and pages of it per pass. */
+const LEAVING_PAGE = 200;
+const LEAVING_PAGES_PER_PASS = 10;
 /** A copy still pending after this long is checked on its node. */
 const PENDING_GRACE_MS = 60_000;
 /** How long a repair copy may take before it is presumed orphaned. */
@@ -21,16 +22,24 @@ export interface RepairOptions {
   intervalMs: number;
   /** A node down this long is lost: its copies are made again elsewhere, then forgotten there. */
   lostAfterMs: number;
+  /** Where each copy made is reported (the gateway's events). */
+  emit?: EmitEvent;
 }
+
+/**
+ * Nodes whose copies no longer count: lost ones (down too long) and draining
+ * ones. A draining node is up, so its copies can still be read from.
+ */
+type Leaving = ReadonlySet<string>;
 
 /**
  * Keeps every blob of every file (the original and its variants) at its
  * wanted number of copies, copying from a healthy replica to new nodes.
  * Each pass looks at the files reported short of copies (an upload that
- * answered with fewer), then at every blob on a lost node (down longer than
- * `lostAfterMs`), then at one page of a walk over all blobs, which catches
- * whatever nobody reported. Copies on a lost node are forgotten (and deleted
- * from it, should it return) only once the blob has its full count
+ * answered with fewer), then at every blob on a leaving node (lost: down
+ * longer than `lostAfterMs`, or draining), then at one page of a walk over
+ * all blobs, which catches whatever nobody reported. Copies on a leaving node
+ * are forgotten (and deleted from it) only once the blob has its full count
  * elsewhere, so a repair never leaves a blob with fewer copies than it had.
  * Each query reads a page, so no pass holds the event loop for long.
  */
@@ -38,7 +47,7 @@ export class ReplicaRepairer {
   private readonly task: PeriodicTask;
   private readonly reported = new Set<string>();
   private walkedTo = '';
-  private readonly lostCursors = new Map<string, string>();
+  private readonly leavingCursors = new Map<string, string>();
 
   constructor(
     private readonly metadata: MetadataStore,
@@ -71,39 +80,42 @@ export class ReplicaRepairer {
 
   private async repairAll(): Promise<void> {
     await this.settleStalePending();
-    const lost = new Set(this.registry.lost(this.options.lostAfterMs, Date.now()));
+    const leaving: Leaving = new Set([
+      ...this.registry.lost(this.options.lostAfterMs, Date.now()),
+      ...this.registry.draining().map((node) => node.id),
+    ]);
     const fileIds = [...this.reported];
     this.reported.clear();
-    for (const fileId of fileIds) await this.repairKeys(await this.metadata.blobKeysOfFile(fileId), lost);
-    await this.moveOffLostNodes(lost);
+    for (const fileId of fileIds) await this.repairKeys(await this.metadata.blobKeysOfFile(fileId), leaving);
+    await this.moveOffLeavingNodes(leaving);
     const page = await this.metadata.walkBlobs(this.walkedTo, WALK_PAGE);
     this.walkedTo = page.lastKey ?? '';
-    await this.repairKeys(page.short, lost);
+    await this.repairKeys(page.short, leaving);
   }
 
-  /** A few pages of each lost node's blobs per pass, resuming where the last pass stopped. */
-  private async moveOffLostNodes(lost: Set<string>): Promise<void> {
-    for (const nodeId of this.lostCursors.keys()) if (!lost.has(nodeId)) this.lostCursors.delete(nodeId);
-    for (const nodeId of lost) {
-      for (let page = 0; page < LOST_PAGES_PER_PASS; page++) {
-        const after = this.lostCursors.get(nodeId) ?? '';
-        const keys = await this.metadata.blobKeysOnNode(nodeId, after, LOST_PAGE);
-        this.lostCursors.set(nodeId, keys.length < LOST_PAGE ? '' : keys.at(-1)!);
-        await this.repairKeys(keys, lost);
+  /** A few pages of each leaving node's blobs per pass, resuming where the last pass stopped. */
+  private async moveOffLeavingNodes(leaving: Leaving): Promise<void> {
+    for (const nodeId of this.leavingCursors.keys()) if (!leaving.has(nodeId)) this.leavingCursors.delete(nodeId);
+    for (const nodeId of leaving) {
+      for (let page = 0; page < LEAVING_PAGES_PER_PASS; page++) {
+        const after = this.leavingCursors.get(nodeId) ?? '';
+        const keys = await this.metadata.blobKeysOnNode(nodeId, after, LEAVING_PAGE);
+        this.leavingCursors.set(nodeId, keys.length < LEAVING_PAGE ? '' : keys.at(-1)!);
+        await this.repairKeys(keys, leaving);
         // SQLite answers synchronously: let requests in between pages.
         await new Promise((resolve) => setImmediate(resolve));
-        if (keys.length < LOST_PAGE) break;
+        if (keys.length < LEAVING_PAGE) break;
       }
     }
   }
 
-  private async repairKeys(keys: string[], lost: Set<string>): Promise<void> {
+  private async repairKeys(keys: string[], leaving: Leaving): Promise<void> {
     for (const blob of await this.metadata.storedBlobs(keys, Date.now())) {
-      if (!needsRepair(blob, lost)) continue;
+      if (!needsRepair(blob, leaving)) continue;
       // Another gateway repairing or purging the same file would race this one
       // for the same target node; whoever holds the lock does it, the others skip.
       await this.locks
-        .withLock(`file:${blob.file.id}`, { waitMs: 0 }, () => this.repair(blob.key, lost))
+        .withLock(`file:${blob.file.id}`, { waitMs: 0 }, () => this.repair(blob.key, leaving))
         .catch((error) => {
           if (!LegimError.is(error) || error.code !== 'LOCK_BUSY') throw error;
         });
@@ -127,26 +139,49 @@ export class ReplicaRepairer {
     }
   }
 
-  private async repair(key: string, lost: Set<string>): Promise<void> {
+  private async repair(key: string, leaving: Leaving): Promise<void> {
     // Read again under the lock: another gateway may have repaired or purged the file since.
     const [blob] = await this.metadata.storedBlobs([key], Date.now());
     if (!blob) return;
-    const kept = blob.copies.filter((copy) => !lost.has(copy.nodeId));
-    const sources = kept.filter((copy) => copy.durable).map((copy) => copy.nodeId);
-    const source = this.registry.readOrder(sources).find((node) => node.status === 'up');
+    const kept = blob.copies.filter((copy) => !leaving.has(copy.nodeId));
     const missing = blob.file.replicasWanted - kept.length;
+    const source = this.sourceOf(blob);
     if (missing > 0 && source) {
-      // Lost nodes are excluded too: one that returns still holds its copy until it is forgotten.
-      const exclude = new Set(blob.copies.map((copy) => copy.nodeId));
-      for (const target of this.placer.place(key, blob.size, missing, exclude)) {
+      for (const target of this.placer.place(key, blob.size, missing, this.placement(blob, kept))) {
         if (await this.copy(blob, source, target)) kept.push({ nodeId: target.id, durable: true });
       }
     }
-    // Only a blob back at full strength elsewhere lets go of its copies on lost nodes.
+    // Only a blob back at full strength elsewhere lets go of its copies on leaving nodes.
     if (kept.filter((copy) => copy.durable).length < blob.file.replicasWanted) return;
     for (const copy of blob.copies) {
-      if (lost.has(copy.nodeId)) await this.metadata.dropReplica(key, copy.nodeId, Date.now());
+      if (leaving.has(copy.nodeId)) await this.metadata.dropReplica(key, copy.nodeId, Date.now());
     }
+  }
+
+  /** The up node to copy from: a durable copy, on a draining node only if no other has one. */
+  private sourceOf(blob: StoredBlob): ClusterNode | undefined {
+    const durable = blob.copies.filter((copy) => copy.durable).map((copy) => copy.nodeId);
+    const up = this.registry.readOrder(durable).filter((node) => node.status === 'up');
+    return up.find((node) => node.membership === 'active') ?? up[0];
+  }
+
+  /**
+   * Where new copies go: not on a node that holds one (a lost node that
+   * returns still holds its copy until it is forgotten), in failure domains
+   * the kept copies are not in, and under the leaving node's parent first,
+   * so a drained node's blobs flow back into its branch of the tree.
+   */
+  private placement(blob: StoredBlob, kept: ReplicaState[]): PlaceOptions {
+    const domainOf = (nodeId: string) => {
+      const node = this.registry.get(nodeId);
+      return node && this.registry.domainOf(node);
+    };
+    const leavingCopy = blob.copies.find((copy) => !kept.includes(copy));
+    return {
+      exclude: new Set(blob.copies.map((copy) => copy.nodeId)),
+      takenDomains: new Set(kept.map((copy) => domainOf(copy.nodeId)).filter((domain) => domain !== undefined)),
+      preferDomain: leavingCopy && domainOf(leavingCopy.nodeId),
+    };
   }
 
   /** One copy to a new node; true once it is recorded. */
@@ -159,6 +194,7 @@ export class ReplicaRepairer {
       const recorded = await this.metadata.addReplica(file.id, key, to.id, Date.now());
       // The file was deleted while we copied: the new copy must not linger.
       if (!recorded) await this.metadata.queueBlobDeletes([{ nodeId: to.id, key }], Date.now());
+      else this.options.emit?.({ type: 'replica.repaired', fileId: file.id, blobKey: key, nodeId: to.id });
       return recorded;
     } catch (error) {
       await this.metadata.queueBlobDeletes([{ nodeId: to.id, key }], Date.now());
@@ -185,8 +221,7 @@ async function copyBlob({ file, key, sha256 }: StoredBlob, from: ClusterNode, to
   await upload.commit(sha256);
 }
 
-/** Short of copies once lost nodes are left out, or holding copies on lost nodes that should move. */
-function needsRepair(blob: StoredBlob, lost: Set<string>): boolean {
-  const onLost = blob.copies.filter((copy) => lost.has(copy.nodeId)).length;
-  return onLost > 0 || blob.copies.length < blob.file.replicasWanted;
+/** Short of copies, or holding copies on leaving nodes that should move. */
+function needsRepair(blob: StoredBlob, leaving: Leaving): boolean {
+  return blob.copies.some((copy) => leaving.has(copy.nodeId)) || blob.copies.length < blob.file.replicasWanted;
 }

@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config.js';
 import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import type { ReplicaPlacer } from '../placement/replica-placer.js';
+import type { EmitEvent } from '../events/gateway-events.js';
 import type { JobQueue } from '../jobs/index.js';
 import { replicatedWrite } from '../replication/replicated-write.js';
 import type { ReplicaRepairer } from '../replication/replica-repairer.js';
@@ -24,6 +25,7 @@ export interface UploadServiceDeps {
   placer: ReplicaPlacer;
   repairer: ReplicaRepairer;
   jobs: JobQueue;
+  emit?: EmitEvent;
 }
 
 /**
@@ -108,6 +110,7 @@ export class UploadService {
     void written.late.then((late) => this.recordLateCopies(id, late));
     await this.deps.jobs.enqueue({ type: 'process', fileId: id, dedupeKey: `process:${id}` });
     await this.deps.jobs.enqueue({ type: 'expire', fileId: id, runAt: expiresAt, dedupeKey: `expire:${id}` });
+    this.deps.emit?.({ type: 'file.uploaded', fileId: id, size: file.size, contentType: file.contentType });
     return { file, replicas: written.durable.length, deleteToken };
   }
 

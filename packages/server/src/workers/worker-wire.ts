@@ -1,5 +1,5 @@
 import { LegimError } from '@legim/sdk';
-import type { BlobLocation, FileStatus, NodeRecord, VariantRecord } from '../metadata/types.js';
+import type { BlobLocation, FileStatus, NodeMembership, NodeRecord, VariantRecord } from '../metadata/types.js';
 import type { WorkerFile } from './worker-store.js';
 
 /**
@@ -112,6 +112,7 @@ export function parseNodeList(body: unknown): NodeRecord[] {
         freeBytes: count(stats['freeBytes'], 'freeBytes'),
         totalBytes: count(stats['totalBytes'], 'totalBytes'),
       },
+      membership: membership(node['membership']),
     };
   });
 }
@@ -158,6 +159,14 @@ function variantRecord(value: unknown): VariantRecord {
     size: count(v['size'], 'variant.size'),
     sha256,
   };
+}
+
+const MEMBERSHIPS: readonly NodeMembership[] = ['active', 'draining', 'removed'];
+
+function membership(value: unknown): NodeMembership {
+  if (value === undefined) return 'active';
+  if (!MEMBERSHIPS.includes(value as NodeMembership)) throw bad(`unknown node membership ${String(value)}`);
+  return value as NodeMembership;
 }
 
 function nodeIds(value: unknown, max = 64): string[] {

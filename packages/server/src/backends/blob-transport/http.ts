@@ -120,7 +120,9 @@ export class HttpBlobTransport implements BlobTransport {
       });
     const body = (await res.body.json().catch(() => undefined)) as NodeStats | undefined;
     if (res.statusCode !== 200 || !body) throw errorFromResponse(res.statusCode, body);
-    return body;
+    // Only the storage figures: the answer also names the node and carries the scrubber's counts.
+    const { blobCount, usedBytes, freeBytes, totalBytes } = body;
+    return { blobCount, usedBytes, freeBytes, totalBytes };
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { RouteHandler } from './router.js';
+
+/** The page's files live in `web/`, beside both `src/` and `dist/`. */
+const WEB_DIR = new URL('../../web/', import.meta.url);
+
+export type WebFile = 'index.html' | 'app.js' | 'app.css';
+
+/** Scripts and styles come only from the gateway itself; the thumbnail is shown from a blob URL. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob: data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const SECURITY_HEADERS: OutgoingHttpHeaders = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+// The page links its assets with their version in the URL, so a short
+// max-age never mixes a new page with an old script.
+const PAGE_CACHE = 'no-cache';
+const ASSET_CACHE = 'public, max-age=300';
+
+interface Asset {
+  body: Buffer;
+  etag: string;
+  contentType: string;
+  cacheControl: string;
+}
+
+export interface WebPageOptions {
+  /** Written into the page so the browser refuses a too-large file before sending it. */
+  maxUploadBytes: number;
+  /** Where the files are; the package's `web/` by default. */
+  dir?: URL;
+}
+
+/** The browser upload page served at `/` (docs/api.md): read once at startup, served from memory. */
+export class WebPage {
+  private constructor(private readonly assets: Record<WebFile, Asset>) {}
+
+  static load(options: WebPageOptions): WebPage {
+    const dir = options.dir ?? WEB_DIR;
+    const script = asset(read(dir, 'app.js'), 'text/javascript; charset=utf-8', ASSET_CACHE);
+    const style = asset(read(dir, 'app.css'), 'text/css; charset=utf-8', ASSET_CACHE);
+    const html = fillPlaceholders(read(dir, 'index.html').toString('utf8'), {
+      maxUploadBytes: String(options.maxUploadBytes),
+      'version:app.js': version(script),
+      'version:app.css': version(style),
+    });
+    return new WebPage({
+      'index.html': asset(Buffer.from(html, 'utf8'), 'text/html; charset=utf-8', PAGE_CACHE),
+      'app.js': script,
+      'app.css': style,
+    });
+  }
+
+  /** Serves one of the page's files; answers HEAD too, which the router sends to GET routes. */
+  handler(name: WebFile): RouteHandler {
+    const file = this.assets[name];
+    return (req, res) => serve(file, req, res);
+  }
+}
+
+function serve(file: Asset, req: IncomingMessage, res: ServerResponse): void {
+  const headers = {
+    ...SECURITY_HEADERS,
+    'Content-Type': file.contentType,
+    'Cache-Control': file.cacheControl,
+    ETag: file.etag,
+  };
+  if (isFresh(req.headers['if-none-match'], file.etag)) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+  res.writeHead(200, { ...headers, 'Content-Length': file.body.length });
+  res.end(req.method === 'HEAD' ? undefined : file.body);
+}
+
+/** `If-None-Match` compares weakly: a `W/` tag of the same bytes still matches. */
+function isFresh(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((tag) => {
+    const candidate = tag.trim();
+    return candidate === '*' || candidate.replace(/^W\//, '') === etag;
+  });
+}
+
+function asset(body: Buffer, contentType: string, cacheControl: string): Asset {
+  const digest = createHash('sha256').update(body).digest('hex').slice(0, 32);
+  return { body, etag: `"${digest}"`, contentType, cacheControl };
+}
+
+function version(file: Asset): string {
+  return file.etag.slice(1, 17);
+}
+
+function read(dir: URL, name: string): Buffer {
+  const path = fileURLToPath(new URL(name, dir));
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(`the web page's file ${path} cannot be read; is the package's web/ folder installed?`, {
+      cause: error,
+    });
+  }
+}
+
+/** Replaces `{{name}}`; an unknown name is a mistake in the page, caught at startup. */
+function fillPlaceholders(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{([\w:.-]+)\}\}/g, (_whole, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`index.html has an unknown placeholder {{${name}}}`);
+    return value;
+  });
+}

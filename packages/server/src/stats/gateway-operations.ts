@@ -1,0 +1,47 @@
+import type Database from 'better-sqlite3';
+import type { NodeRegistry } from '../cluster/node-registry.js';
+import { EventStream } from '../events/event-stream.js';
+import type { GatewayEvents } from '../events/gateway-events.js';
+import type { OperationsApi } from '../http/operations-routes.js';
+import type { JobQueue } from '../jobs/index.js';
+import { IndexTotals } from './index-totals.js';
+import { ReplicationCensus } from './replication-census.js';
+import { StatsService } from './stats-service.js';
+import { TrafficCounters } from './traffic-counters.js';
+
+/** Event streams open at once; each costs a socket and a listener. */
+const MAX_EVENT_SUBSCRIBERS = 100;
+/** Under the 60 s idle cut-off of the gateway and the usual proxy read timeouts. */
+const HEARTBEAT_MS = 15_000;
+
+export interface OperationsDeps {
+  events: GatewayEvents;
+  db: Database.Database;
+  registry: NodeRegistry;
+  jobs: JobQueue;
+  jobBackend: 'sqlite' | 'rabbitmq';
+  replicas: number;
+  startedAt: number;
+}
+
+/** Wires the gateway's stats, event stream and metrics. */
+export function createOperations(deps: OperationsDeps): OperationsApi {
+  const { events, db, registry } = deps;
+  const traffic = new TrafficCounters(events);
+  const stream = new EventStream(events, { maxSubscribers: MAX_EVENT_SUBSCRIBERS, heartbeatMs: HEARTBEAT_MS });
+  const totals = new IndexTotals(db);
+  const census = new ReplicationCensus(totals, () =>
+    registry
+      .all()
+      .filter((node) => node.status === 'down')
+      .map((node) => node.id),
+  );
+  const stats = new StatsService({
+    ...deps,
+    totals,
+    census,
+    traffic,
+    subscribers: () => stream.subscribers,
+  });
+  return { stats, events: stream, traffic };
+}

@@ -1,0 +1,76 @@
+import type { Stats } from '@legim/sdk';
+import type { NodeRegistry } from '../cluster/node-registry.js';
+import type { JobCounts, JobQueue } from '../jobs/index.js';
+import type { IndexTotals } from './index-totals.js';
+import { renderMetrics } from './prometheus.js';
+import type { ReplicationCensus } from './replication-census.js';
+import type { TrafficCounters } from './traffic-counters.js';
+
+export interface StatsSources {
+  startedAt: number;
+  replicas: number;
+  jobBackend: Stats['jobs']['backend'];
+  totals: IndexTotals;
+  census: ReplicationCensus;
+  traffic: TrafficCounters;
+  jobs: JobQueue;
+  registry: NodeRegistry;
+  /** Open `GET /v1/events` streams. */
+  subscribers: () => number;
+}
+
+/** A queue that cannot be read now (RabbitMQ unreachable) reports -1s rather than failing the whole answer. */
+const UNKNOWN_JOBS: JobCounts = { waiting: -1, running: -1, deadLettered: -1 };
+
+/** `GET /v1/stats` and `GET /metrics`: the same numbers, read cheaply each time they are asked for. */
+export class StatsService {
+  constructor(private readonly sources: StatsSources) {}
+
+  async read(): Promise<Stats> {
+    const { startedAt, replicas, jobBackend, totals, census, traffic, jobs, registry } = this.sources;
+    const now = Date.now();
+    const [underReplicated, jobCounts] = await Promise.all([
+      census.underReplicated(),
+      jobs.counts().catch(() => UNKNOWN_JOBS),
+    ]);
+    const nodes = registry.all();
+    const count = (status: string) => nodes.filter((node) => node.status === status).length;
+    // A down node's last heartbeat says nothing about what can be stored now.
+    const reachable = nodes.filter((node) => node.status !== 'down');
+    const sum = (field: 'usedBytes' | 'freeBytes' | 'totalBytes') =>
+      reachable.reduce((total, node) => total + node.stats[field], 0);
+    return {
+      at: new Date(now).toISOString(),
+      uptimeSeconds: Math.floor((now - startedAt) / 1000),
+      ...totals.read(now),
+      traffic: {
+        uploads: traffic.uploads,
+        uploadBytes: traffic.uploadBytes,
+        downloads: traffic.downloads,
+        downloadBytes: traffic.downloadBytes,
+        refused: traffic.refused,
+      },
+      replication: { target: replicas, underReplicated },
+      jobs: { backend: jobBackend, ...jobCounts },
+      nodes: {
+        up: count('up'),
+        suspect: count('suspect'),
+        down: count('down'),
+        usedBytes: sum('usedBytes'),
+        freeBytes: sum('freeBytes'),
+        totalBytes: sum('totalBytes'),
+      },
+    };
+  }
+
+  /** The Prometheus text exposition of the same numbers, with per-node and per-reason detail. */
+  async exposition(): Promise<string> {
+    const stats = await this.read();
+    return renderMetrics({
+      stats,
+      nodes: this.sources.registry.all(),
+      refusals: this.sources.traffic.refusals,
+      subscribers: this.sources.subscribers(),
+    });
+  }
+}
