@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Every file under `dir`, recursively (none if it does not exist). */
@@ -27,4 +27,17 @@ export function findFiles(dir: string, name: string): string[] {
     const base = path.slice(path.lastIndexOf('/') + 1);
     return base === name || base.startsWith(`${name}.`);
   });
+}
+
+/** Bit rot: one bit of the file on disk changes, its size does not. */
+export function flipByte(path: string, position: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    readSync(fd, byte, 0, 1, position);
+    byte[0] = byte[0]! ^ 0x01;
+    writeSync(fd, byte, 0, 1, position);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { openSync, closeSync, readFileSync, readSync, readdirSync, truncateSync, writeSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, truncateSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseNodeConfig, type JoinRequest, type RunningNode } from '../src/index.js';
+import { flipByte } from '../../../test-support/files.js';
 import { AUTH, startTestNode, waitFor } from './support.js';
 
 function sha256(bytes: Buffer): string {
@@ -30,19 +31,6 @@ async function getJson(node: RunningNode, path: string): Promise<any> {
   const res = await request(`${node.url}${path}`, { headers: AUTH });
   expect(res.statusCode).toBe(200);
   return res.body.json();
-}
-
-/** Bit rot: one byte of the file on disk changes, its size does not. */
-function flipByte(path: string, position: number): void {
-  const fd = openSync(path, 'r+');
-  try {
-    const byte = Buffer.alloc(1);
-    readSync(fd, byte, 0, 1, position);
-    byte[0] = byte[0]! ^ 0x20;
-    writeSync(fd, byte, 0, 1, position);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The pass a node starts with (over its empty store), so the test's own pass is the only one reading. */

@@ -1,7 +1,8 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, truncateSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, truncateSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testClusterSecret, type NodeProcess, type TestCluster } from '../../../test-support/cluster.js';
+import { flipByte } from '../../../test-support/files.js';
 import { sha256 } from '../../../test-support/fixtures.js';
 import { call, copies, findFiles, queryIndex, uploadReadyPhotos, waitFor } from './support.js';
 
@@ -25,18 +26,6 @@ function recordedDigests(cluster: TestCluster): Map<string, string> {
     ...originals.map((row) => [row.id, row.sha256] as const),
     ...variants.map((row) => [`${row.file_id}.${row.name}`, row.sha256] as const),
   ]);
-}
-
-function flipByte(path: string, position: number): void {
-  const fd = openSync(path, 'r+');
-  try {
-    const byte = Buffer.alloc(1);
-    readSync(fd, byte, 0, 1, position);
-    byte[0] = byte[0]! ^ 0x01;
-    writeSync(fd, byte, 0, 1, position);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 describe('a corrupt copy on a node', () => {
