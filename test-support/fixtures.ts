@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The shared test images (see ../shared/fixtures/images/MANIFEST.md); LEGIM_FIXTURES overrides. */
-export const fixturesDir = process.env.LEGIM_FIXTURES ?? resolve(repoRoot, '../shared/fixtures/images');
+/** The test images (see test-support/fixtures/images/MANIFEST.md); LEGIM_FIXTURES overrides. */
+export const fixturesDir = process.env.LEGIM_FIXTURES ?? resolve(repoRoot, 'test-support/fixtures/images');
 
 export function fixture(name: string): string {
   return join(fixturesDir, name);

@@ -1,4 +1,5 @@
 import type { LegimError } from '@legim/sdk';
+import { cliName } from './invocation.js';
 
 /**
  * A user's mistake or an expected condition the CLI itself detects (a
@@ -110,7 +111,7 @@ function fromLegimError(error: LegimError): Failure {
       return abort(error.message, error.code);
     case 'UNAUTHORIZED':
       return abort(
-        `${error.message}; set an admin key with "legim config set apiKey KEY" or LEGIM_API_KEY`,
+        `${error.message}; set an admin key with "${cliName()} config set apiKey KEY" or LEGIM_API_KEY`,
         error.code,
       );
     default:
@@ -120,7 +121,7 @@ function fromLegimError(error: LegimError): Failure {
 
 function unreachable(server: string | undefined, reason: string | undefined): string {
   const where = server ? `the Legim server at ${server}` : 'the Legim server';
-  return `cannot reach ${where}${reason ? ` (${reason})` : ''}; start one with "legim up" or choose one with --server URL`;
+  return `cannot reach ${where}${reason ? ` (${reason})` : ''}; start one with "${cliName()} up" or choose one with --server URL`;
 }
 
 function abort(message: string, code: string | undefined): Failure {

@@ -6,6 +6,7 @@
 import chalk, { chalkStderr } from 'chalk';
 import type { FileInfo, UploadedFile, VariantInfo } from '@legim/sdk';
 import type { Failure } from './errors.js';
+import { cliName } from './invocation.js';
 
 export interface Streams {
   stdout: NodeJS.WritableStream;
@@ -145,7 +146,7 @@ export function uploadView(file: UploadedFile, source: string, now = new Date())
       ['downloads', formatDownloads(file.downloadsLeft, file.maxDownloads)],
       ['expires', formatWhen(file.expiresAt, now)],
       ['delete token', file.deleteToken],
-      ['delete with', chalk.dim(`legim rm ${file.id} --token ${file.deleteToken}`)],
+      ['delete with', chalk.dim(`${cliName()} rm ${file.id} --token ${file.deleteToken}`)],
     ]),
   ].join('\n');
 }
@@ -293,7 +294,7 @@ export function clusterView(summary: ClusterSummary): string {
       ['settings', `server${g > 1 ? ` (${summary.gateway.name})` : ''} and apiKey saved to ${summary.settings}`],
     ]),
     ...(g > 1 ? [`For failover, put nginx in front of the gateways: see ${chalk.bold('docs/operations.md')}.`] : []),
-    `Try ${chalk.bold('legim upload photo.jpg --downloads 3 --ttl 1h')} in another terminal,`,
+    `Try ${chalk.bold(`${cliName()} upload photo.jpg --downloads 3 --ttl 1h`)} in another terminal,`,
     `or open ${chalk.cyan(`${summary.gateway.url}/`)} in a browser to upload by drag and drop.`,
     'Press Ctrl-C to stop',
   ].join('\n');

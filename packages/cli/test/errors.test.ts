@@ -116,6 +116,16 @@ describe('failures are one red line', () => {
     );
   });
 
+  it('hints name the command the way the user ran it: `npx legim` under npx, `legim` on the PATH', async () => {
+    const args = ['rm', randomUUID()];
+    const viaNpx = await runCli(args, { env: { ...box.env, npm_command: 'exec' } });
+    expect(viaNpx.stderr).toMatch(
+      /printed by "npx legim upload"\) or an admin key \("npx legim config set apiKey KEY"\)/,
+    );
+    const onPath = await runCli(args, { env: box.env });
+    expect(onPath.stderr).toMatch(/printed by "legim upload"\) or an admin key \("legim config set apiKey KEY"\)/);
+  });
+
   it('the configured server is not running (upload)', async () => {
     const port = await closedPort();
     const result = await runCli(['upload', fixture('tiny-1x1.png')], {

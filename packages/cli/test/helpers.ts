@@ -25,12 +25,18 @@ export interface Sandbox {
   cleanup(): void;
 }
 
-/** A temp HOME, XDG_CONFIG_HOME and XDG_DATA_HOME; no LEGIM_* and no colours. */
+/** A temp HOME, XDG_CONFIG_HOME and XDG_DATA_HOME; no LEGIM_*, no npm_* (as in a user's shell) and no colours. */
 export function sandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'legim-cli-'));
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (key.startsWith('LEGIM_') || key === 'FORCE_COLOR' || key.startsWith('VITEST') || key === 'NODE_OPTIONS')
+    if (
+      key.startsWith('LEGIM_') ||
+      key.startsWith('npm_') ||
+      key === 'FORCE_COLOR' ||
+      key.startsWith('VITEST') ||
+      key === 'NODE_OPTIONS'
+    )
       delete env[key];
   }
   Object.assign(env, {

@@ -50,7 +50,7 @@ try {
     child.stdout.once('data', (line) => resolveStart(JSON.parse(String(line))));
   });
   const small = randomBytes(20 * 1024);
-  const fixtures = process.env.LEGIM_FIXTURES ?? join(root, '../shared/fixtures/images');
+  const fixtures = process.env.LEGIM_FIXTURES ?? join(root, 'test-support/fixtures/images');
   const large = readFileSync(join(fixtures, 'photo-camera-exif-dune-1680x1050.jpg'));
   await putOnce(url, 'small', small);
   await putOnce(url, 'large', large);

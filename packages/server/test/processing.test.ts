@@ -26,7 +26,7 @@ const EDGES: Record<VariantName, number> = {
 
 type Accepted = [file: string, width: number, height: number];
 
-/** Every "accept" row of shared/fixtures/images/MANIFEST.md, with its size as displayed (EXIF orientation applied). */
+/** Every "accept" row of test-support/fixtures/images/MANIFEST.md, with its size as displayed (EXIF orientation applied). */
 const ACCEPTED: Accepted[] = [
   ['photo-small-flower-1600x1203.jpg', 1600, 1203],
   ['photo-portrait-drum-2560x3837.jpg', 2560, 3837],

@@ -14,7 +14,7 @@ const MiB = 1024 * KiB;
 
 type Accepted = [file: string, contentType: ImageContentType, width: number, height: number];
 
-/** Every "accept" row of shared/fixtures/images/MANIFEST.md, with the stored size the table states. */
+/** Every "accept" row of test-support/fixtures/images/MANIFEST.md, with the stored size the table states. */
 const ACCEPTED: Accepted[] = [
   ['photo-small-flower-1600x1203.jpg', 'image/jpeg', 1600, 1203],
   ['photo-portrait-drum-2560x3837.jpg', 'image/jpeg', 2560, 3837],

@@ -1,6 +1,7 @@
 import type { Legim } from '@legim/sdk';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { cliName } from '../invocation.js';
 
 /**
  * A client for the operators' endpoints (`/v1/cluster`, `/v1/health`,
@@ -11,7 +12,7 @@ export async function adminClient(context: CliContext, command: string): Promise
   if (context.settings.apiKey === undefined) {
     throw new CliError(
       'NO_ADMIN_KEY',
-      `legim ${command} needs the admin key: set it with "legim config set apiKey KEY" or LEGIM_API_KEY ("legim up" saves it for you)`,
+      `legim ${command} needs the admin key: set it with "${cliName()} config set apiKey KEY" or LEGIM_API_KEY ("${cliName()} up" saves it for you)`,
     );
   }
   return context.client();

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { adminClient } from './admin-client.js';
+import { cliName } from '../invocation.js';
 
 const DEFAULT_INTERVAL_MS = 2_000;
 
@@ -14,7 +15,7 @@ export function registerDashboard(program: Command, context: CliContext): void {
       if (!process.stdout.isTTY) {
         throw new CliError(
           'NOT_A_TERMINAL',
-          'legim dashboard needs a terminal; in a script or a pipe use "legim nodes --json" or "legim stats --json"',
+          `legim dashboard needs a terminal; in a script or a pipe use "${cliName()} nodes --json" or "${cliName()} stats --json"`,
         );
       }
       const legim = await adminClient(context, 'dashboard');

@@ -6,6 +6,7 @@ import { CliError } from '../errors.js';
 import { announceReady, runUntilStopped } from '../lifecycle.js';
 import { formatBytes, formatRows, print, printJsonLine, printNote, printWarning } from '../output.js';
 import { explicitOptions } from './explicit-options.js';
+import { cliName } from '../invocation.js';
 
 /** Flags passed through to `parseNodeConfig`, which validates them. */
 const NODE_FLAGS = [
@@ -68,7 +69,9 @@ export function registerNode(program: Command, context: CliContext): void {
             ['capacity', config.capacityBytes === undefined ? 'the whole disk' : formatBytes(config.capacityBytes)],
           ]),
         );
-        print(`Press Ctrl-C to stop; "legim drain ${started.nodeId}" or SIGTERM drains it out of the cluster first`);
+        print(
+          `Press Ctrl-C to stop; "${cliName()} drain ${started.nodeId}" or SIGTERM drains it out of the cluster first`,
+        );
       }
       announceReady({ type: 'ready', role: 'node', url: started.url, nodeId: started.nodeId });
 

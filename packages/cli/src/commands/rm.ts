@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { deletedView, print, printJson } from '../output.js';
+import { cliName } from '../invocation.js';
 
 export function registerRm(program: Command, context: CliContext): void {
   program
@@ -17,7 +18,7 @@ export function registerRm(program: Command, context: CliContext): void {
       if (options.token === undefined && adminKey === undefined) {
         throw new CliError(
           'NO_TOKEN',
-          'deleting needs the delete token (--token, printed by "legim upload") or an admin key ("legim config set apiKey KEY")',
+          `deleting needs the delete token (--token, printed by "${cliName()} upload") or an admin key ("${cliName()} config set apiKey KEY")`,
         );
       }
       await legim.delete(id, options.token);

@@ -6,6 +6,7 @@ import { port } from '../options.js';
 import { backendRows, backendsJson, formatRows, print, printJsonLine, printNote } from '../output.js';
 import { maskSecret } from '../settings.js';
 import { explicitOptions } from './explicit-options.js';
+import { cliName } from '../invocation.js';
 
 /** Flags passed through to `parseGatewayConfig`, which validates them. */
 const GATEWAY_FLAGS = [
@@ -109,7 +110,7 @@ export function registerServer(program: Command, context: CliContext): void {
               'admin key',
               `${maskSecret(gateway.adminKey)}  (${config.adminKey ? 'from --admin-key / LEGIM_ADMIN_KEY' : `kept in ${join(config.dataDir, 'identity.json')}`})`,
             ],
-            ['use it', 'legim config set server ' + gateway.url],
+            ['use it', `${cliName()} config set server ${gateway.url}`],
           ]),
         );
         print('Press Ctrl-C to stop');

@@ -7,6 +7,7 @@ import { CliError } from '../errors.js';
 import { positiveInteger } from '../options.js';
 import { createElapsedLine, print, printJson, printWarning, processedView, uploadView } from '../output.js';
 import { createProgressBar } from '../progress-bar.js';
+import { cliName } from '../invocation.js';
 
 interface UploadOptions {
   downloads?: number;
@@ -104,12 +105,12 @@ async function waitForProcessing(
     if (LegimError.is(error) && error.code === 'UNAVAILABLE' && error.details?.timeoutMs !== undefined) {
       return {
         file: merge(error.details.file as FileInfo | undefined),
-        problem: `still processing after ${formatDuration(seconds)}, so no previews yet; see "legim info ${uploaded.id}" later`,
+        problem: `still processing after ${formatDuration(seconds)}, so no previews yet; see "${cliName()} info ${uploaded.id}" later`,
       };
     }
     return {
       file: uploaded,
-      problem: `uploaded, but could not wait for the previews: ${(error as Error).message}; see "legim info ${uploaded.id}" later`,
+      problem: `uploaded, but could not wait for the previews: ${(error as Error).message}; see "${cliName()} info ${uploaded.id}" later`,
     };
   } finally {
     line?.done();
