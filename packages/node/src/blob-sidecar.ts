@@ -17,6 +17,12 @@ export interface BlobSidecar extends BlobInfo {
   storedAt: string;
   /** Whatever the writer passed (`Legim-Meta`); `null` when nothing was given. */
   meta: unknown;
+  /**
+   * The download checkpoint: the gateway has served at most this many
+   * downloads of the file (`POST /blobs/:key/checkpoint`, only ever raised).
+   * Absent until the first checkpoint.
+   */
+  downloadsTaken?: number;
 }
 
 export async function readSidecar(path: string): Promise<BlobSidecar> {
@@ -42,6 +48,7 @@ function isSidecar(value: unknown): value is BlobSidecar {
     typeof record.key === 'string' &&
     typeof record.size === 'number' &&
     typeof record.sha256 === 'string' &&
-    typeof record.storedAt === 'string'
+    typeof record.storedAt === 'string' &&
+    (record.downloadsTaken === undefined || typeof record.downloadsTaken === 'number')
   );
 }

@@ -17,11 +17,14 @@ import { fsyncDir, isMissingFileError, unlinkIfExists } from './durable-fs.js';
 import { ShardedLayout, type BlobPaths } from './sharded-layout.js';
 import { scanStoredBlobs } from './startup-scan.js';
 import { StorageLedger, type BlobStoreStats } from './storage-ledger.js';
+import { rewriteSidecar } from './sidecar-rewrite.js';
+import { TombstoneLog, type TombstonePage } from './tombstone-log.js';
 
 export type { BlobStoreStats } from './storage-ledger.js';
 export type { OpenedBlob } from './opened-blob.js';
 export type { PutBlobOptions } from './blob-writer.js';
 export type { SuspectBlob } from './blob-quarantine.js';
+export type { BlobTombstone, TombstonePage } from './tombstone-log.js';
 
 export interface BlobStoreOptions {
   /** Root folder; blobs go to `<dataDir>/blobs`, in-flight writes to `<dataDir>/tmp`. */
@@ -40,6 +43,17 @@ export interface BlobPage {
   blobs: BlobInfo[];
   /** Pass as `after` to get the next page; `null` on the last page. */
   next: string | null;
+}
+
+/** A page of blobs with their whole sidecars (`meta`, `downloadsTaken`), what an index rebuild reads. */
+export interface SidecarPage {
+  blobs: BlobSidecar[];
+  next: string | null;
+}
+
+export interface DeleteBlobOptions {
+  /** Keep a tombstone of the key (the gateway deleted the file): an index rebuild must not bring it back. */
+  tombstone?: boolean;
 }
 
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
@@ -69,6 +83,7 @@ export class BlobStore {
   readonly #reader: BlobReader;
   readonly #writer: BlobWriter;
   readonly #quarantine: BlobQuarantine;
+  readonly #tombstones: TombstoneLog;
   #ready = false;
 
   constructor(options: BlobStoreOptions) {
@@ -91,6 +106,7 @@ export class BlobStore {
     });
     this.quarantineDir = join(options.dataDir, 'quarantine');
     this.#quarantine = new BlobQuarantine({ ...shared, dir: this.quarantineDir, ledger: this.#ledger });
+    this.#tombstones = new TombstoneLog(this.dataDir, this.tmpDir);
   }
 
   /** Creates the folders, drops writes a crash left in `tmp/`, and counts the blobs. */
@@ -98,6 +114,7 @@ export class BlobStore {
     await mkdir(this.blobsDir, { recursive: true });
     await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
+    await this.#tombstones.init();
     const { blobCount, usedBytes } = await scanStoredBlobs(this.#layout);
     this.#ledger.reset(blobCount, usedBytes);
     this.#ready = true;
@@ -146,12 +163,17 @@ export class BlobStore {
     });
   }
 
-  /** Removes a blob and its sidecar; resolves `false` if there was none (deletes are retried). */
-  async delete(key: string): Promise<boolean> {
+  /**
+   * Removes a blob and its sidecar; resolves `false` if there was none
+   * (deletes are retried). With `tombstone`, the key's tombstone is durable
+   * before anything is removed, so no crash can lose it once the blob is gone.
+   */
+  async delete(key: string, options: DeleteBlobOptions = {}): Promise<boolean> {
     assertValidBlobKey(key);
     this.#assertReady();
     const paths = this.#layout.paths(key);
     return this.#lock.run(key, async () => {
+      if (options.tombstone) await this.#tombstones.add(key);
       const size = await sizeIfPresent(paths.blob);
       // Before the unlink: a lock-free reader that opened the blob meanwhile sees the entry gone and retries.
       this.#cache.delete(key);
@@ -166,6 +188,15 @@ export class BlobStore {
 
   /** One page of blobs in key order, starting after `after`. */
   async list(after: string | undefined, limit: number): Promise<BlobPage> {
+    const page = await this.listSidecars(after, limit);
+    return {
+      blobs: page.blobs.map((sidecar) => ({ key: sidecar.key, size: sidecar.size, sha256: sidecar.sha256 })),
+      next: page.next,
+    };
+  }
+
+  /** One page of blobs in key order with their whole sidecars, starting after `after`. */
+  async listSidecars(after: string | undefined, limit: number): Promise<SidecarPage> {
     this.#assertReady();
     if (!Number.isSafeInteger(limit) || limit < 1)
       throw new LegimError('BAD_REQUEST', `limit must be a positive integer, got ${limit}`);
@@ -177,10 +208,40 @@ export class BlobStore {
         throw error;
       }),
     );
-    const blobs = sidecars.flatMap((sidecar) =>
-      sidecar ? [{ key: sidecar.key, size: sidecar.size, sha256: sidecar.sha256 }] : [],
-    );
+    const blobs = sidecars.filter((sidecar): sidecar is BlobSidecar => sidecar !== undefined);
     return { blobs, next: keys.length > limit ? (pageKeys.at(-1) ?? null) : null };
+  }
+
+  /**
+   * Raises the download checkpoint in a blob's sidecar to `downloadsTaken`
+   * (never lowers it) and resolves with the checkpoint now stored, once it is
+   * durable. Runs under the key's lock, so it never races a write, a delete
+   * or a quarantine of the key. `BLOB_NOT_FOUND` if the blob is absent.
+   */
+  async checkpoint(key: string, downloadsTaken: number): Promise<number> {
+    assertValidBlobKey(key);
+    this.#assertReady();
+    if (!Number.isSafeInteger(downloadsTaken) || downloadsTaken < 0)
+      throw new LegimError('BAD_REQUEST', `downloadsTaken must be a non-negative integer, got ${downloadsTaken}`);
+    const paths = this.#layout.paths(key);
+    return this.#lock.run(key, async () => {
+      const [sidecar, size] = await Promise.all([readSidecar(paths.sidecar), sizeIfPresent(paths.blob)]).catch(
+        (error: unknown) => {
+          throw isMissingFileError(error) ? blobNotFound(key) : error;
+        },
+      );
+      if (size === undefined) throw blobNotFound(key);
+      const stored = sidecar.downloadsTaken ?? 0;
+      if (stored >= downloadsTaken) return stored;
+      await rewriteSidecar(paths, this.tmpDir, { ...sidecar, downloadsTaken });
+      return downloadsTaken;
+    });
+  }
+
+  /** One page of the tombstones of keys deleted in the last 7 days, in key order. */
+  tombstones(after: string | undefined, limit: number): TombstonePage {
+    this.#assertReady();
+    return this.#tombstones.list(after, limit);
   }
 
   /** Up to `limit` keys after `after` in key order, without reading their sidecars. */

@@ -32,6 +32,8 @@ export interface PutBlobOptions {
   meta?: unknown;
   /** Declared length, if known: lets a full store refuse before reading any byte. */
   size?: number;
+  /** The download checkpoint the copy starts with (a copy made from a blob that had one). */
+  downloadsTaken?: number;
 }
 
 export interface BlobWriterOptions {
@@ -102,6 +104,7 @@ export class BlobWriter {
         sha256,
         storedAt: new Date().toISOString(),
         meta: options.meta ?? null,
+        ...(options.downloadsTaken !== undefined && { downloadsTaken: options.downloadsTaken }),
       };
       // A new shard folder (and its fsync'd parent) is made alongside, not after, the two fsyncs.
       await allOrFirstError([

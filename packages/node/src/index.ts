@@ -4,11 +4,14 @@ export {
   type BlobPage,
   type BlobStoreOptions,
   type BlobStoreStats,
+  type DeleteBlobOptions,
+  type SidecarPage,
   type OpenedBlob,
   type PutBlobOptions,
   type SuspectBlob,
 } from './blob-store.js';
 export type { BlobInfo, BlobSidecar } from './blob-sidecar.js';
+export type { BlobTombstone, TombstonePage } from './tombstone-log.js';
 export { BlobScrubber, type BlobScrubberOptions, type ScrubPass, type ScrubStats } from './blob-scrubber.js';
 export { CorruptReports } from './corrupt-reports.js';
 export type { ByteRangeRequest } from './byte-range.js';

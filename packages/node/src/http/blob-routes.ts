@@ -6,22 +6,43 @@ import { parseRangeHeader } from '../byte-range.js';
 import { normalizeSha256 } from '../sha256-hex.js';
 import { detachRequestBody, discardRestOfBody } from './request-body.js';
 import { streamToResponse } from './stream-response.js';
+import { readJsonBody } from './request-body.js';
 import { sendJson } from './responses.js';
 import type { RequestContext, Router } from './router.js';
 
 const MAX_PAGE = 1000;
 
-/** `PUT|GET|HEAD|DELETE /blobs/:key` and `GET /blobs`. */
+const CHECKPOINT_SUFFIX = '/checkpoint';
+
+/** `PUT|GET|HEAD|DELETE /blobs/:key`, `POST /blobs/:key/checkpoint`, `GET /blobs` and `GET /tombstones`. */
 export function registerBlobRoutes(router: Router, store: BlobStore): void {
   router
     .on('GET', '/blobs', (context) => listBlobs(store, context))
+    .on('GET', '/tombstones', (context) => listTombstones(store, context))
     .on('PUT', '/blobs/*', (context) => putBlob(store, context))
     .on('GET', '/blobs/*', (context) => getBlob(store, context))
     .on('HEAD', '/blobs/*', (context) => headBlob(store, context))
-    .on('DELETE', '/blobs/*', async ({ res, param }) => {
-      await store.delete(decodeKey(param));
+    .on('POST', '/blobs/*', (context) => checkpoint(store, context))
+    .on('DELETE', '/blobs/*', async ({ res, param, query }) => {
+      await store.delete(decodeKey(param), { tombstone: query.get('tombstone') === '1' });
       res.writeHead(204).end();
     });
+}
+
+/** `POST /blobs/:key/checkpoint {downloadsTaken}`: raises the download checkpoint, answers the one stored. */
+async function checkpoint(store: BlobStore, { req, res, param }: RequestContext): Promise<void> {
+  if (!param.endsWith(CHECKPOINT_SUFFIX)) {
+    throw new LegimError('METHOD_NOT_ALLOWED', 'POST is only allowed on /blobs/:key/checkpoint', {
+      details: { allow: ['PUT', 'GET', 'HEAD', 'DELETE'] },
+    });
+  }
+  const key = decodeKey(param.slice(0, -CHECKPOINT_SUFFIX.length));
+  const body = (await readJsonBody(req, 1024)) as { downloadsTaken?: unknown } | undefined;
+  const taken = body?.downloadsTaken;
+  if (typeof taken !== 'number' || !Number.isSafeInteger(taken) || taken < 0) {
+    throw new LegimError('BAD_REQUEST', 'the body must be {"downloadsTaken": <non-negative integer>}');
+  }
+  sendJson(res, 200, { key, downloadsTaken: await store.checkpoint(key, taken) });
 }
 
 async function putBlob(store: BlobStore, { req, res, param }: RequestContext): Promise<void> {
@@ -35,12 +56,14 @@ async function putBlob(store: BlobStore, { req, res, param }: RequestContext): P
     );
   }
   const meta = parseMetaHeader(singleHeader(req, 'legim-meta'));
+  const downloadsTaken = parseDownloadsTaken(singleHeader(req, 'legim-downloads-taken'));
   const declaredLength = req.headers['content-length'];
   try {
     const stored = await store.put(key, detachRequestBody(req), {
       sha256: headerSha256,
       expectedSha256: () => trailerValue(req.trailers['legim-sha256']),
       meta,
+      downloadsTaken,
       size: declaredLength === undefined ? undefined : Number(declaredLength),
     });
     sendJson(res, 201, stored);
@@ -65,19 +88,46 @@ async function getBlob(store: BlobStore, { req, res, param }: RequestContext): P
   await streamToResponse(blob.stream, res);
 }
 
+/** HEAD reads the sidecar anyway, so it also carries what a copy of the blob must keep: meta and checkpoint. */
 async function headBlob(store: BlobStore, { res, param }: RequestContext): Promise<void> {
   const blob = await store.stat(decodeKey(param));
-  res.writeHead(200, blobHeaders(blob.sha256, blob.size)).end();
+  const headers = blobHeaders(blob.sha256, blob.size);
+  if (blob.meta !== null && blob.meta !== undefined) {
+    headers['legim-meta'] = Buffer.from(JSON.stringify(blob.meta)).toString('base64url');
+  }
+  if (blob.downloadsTaken !== undefined) headers['legim-downloads-taken'] = String(blob.downloadsTaken);
+  res.writeHead(200, headers).end();
 }
 
+/** `GET /blobs`: keys, sizes and digests; with `meta=1` the whole sidecars (what an index rebuild reads). */
 async function listBlobs(store: BlobStore, { res, query }: RequestContext): Promise<void> {
   const after = query.get('after') || undefined;
+  const limit = pageLimit(query);
+  sendJson(
+    res,
+    200,
+    query.get('meta') === '1' ? await store.listSidecars(after, limit) : await store.list(after, limit),
+  );
+}
+
+async function listTombstones(store: BlobStore, { res, query }: RequestContext): Promise<void> {
+  sendJson(res, 200, store.tombstones(query.get('after') || undefined, pageLimit(query)));
+}
+
+function pageLimit(query: URLSearchParams): number {
   const limitText = query.get('limit');
   const limit = limitText === null ? MAX_PAGE : Number(limitText);
   if (!/^\d+$/.test(limitText ?? '1') || limit < 1 || limit > MAX_PAGE) {
     throw new LegimError('BAD_REQUEST', `limit must be an integer from 1 to ${MAX_PAGE}`);
   }
-  sendJson(res, 200, await store.list(after, limit));
+  return limit;
+}
+
+/** `Legim-Downloads-Taken`: the checkpoint a copy starts with. */
+function parseDownloadsTaken(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new LegimError('BAD_REQUEST', 'Legim-Downloads-Taken must be an integer');
+  return Number(value);
 }
 
 function blobHeaders(sha256: string, contentLength: number): OutgoingHttpHeaders {
