@@ -35,6 +35,13 @@ export const ERROR_CODES = {
   UNAVAILABLE: 503,
   /** The shared download counter (Redis) cannot be reached: downloads fail closed rather than over-serve. */
   COUNTER_UNAVAILABLE: 503,
+  /**
+   * Too few copies of a file acknowledged its download checkpoint (what keeps
+   * an index rebuilt from the nodes within the limit): the download was not served.
+   */
+  CHECKPOINT_FAILED: 503,
+  /** An index rebuild is already running. */
+  REBUILD_RUNNING: 409,
   /** Another gateway or worker holds the lock on this resource. */
   LOCK_BUSY: 503,
   /** Client side only: the SDK could not reach the server, or the connection broke. */

@@ -9,6 +9,7 @@ import { ClusterService } from './cluster/cluster-service.js';
 import { NodeDrainer } from './cluster/node-drainer.js';
 import { openClusterView } from './cluster/open-cluster-view.js';
 import type { GatewayConfig } from './config.js';
+import { DownloadCheckpoints } from './download/download-checkpoints.js';
 import { DownloadService } from './download/download-service.js';
 import { FileReaper } from './expiry/file-reaper.js';
 import { PeriodicTask } from './background/periodic-task.js';
@@ -135,6 +136,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       counter,
       cache,
       reader,
+      checkpoints: new DownloadCheckpoints(metadata, registry, config.writeQuorum),
       jobs,
       resumeTokens: new ResumeTokens(identity.clusterSecret, RESUME_WINDOW_MS),
       emit,

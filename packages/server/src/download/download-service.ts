@@ -4,6 +4,7 @@ import type { DownloadCounter, RefusalReason } from '../backends/download-counte
 import type { CachedFile, MetadataCache } from '../backends/metadata-cache/metadata-cache.js';
 import type { GatewayConfig } from '../config.js';
 import type { JobQueue } from '../jobs/index.js';
+import type { DownloadCheckpoints } from './download-checkpoints.js';
 import type { ReplicaReader } from './replica-reader.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import { deleted, exhausted, expired, findLiveFile, findServableFile, goneOrMissing } from './file-lookup.js';
@@ -17,6 +18,7 @@ export interface DownloadServiceDeps {
   counter: DownloadCounter;
   cache: MetadataCache;
   reader: ReplicaReader;
+  checkpoints: DownloadCheckpoints;
   jobs: JobQueue;
   resumeTokens: ResumeTokens;
   emit?: EmitEvent;
@@ -57,6 +59,13 @@ export class DownloadService {
     const { file, replicaNodeIds } = await this.hotMetadata(id, now);
     const taken = await counter.take(file.id, now, config.deleteGraceMs);
     if (!taken.ok) throw await this.refusal(taken.reason, file);
+    try {
+      // Before any byte: the nodes must know this download was taken, or a rebuilt index could serve it again.
+      await this.deps.checkpoints.ensure(file, file.maxDownloads - taken.downloadsLeft);
+    } catch (error) {
+      await counter.refund(file.id);
+      throw error;
+    }
     if (taken.downloadsLeft === 0) this.scheduleDeletion(file.id, now + config.deleteGraceMs);
     let bytes = 0;
     try {

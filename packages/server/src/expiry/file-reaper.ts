@@ -73,7 +73,12 @@ export class FileReaper {
         const node = this.registry.get(location.nodeId);
         if (!node) return;
         try {
-          await node.transport.delete(location.key);
+          // A blob of a file the index holds a tombstone for leaves one on the node too, so an
+          // index rebuilt from the nodes does not bring the file back; copies moved by a repair or
+          // a drain, and abandoned uploads, leave none.
+          const [fileId = location.key] = location.key.split('.', 1);
+          const tombstone = (await this.metadata.getTombstone(fileId)) !== undefined;
+          await node.transport.delete(location.key, { tombstone });
           await this.metadata.clearPendingBlobDelete(location);
         } catch {
           // Kept, and tried again later behind the others, so it cannot hold up the rest.

@@ -6,6 +6,7 @@ import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 import type { MetadataStore, ReplicaState, StoredBlob } from '../metadata/types.js';
 import type { PlaceOptions, ReplicaPlacer } from '../placement/replica-placer.js';
+import { originalMeta, parseBlobMeta, variantMeta, type BlobMeta } from './blob-meta.js';
 
 const BATCH = 50;
 /** Blob keys checked per pass by the walk over every blob (the backstop for whatever nothing reported). */
@@ -190,7 +191,7 @@ export class ReplicaRepairer {
     // The intent removes the copy again should the gateway stop before recording it.
     await this.metadata.recordUploadIntent(key, [to.id], Date.now() + INTENT_MS);
     try {
-      await copyBlob(blob, from, to);
+      await this.copyBlob(blob, from, to);
       const recorded = await this.metadata.addReplica(file.id, key, to.id, Date.now());
       // The file was deleted while we copied: the new copy must not linger.
       if (!recorded) await this.metadata.queueBlobDeletes([{ nodeId: to.id, key }], Date.now());
@@ -202,23 +203,37 @@ export class ReplicaRepairer {
       return false;
     }
   }
-}
 
-async function copyBlob({ file, key, sha256 }: StoredBlob, from: ClusterNode, to: ClusterNode): Promise<void> {
-  const read = await from.transport.read(key);
-  // The same sidecar as the first copies got (upload-service, variant-writer).
-  const meta =
-    key === file.id
-      ? { fileId: file.id, createdAt: file.createdAt, expiresAt: file.expiresAt }
-      : { fileId: file.id, variant: key.slice(file.id.length + 1) };
-  const upload = to.transport.openUpload(key, meta);
-  try {
-    await pipeline(read.stream, upload.stream, { end: false });
-  } catch (error) {
-    upload.abort(error as Error);
-    throw error;
+  /**
+   * Streams one blob from a node to another. The copy keeps the source's
+   * sidecar meta and download checkpoint, so an index rebuilt from it
+   * restores the same file and never serves more than the limit; a source
+   * without valid meta (written before sidecars carried it) gets it from the index.
+   */
+  private async copyBlob(blob: StoredBlob, from: ClusterNode, to: ClusterNode): Promise<void> {
+    const { key, sha256 } = blob;
+    const source = await from.transport.stat(key);
+    if (!source) throw new LegimError('BLOB_NOT_FOUND', `${from.id} no longer has ${key}`);
+    const meta = parseBlobMeta(key, source.meta) ?? (await this.metaFromIndex(blob));
+    const read = await from.transport.read(key);
+    const upload = to.transport.openUpload(key, { ...meta }, { downloadsTaken: source.downloadsTaken });
+    try {
+      await pipeline(read.stream, upload.stream, { end: false });
+    } catch (error) {
+      upload.abort(error as Error);
+      throw error;
+    }
+    await upload.commit(sha256);
   }
-  await upload.commit(sha256);
+
+  /** The sidecar meta the first copies of a blob got (upload-service, variant-writer), from the index. */
+  private async metaFromIndex({ file, key }: StoredBlob): Promise<BlobMeta> {
+    if (key === file.id) return originalMeta(file);
+    const name = key.slice(file.id.length + 1);
+    const variant = (await this.metadata.listVariants(file.id)).find((record) => record.name === name);
+    if (!variant) throw new LegimError('BLOB_NOT_FOUND', `the index has no variant ${name} of ${file.id}`);
+    return variantMeta(file.id, variant);
+  }
 }
 
 /** Short of copies, or holding copies on leaving nodes that should move. */

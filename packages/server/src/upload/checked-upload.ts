@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 import { LegimError } from '@legim/sdk';
 import type { GatewayConfig } from '../config.js';
-import { ImageInspector, type InspectedImage } from '../validation/index.js';
+import { ImageInspector, type ImageHeader, type InspectedImage } from '../validation/index.js';
 
-/** Bytes read before choosing nodes: enough for the header of almost any image. */
-const HEAD_BYTES = 64 * 1024;
+/**
+ * Bytes read at most before choosing nodes: 64 KiB hold the header of almost
+ * any image, but the sidecars carry the dimensions (so the index can be
+ * rebuilt from them), so a header behind a large EXIF block is waited for,
+ * up to this bound on what one upload holds in memory.
+ */
+const HEAD_BYTES = 1024 * 1024;
 
 /**
  * The upload body with its checks applied to every chunk: size limit,
@@ -38,6 +43,11 @@ export class CheckedUpload {
       headBytes += next.value.length;
     }
     if (this.bytes === 0) throw new LegimError('EMPTY_BODY', 'the upload is empty; send the image bytes as the body');
+  }
+
+  /** Type and dimensions, once the leading bytes told them. */
+  header(): ImageHeader | undefined {
+    return this.inspector.header();
   }
 
   async *chunks(): AsyncGenerator<Buffer> {

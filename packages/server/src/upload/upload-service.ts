@@ -6,6 +6,7 @@ import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import type { ReplicaPlacer } from '../placement/replica-placer.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 import type { JobQueue } from '../jobs/index.js';
+import { originalMeta } from '../replication/blob-meta.js';
 import { replicatedWrite } from '../replication/replicated-write.js';
 import type { ReplicaRepairer } from '../replication/replica-repairer.js';
 import { CheckedUpload, tooLarge } from './checked-upload.js';
@@ -61,7 +62,24 @@ export class UploadService {
         { details: { retryAfter: 5 } },
       );
     }
-    const meta = { fileId: id, createdAt: now, expiresAt };
+    const deleteToken = randomBytes(24).toString('base64url');
+    const replicasWanted = Math.min(config.replicas, this.deps.registry.all().length);
+    // Everything the index needs goes into the sidecars (size and digest are the node's own), so the
+    // index can be rebuilt from the nodes. A header not found in the first MiB leaves 0×0 there.
+    const header = checked.header();
+    const meta = originalMeta({
+      id,
+      title: options.title,
+      contentType: header?.contentType ?? 'application/octet-stream',
+      extension: header?.extension ?? 'bin',
+      width: header?.width ?? 0,
+      height: header?.height ?? 0,
+      maxDownloads: options.maxDownloads,
+      createdAt: now,
+      expiresAt,
+      deleteTokenHash: hashToken(deleteToken),
+      replicasWanted,
+    });
     await metadata.recordUploadIntent(
       id,
       targets.map((node) => node.id),
@@ -69,7 +87,7 @@ export class UploadService {
     );
     const written = await replicatedWrite(checked.chunks(), {
       key: id,
-      meta,
+      meta: { ...meta },
       targets,
       writeQuorum,
       finish: () => checked.finish(),
@@ -79,7 +97,6 @@ export class UploadService {
     });
 
     const image = checked.image!;
-    const deleteToken = randomBytes(24).toString('base64url');
     const file: FileRecord = {
       id,
       title: options.title,
@@ -98,7 +115,7 @@ export class UploadService {
       deleteTokenHash: hashToken(deleteToken),
       status: 'processing',
       statusReason: null,
-      replicasWanted: Math.min(config.replicas, this.deps.registry.all().length),
+      replicasWanted,
     };
     await metadata.insertFile(file, { durable: written.durable, pending: written.pending }, now);
     const failed = targets.filter((node) => !written.durable.includes(node.id) && !written.pending.includes(node.id));

@@ -1,5 +1,6 @@
 import type { ClusterNode } from '../cluster/node-registry.js';
 import type { ReplicaPlacer } from '../placement/replica-placer.js';
+import { variantMeta } from '../replication/blob-meta.js';
 import type { ProcessedVariant } from '../processing/index.js';
 import type { WorkerStore } from './worker-store.js';
 
@@ -38,7 +39,8 @@ export class VariantWriter {
 }
 
 async function writeTo(node: ClusterNode, key: string, fileId: string, variant: ProcessedVariant): Promise<void> {
-  const upload = node.transport.openUpload(key, { fileId, variant: variant.name });
+  // The variant record but for size and digest (the sidecar's own), so an index rebuild can restore it.
+  const upload = node.transport.openUpload(key, { ...variantMeta(fileId, variant) });
   upload.stream.write(variant.data);
   await upload.commit(variant.sha256);
 }

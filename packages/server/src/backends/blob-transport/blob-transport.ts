@@ -1,9 +1,23 @@
 import type { Readable, Writable } from 'node:stream';
+import type { SidecarPage, TombstonePage } from '@legim/node';
 import type { NodeStats } from '../../metadata/types.js';
 
 export interface StoredBlob {
   size: number;
   sha256: string;
+}
+
+/** A stored blob with what its sidecar says beyond size and digest, what a copy of it must keep. */
+export interface BlobStat extends StoredBlob {
+  /** The writer's `Legim-Meta`, or null. */
+  meta: unknown;
+  /** The download checkpoint, if one was ever written. */
+  downloadsTaken: number | undefined;
+}
+
+export interface UploadOptions {
+  /** The download checkpoint the copy starts with (a repair copying a blob that has one). */
+  downloadsTaken?: number;
 }
 
 /** An upload to one node in progress: write the bytes, then commit with their digest. */
@@ -31,11 +45,21 @@ export interface BlobRead {
  */
 export interface BlobTransport {
   readonly nodeId: string;
-  openUpload(key: string, meta: Record<string, unknown>): BlobUpload;
+  openUpload(key: string, meta: Record<string, unknown>, options?: UploadOptions): BlobUpload;
   read(key: string, range?: { start: number; end?: number }): Promise<BlobRead>;
-  /** The blob's size and digest, or undefined when the node does not have it. */
-  stat(key: string): Promise<StoredBlob | undefined>;
-  delete(key: string): Promise<void>;
+  /** The blob's size, digest, meta and checkpoint, or undefined when the node does not have it. */
+  stat(key: string): Promise<BlobStat | undefined>;
+  /** Removes the blob; with `tombstone` the node remembers the key was deleted (for 7 days). */
+  delete(key: string, options?: { tombstone?: boolean }): Promise<void>;
+  /**
+   * Raises the blob's download checkpoint (never lowers it); resolves with the
+   * one now stored, once durable. `BLOB_NOT_FOUND` if the node lacks the blob.
+   */
+  checkpoint(key: string, downloadsTaken: number): Promise<number>;
+  /** One page of blobs with their whole sidecars, in key order. */
+  listSidecars(after: string | undefined, limit: number): Promise<SidecarPage>;
+  /** One page of the node's tombstones, in key order. */
+  listTombstones(after: string | undefined, limit: number): Promise<TombstonePage>;
   /** Round trip to the node; throws when it does not answer. */
   probe(): Promise<NodeStats>;
   close(): Promise<void>;

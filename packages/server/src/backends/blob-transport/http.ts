@@ -1,10 +1,13 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Pool } from 'undici';
 import { LegimError, errorFromResponse } from '@legim/sdk';
+import type { SidecarPage, TombstonePage } from '@legim/node';
 import type { NodeStats } from '../../metadata/types.js';
-import type { BlobRead, BlobTransport, BlobUpload, StoredBlob } from './blob-transport.js';
+import type { BlobRead, BlobStat, BlobTransport, BlobUpload, StoredBlob, UploadOptions } from './blob-transport.js';
 
 const PROBE_TIMEOUT_MS = 2000;
+/** A download waits on its checkpoint: a node that does not answer in this long counts as a failed copy. */
+const CHECKPOINT_TIMEOUT_MS = 3000;
 /** A node that stops answering mid-transfer is given up on after this long. */
 const IDLE_TIMEOUT_MS = 30_000;
 
@@ -30,7 +33,7 @@ export class HttpBlobTransport implements BlobTransport {
     this.auth = `Bearer ${secret}`;
   }
 
-  openUpload(key: string, meta: Record<string, unknown>): BlobUpload {
+  openUpload(key: string, meta: Record<string, unknown>, options: UploadOptions = {}): BlobUpload {
     const url = new URL(`/blobs/${encodeURIComponent(key)}`, this.baseUrl);
     const req = httpRequest(url, {
       method: 'PUT',
@@ -41,6 +44,7 @@ export class HttpBlobTransport implements BlobTransport {
         'transfer-encoding': 'chunked',
         trailer: 'Legim-Sha256',
         'legim-meta': Buffer.from(JSON.stringify(meta)).toString('base64url'),
+        ...(options.downloadsTaken !== undefined && { 'legim-downloads-taken': String(options.downloadsTaken) }),
       },
     });
     req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no progress for ${IDLE_TIMEOUT_MS / 1000}s`)));
@@ -84,7 +88,7 @@ export class HttpBlobTransport implements BlobTransport {
     return { stream: res.body, size: total, sha256: String(res.headers['legim-sha256']), start, end: start + size - 1 };
   }
 
-  async stat(key: string): Promise<StoredBlob | undefined> {
+  async stat(key: string): Promise<BlobStat | undefined> {
     const res = await this.pool
       .request({ method: 'HEAD', path: `/blobs/${encodeURIComponent(key)}`, headers: { authorization: this.auth } })
       .catch((error: unknown) => {
@@ -93,17 +97,68 @@ export class HttpBlobTransport implements BlobTransport {
     await res.body.dump();
     if (res.statusCode === 404) return undefined;
     if (res.statusCode !== 200) throw errorFromResponse(res.statusCode, undefined);
-    return { size: Number(res.headers['content-length']), sha256: String(res.headers['legim-sha256']) };
+    const meta = res.headers['legim-meta'];
+    const taken = res.headers['legim-downloads-taken'];
+    return {
+      size: Number(res.headers['content-length']),
+      sha256: String(res.headers['legim-sha256']),
+      meta: typeof meta === 'string' ? (safeJson(Buffer.from(meta, 'base64url').toString('utf8')) ?? null) : null,
+      downloadsTaken: typeof taken === 'string' ? Number(taken) : undefined,
+    };
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: { tombstone?: boolean } = {}): Promise<void> {
+    const query = options.tombstone ? '?tombstone=1' : '';
     const res = await this.pool
-      .request({ method: 'DELETE', path: `/blobs/${encodeURIComponent(key)}`, headers: { authorization: this.auth } })
+      .request({
+        method: 'DELETE',
+        path: `/blobs/${encodeURIComponent(key)}${query}`,
+        headers: { authorization: this.auth },
+      })
       .catch((error: unknown) => {
         throw this.unreachable(error);
       });
     const body = await res.body.text();
     if (res.statusCode >= 300) throw errorFromResponse(res.statusCode, safeJson(body));
+  }
+
+  async checkpoint(key: string, downloadsTaken: number): Promise<number> {
+    const body = (await this.json('POST', `/blobs/${encodeURIComponent(key)}/checkpoint`, CHECKPOINT_TIMEOUT_MS, {
+      downloadsTaken,
+    })) as { downloadsTaken: number };
+    return body.downloadsTaken;
+  }
+
+  async listSidecars(after: string | undefined, limit: number): Promise<SidecarPage> {
+    const query = new URLSearchParams({ meta: '1', limit: String(limit), ...(after !== undefined && { after }) });
+    return (await this.json('GET', `/blobs?${query}`, IDLE_TIMEOUT_MS)) as SidecarPage;
+  }
+
+  async listTombstones(after: string | undefined, limit: number): Promise<TombstonePage> {
+    const query = new URLSearchParams({ limit: String(limit), ...(after !== undefined && { after }) });
+    return (await this.json('GET', `/tombstones?${query}`, IDLE_TIMEOUT_MS)) as TombstonePage;
+  }
+
+  /** A small JSON request; a node that does not answer within `timeoutMs` is unreachable. */
+  private async json(method: 'GET' | 'POST', path: string, timeoutMs: number, body?: unknown): Promise<unknown> {
+    const res = await this.pool
+      .request({
+        method,
+        path,
+        headers: {
+          authorization: this.auth,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      })
+      .catch((error: unknown) => {
+        throw this.unreachable(error);
+      });
+    const answer = await res.body.json().catch(() => undefined);
+    if (res.statusCode !== 200) throw errorFromResponse(res.statusCode, answer);
+    return answer;
   }
 
   async probe(): Promise<NodeStats> {

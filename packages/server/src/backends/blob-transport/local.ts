@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { LegimError } from '@legim/sdk';
-import type { BlobStore } from '@legim/node';
+import type { BlobStore, SidecarPage, TombstonePage } from '@legim/node';
 import type { NodeStats } from '../../metadata/types.js';
-import type { BlobRead, BlobTransport, BlobUpload, StoredBlob } from './blob-transport.js';
+import type { BlobRead, BlobStat, BlobTransport, BlobUpload, StoredBlob, UploadOptions } from './blob-transport.js';
 
 /** The gateway's own disk: the same BlobStore a node uses, without the HTTP hop. */
 export class LocalBlobTransport implements BlobTransport {
@@ -11,10 +11,14 @@ export class LocalBlobTransport implements BlobTransport {
     private readonly store: BlobStore,
   ) {}
 
-  openUpload(key: string, meta: Record<string, unknown>): BlobUpload {
+  openUpload(key: string, meta: Record<string, unknown>, options: UploadOptions = {}): BlobUpload {
     const stream = new PassThrough({ highWaterMark: 256 * 1024 });
     let digest: string | undefined;
-    const stored = this.store.put(key, stream, { expectedSha256: () => digest, meta });
+    const stored = this.store.put(key, stream, {
+      expectedSha256: () => digest,
+      meta,
+      downloadsTaken: options.downloadsTaken,
+    });
     stored.catch((error: unknown) => stream.destroy(error as Error));
     return {
       stream,
@@ -32,18 +36,35 @@ export class LocalBlobTransport implements BlobTransport {
     return this.store.open(key, range);
   }
 
-  async stat(key: string): Promise<StoredBlob | undefined> {
+  async stat(key: string): Promise<BlobStat | undefined> {
     try {
       const sidecar = await this.store.stat(key);
-      return { size: sidecar.size, sha256: sidecar.sha256 };
+      return {
+        size: sidecar.size,
+        sha256: sidecar.sha256,
+        meta: sidecar.meta ?? null,
+        downloadsTaken: sidecar.downloadsTaken,
+      };
     } catch (error) {
       if (LegimError.is(error) && error.code === 'BLOB_NOT_FOUND') return undefined;
       throw error;
     }
   }
 
-  async delete(key: string): Promise<void> {
-    await this.store.delete(key);
+  async delete(key: string, options: { tombstone?: boolean } = {}): Promise<void> {
+    await this.store.delete(key, options);
+  }
+
+  checkpoint(key: string, downloadsTaken: number): Promise<number> {
+    return this.store.checkpoint(key, downloadsTaken);
+  }
+
+  listSidecars(after: string | undefined, limit: number): Promise<SidecarPage> {
+    return this.store.listSidecars(after, limit);
+  }
+
+  async listTombstones(after: string | undefined, limit: number): Promise<TombstonePage> {
+    return this.store.tombstones(after, limit);
   }
 
   probe(): Promise<NodeStats> {

@@ -1,0 +1,120 @@
+import { LegimError } from '@legim/sdk';
+import type { NodeRegistry } from '../cluster/node-registry.js';
+import type { FileRecord, MetadataStore } from '../metadata/types.js';
+
+/** Files whose last confirmed checkpoint this gateway remembers; forgetting one costs one extra write. */
+const MAX_REMEMBERED = 100_000;
+
+/**
+ * How many downloads one checkpoint reserves ahead: an eighth of the limit
+ * (at least 1). A limit of 1 to 8 writes a checkpoint before every
+ * download; 1000 writes one every 125. Eight writes per file at most keeps
+ * the hot path cheap, and a rebuilt index loses at most `block - 1`
+ * downloads of a file (12.5 %), never serves one too many.
+ */
+export function checkpointBlock(maxDownloads: number): number {
+  return Math.max(1, Math.ceil(maxDownloads / 8));
+}
+
+interface FileCheckpoint {
+  /** Acknowledged by a quorum of the original's durable copies. */
+  confirmed: number;
+  inFlight: { target: number; written: Promise<void> } | undefined;
+}
+
+/**
+ * The counter rule of an index rebuilt from the nodes: before download `n`
+ * of a file is served, a quorum of its original's durable copies record
+ * "downloads taken ≥ n" in their sidecars (`POST /blobs/:key/checkpoint`),
+ * so a rebuild (downloadsLeft = max − the highest checkpoint) can never hand
+ * out more than the limit. Checkpoints reserve a block ahead (see
+ * {@link checkpointBlock}); concurrent downloads of one file share one write.
+ * What this gateway knows was acknowledged, so forgetting (a restart, another
+ * gateway) only costs a write; node checkpoints only ever rise.
+ */
+export class DownloadCheckpoints {
+  private readonly files = new Map<string, FileCheckpoint>();
+
+  constructor(
+    private readonly metadata: Pick<MetadataStore, 'replicaStates'>,
+    private readonly registry: NodeRegistry,
+    private readonly writeQuorum: number,
+  ) {}
+
+  /**
+   * Resolves once the nodes record at least `taken` downloads of `file`;
+   * throws `CHECKPOINT_FAILED` when too few copies acknowledged (the caller
+   * refunds the download and fails closed).
+   */
+  async ensure(file: FileRecord, taken: number): Promise<void> {
+    const state = this.stateOf(file.id);
+    while (state.confirmed < taken) {
+      const inFlight = state.inFlight;
+      if (inFlight) {
+        // One that covers this download is awaited (its failure is ours); a lower one first ends.
+        if (inFlight.target >= taken) await inFlight.written;
+        else await inFlight.written.catch(() => {});
+        continue;
+      }
+      const target = Math.min(file.maxDownloads, taken + checkpointBlock(file.maxDownloads) - 1);
+      const written = this.write(file, target).then(() => {
+        state.confirmed = Math.max(state.confirmed, target);
+      });
+      state.inFlight = { target, written };
+      try {
+        await written;
+      } finally {
+        if (state.inFlight?.written === written) state.inFlight = undefined;
+      }
+    }
+  }
+
+  /** Writes `target` to every copy of the original; resolves once a quorum of the durable ones has it. */
+  private async write(file: FileRecord, target: number): Promise<void> {
+    const copies = await this.metadata.replicaStates(file.id);
+    const durable = copies.filter((copy) => copy.durable).map((copy) => copy.nodeId);
+    const needed = Math.min(this.writeQuorum, durable.length);
+    const failures: string[] = [];
+    if (needed === 0) failures.push('the index records no durable copy');
+    else {
+      let acknowledged = 0;
+      let settled = 0;
+      await new Promise<void>((resolve, reject) => {
+        for (const copy of copies) {
+          const node = this.registry.get(copy.nodeId);
+          const sent = node
+            ? node.transport.checkpoint(file.id, target)
+            : Promise.reject(new Error('not a known node'));
+          sent.then(
+            () => {
+              if (copy.durable && ++acknowledged === needed) resolve();
+            },
+            (error: unknown) => failures.push(`${copy.nodeId}: ${(error as Error).message}`),
+          );
+          // Pending copies may ack or not; only once every copy answered is a shortfall final.
+          void sent
+            .catch(() => {})
+            .finally(() => {
+              if (++settled === copies.length && acknowledged < needed) reject(new Error('short'));
+            });
+        }
+      }).catch(() => undefined);
+      if (acknowledged >= needed) return;
+    }
+    throw new LegimError(
+      'CHECKPOINT_FAILED',
+      `the download could not be recorded on enough copies of the file (${failures.join('; ')}); nothing was served, retry shortly`,
+      { details: { retryAfter: 2 } },
+    );
+  }
+
+  private stateOf(fileId: string): FileCheckpoint {
+    let state = this.files.get(fileId);
+    if (!state) {
+      state = { confirmed: 0, inFlight: undefined };
+      this.files.set(fileId, state);
+      if (this.files.size > MAX_REMEMBERED) this.files.delete(this.files.keys().next().value as string);
+    }
+    return state;
+  }
+}

@@ -1,0 +1,107 @@
+import type { FileRecord, VariantRecord } from '../metadata/types.js';
+
+/**
+ * What the gateway writes into an original's sidecar (`Legim-Meta`): with
+ * the sidecar's own size and SHA-256, everything the index needs to rebuild
+ * the file. Counters are not here: the download checkpoint is (see
+ * `DownloadCheckpoints`).
+ */
+export interface OriginalMeta {
+  fileId: string;
+  title: string;
+  contentType: string;
+  extension: string;
+  width: number;
+  height: number;
+  maxDownloads: number;
+  createdAt: number;
+  expiresAt: number;
+  deleteTokenHash: string;
+  replicasWanted: number;
+}
+
+/** What a variant's sidecar carries: its file, and the variant record but for size and digest (the sidecar's). */
+export interface VariantMeta {
+  fileId: string;
+  variant: Pick<VariantRecord, 'name' | 'contentType' | 'width' | 'height'>;
+}
+
+export type BlobMeta = OriginalMeta | VariantMeta;
+
+export function originalMeta(
+  file: Omit<FileRecord, 'size' | 'sha256' | 'downloadsLeft' | 'deleteAt' | 'deleteReason' | 'status' | 'statusReason'>,
+): OriginalMeta {
+  return {
+    fileId: file.id,
+    title: file.title,
+    contentType: file.contentType,
+    extension: file.extension,
+    width: file.width,
+    height: file.height,
+    maxDownloads: file.maxDownloads,
+    createdAt: file.createdAt,
+    expiresAt: file.expiresAt,
+    deleteTokenHash: file.deleteTokenHash,
+    replicasWanted: file.replicasWanted,
+  };
+}
+
+export function variantMeta(fileId: string, variant: VariantMeta['variant']): VariantMeta {
+  const { name, contentType, width, height } = variant;
+  return { fileId, variant: { name, contentType, width, height } };
+}
+
+export function isVariantMeta(meta: BlobMeta): meta is VariantMeta {
+  return 'variant' in meta;
+}
+
+/**
+ * The meta of the blob stored under `key`, if it is a well-formed one that
+ * belongs to that key (an original under its file id, a variant under
+ * `<file id>.<name>`); undefined for anything else, which a rebuild reports
+ * as an orphan.
+ */
+export function parseBlobMeta(key: string, meta: unknown): BlobMeta | undefined {
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const record = meta as Record<string, unknown>;
+  if (!isText(record.fileId) || !FILE_ID.test(record.fileId)) return undefined;
+  if ('variant' in record) {
+    const variant = record.variant as Record<string, unknown> | null;
+    if (typeof variant !== 'object' || variant === null) return undefined;
+    const { name, contentType, width, height } = variant;
+    if (!isText(name) || !isText(contentType) || !isCount(width) || !isCount(height)) return undefined;
+    if (key !== `${record.fileId}.${name}`) return undefined;
+    return { fileId: record.fileId, variant: { name, contentType, width, height } };
+  }
+  if (key !== record.fileId) return undefined;
+  const { title, contentType, extension, width, height, maxDownloads, createdAt, expiresAt } = record;
+  const { deleteTokenHash, replicasWanted } = record;
+  if (typeof title !== 'string' || !isText(contentType) || !isText(extension) || !isText(deleteTokenHash))
+    return undefined;
+  if (!isCount(width) || !isCount(height) || !isCount(createdAt) || !isCount(expiresAt)) return undefined;
+  if (!isCount(maxDownloads) || maxDownloads < 1 || !isCount(replicasWanted) || replicasWanted < 1) return undefined;
+  return {
+    fileId: record.fileId,
+    title,
+    contentType,
+    extension,
+    width,
+    height,
+    maxDownloads,
+    createdAt,
+    expiresAt,
+    deleteTokenHash,
+    replicasWanted,
+  };
+}
+
+/** File ids are lower-case UUIDs: no dots, so `<id>.<name>` splits unambiguously. */
+const FILE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function isText(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
