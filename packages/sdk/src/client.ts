@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { drainNode, getCluster, getHealth } from './cluster.js';
+import { getIndexRebuild, startIndexRebuild } from './index-rebuild.js';
 import { LegimError } from './errors.js';
 import { fileIdFromUrl } from './file-id.js';
 import {
@@ -25,6 +26,7 @@ import type {
   DrainStarted,
   FileInfo,
   Health,
+  IndexRebuildProgress,
   LegimEvent,
   Stats,
   UploadedFile,
@@ -264,6 +266,34 @@ export class Legim {
    */
   drainNode(nodeId: string): Promise<DrainStarted> {
     return drainNode(this.#ctx, nodeId);
+  }
+
+  /**
+   * Starts rebuilding the gateway's index from the storage nodes' sidecars
+   * (admin key), after the index was lost: files come back with their
+   * copies, variants and download counts (never more downloads than their
+   * limit); deleted, expired and used-up files stay gone. Runs in the
+   * background while the cluster serves; resolves at once with its progress.
+   * Follow it with `rebuildStatus()` until `state` is `done` or `failed`.
+   *
+   * @throws LegimError `REBUILD_RUNNING` when one is running; `UNAVAILABLE` before any node joined
+   * @example
+   * await legim.rebuildIndex();
+   * let progress = await legim.rebuildStatus();
+   * while (progress.state === 'running') progress = await legim.rebuildStatus();
+   */
+  rebuildIndex(): Promise<IndexRebuildProgress> {
+    return startIndexRebuild(this.#ctx);
+  }
+
+  /**
+   * Where this gateway's latest index rebuild stands (admin key): `idle`
+   * before any, `running`, `done` or `failed` (with `lastError`), and its counts.
+   *
+   * @throws LegimError `UNAUTHORIZED` without the admin key
+   */
+  rebuildStatus(): Promise<IndexRebuildProgress> {
+    return getIndexRebuild(this.#ctx);
   }
 
   /**

@@ -18,6 +18,7 @@ export type {
   FileInfo,
   FileStatus,
   Health,
+  IndexRebuildProgress,
   LegimEvent,
   LegimEventType,
   NodeStats,

@@ -179,3 +179,41 @@ export type LegimEvent =
 
 /** The `type` of a {@link LegimEvent}. */
 export type LegimEventType = LegimEvent['type'];
+
+/** Where an index rebuild stands (`GET /v1/index/rebuild`); times are ISO 8601. */
+export interface IndexRebuildProgress {
+  state: 'idle' | 'running' | 'done' | 'failed';
+  startedAt: string | null;
+  finishedAt: string | null;
+  nodes: {
+    /** Storage nodes the gateway knew when the rebuild started. */
+    total: number;
+    /** Nodes whose whole listing has been read. */
+    scanned: number;
+    /** Nodes down when the rebuild started, not read: run the rebuild again once they are back. */
+    unreachable: string[];
+  };
+  /** Copies listed (one per blob per node). */
+  blobsSeen: number;
+  filesRestored: number;
+  variantsRestored: number;
+  skipped: {
+    /** The index still has the file: never overwritten. */
+    alreadyIndexed: number;
+    /** An upload or copy of it was under way: left to it. */
+    inFlight: number;
+    /** A node keeps a tombstone of it (or the index does): stays deleted, copies queued for deletion. */
+    deleted: number;
+    /** Past its expiry: stays gone, copies queued for deletion. */
+    expired: number;
+    /** Its checkpoint reached its limit: stays gone, copies queued for deletion. */
+    exhausted: number;
+  };
+  /** Blobs without valid sidecar meta, and variants whose original is nowhere: never recorded or served. */
+  orphans: { count: number; keys: string[] };
+  /** Copies whose size or digest differs from the other copies of their blob (`key@node`): not recorded. */
+  mismatches: { count: number; keys: string[] };
+  /** Files looked at (restored or skipped) per second of the rebuild so far. */
+  filesPerSecond: number;
+  lastError: string | null;
+}

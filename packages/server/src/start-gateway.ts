@@ -26,6 +26,7 @@ import { openJobQueue } from './jobs/open-job-queue.js';
 import { DEFAULT_VARIANTS } from './processing/index.js';
 import { VariantService } from './variants/variant-service.js';
 import { ImageProcess } from './workers/image-process.js';
+import { IndexRebuilder } from './index-rebuild/index-rebuilder.js';
 import { ImageWorker } from './workers/image-worker.js';
 import { VariantWriter } from './workers/variant-writer.js';
 import { ProcessingWatchdog } from './workers/processing-watchdog.js';
@@ -123,6 +124,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     replicas: config.replicas,
     startedAt,
   });
+  const rebuilder = new IndexRebuilder(metadata, registry, locks, jobs);
   let publicUrl = config.publicUrl ?? '';
   const handle = createGateway({
     publicUrl: () => publicUrl,
@@ -162,6 +164,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     }),
     workers: { store: processing, reaper },
     operations,
+    rebuilder,
   });
   // Shutdown waits for requests in flight, so an upload that fails late can
   // still queue the cleanup of its copies before the database closes.
@@ -204,6 +207,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     });
     await Promise.allSettled(inFlight);
     await Promise.all([
+      rebuilder.stop(),
       health.stop(),
       repairer.stop(),
       drainFinisher.stop(),

@@ -12,6 +12,8 @@ import { logToStderr, readJsonBody, sendError, sendJson } from '@legim/node';
 import { Router } from './router.js';
 import { addWorkerRoutes, type WorkerApi } from './worker-routes.js';
 import { addOperationsRoutes, type OperationsApi } from './operations-routes.js';
+import { addIndexRebuildRoutes } from './index-rebuild-routes.js';
+import type { IndexRebuilder } from '../index-rebuild/index-rebuilder.js';
 import { WebPage } from './web-page.js';
 
 export interface GatewayServices {
@@ -28,6 +30,8 @@ export interface GatewayServices {
   workers: WorkerApi;
   /** Stats, events and metrics for operators. */
   operations: OperationsApi;
+  /** Rebuilds the index from the nodes' sidecars. */
+  rebuilder: IndexRebuilder;
 }
 
 /** The gateway's HTTP surface (docs/api.md) as a request listener; listening happens elsewhere. */
@@ -113,6 +117,7 @@ function routes(s: GatewayServices): Router {
       if (typeof body?.nodeId !== 'string') throw new LegimError('BAD_REQUEST', 'drain needs the nodeId to drain');
       sendJson(res, 202, await s.cluster.drain(body.nodeId));
     });
+  addIndexRebuildRoutes(router, s.rebuilder, admin);
   return addOperationsRoutes(addWorkerRoutes(router, s.workers, clusterMember), s.operations, admin);
 }
 

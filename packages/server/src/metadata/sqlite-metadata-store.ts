@@ -8,6 +8,7 @@ import type {
   NodeMembership,
   NodeRecord,
   ReplicaState,
+  RestoreOutcome,
   Tombstone,
   StoredBlob,
   VariantRecord,
@@ -176,6 +177,17 @@ export class SqliteMetadataStore implements MetadataStore {
            (SELECT count(*) FROM pending_blob_deletes WHERE node_id = ?) AS pending_deletes`,
       ),
       countFiles: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files'),
+      fileExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM files WHERE id = ?'),
+      tombstoneExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM tombstones WHERE id = ?'),
+      deleteQueued: db.prepare<[string], { one: number }>(
+        'SELECT 1 AS one FROM pending_blob_deletes WHERE blob_key = ? LIMIT 1',
+      ),
+      insertTombstoneIfAbsent: db.prepare(
+        'INSERT INTO tombstones (id, reason, deleted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      queueBlobDeleteIfAbsent: db.prepare(
+        'INSERT INTO pending_blob_deletes (node_id, blob_key, not_before) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
       countByNode: db.prepare<[], { node_id: string; n: number }>(
         'SELECT node_id, count(*) AS n FROM replicas WHERE blob_key = file_id GROUP BY node_id',
       ),
@@ -398,6 +410,44 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async fileCountsByNode(): Promise<Map<string, number>> {
     return new Map(this.statements.countByNode.all().map((row) => [row.node_id, row.n]));
+  }
+
+  async restoreFile(
+    file: FileRecord,
+    nodeIds: string[],
+    variants: { variant: VariantRecord; nodeIds: string[] }[],
+    now: number,
+  ): Promise<RestoreOutcome> {
+    return this.db.transaction((): RestoreOutcome => {
+      if (this.statements.fileExists.get(file.id)) return 'present';
+      if (this.statements.tombstoneExists.get(file.id)) return 'deleted';
+      if (this.statements.deleteQueued.get(file.id)) return 'in-flight';
+      this.statements.insertFile.run(toRow(file));
+      for (const nodeId of nodeIds) {
+        this.statements.insertReplica.run({ fileId: file.id, blobKey: file.id, nodeId, state: 'durable', since: now });
+      }
+      for (const { variant, nodeIds: variantNodes } of variants) {
+        const blobKey = `${file.id}.${variant.name}`;
+        // A variant being written or removed is left to whoever does that.
+        if (this.statements.deleteQueued.get(blobKey)) continue;
+        this.statements.upsertVariant.run({ fileId: file.id, ...variant });
+        for (const nodeId of variantNodes) {
+          this.statements.insertReplica.run({ fileId: file.id, blobKey, nodeId, state: 'durable', since: now });
+        }
+      }
+      return 'restored';
+    })();
+  }
+
+  async restoreTombstone(tombstone: Tombstone, locations: BlobLocation[]): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.statements.fileExists.get(tombstone.id)) return false;
+      this.statements.insertTombstoneIfAbsent.run(tombstone.id, tombstone.reason, tombstone.deletedAt);
+      for (const { nodeId, key } of locations) {
+        this.statements.queueBlobDeleteIfAbsent.run(nodeId, key, tombstone.deletedAt);
+      }
+      return true;
+    })();
   }
 
   async close(): Promise<void> {

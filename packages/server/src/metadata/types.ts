@@ -81,6 +81,17 @@ export interface StoredBlob {
   copies: ReplicaState[];
 }
 
+/** What `restoreFile` did with a file rebuilt from the nodes. */
+export type RestoreOutcome =
+  /** Recorded, with its copies and variants. */
+  | 'restored'
+  /** The index has the file already: left as it is. */
+  | 'present'
+  /** The index has a tombstone of it. */
+  | 'deleted'
+  /** An upload or copy of it is under way (an intent or a pending delete of its original): left to that. */
+  | 'in-flight';
+
 export interface ReplicaState {
   nodeId: string;
   durable: boolean;
@@ -164,6 +175,26 @@ export interface MetadataStore {
   /** Copies recorded on a node, and blob removals still to be sent to it. */
   nodeBlobCounts(nodeId: string): Promise<{ copies: number; pendingDeletes: number }>;
   countFiles(): Promise<number>;
+  /**
+   * Index rebuild: records a file restored from the nodes' sidecars, its
+   * durable copies (`nodeIds`, of the original) and its variants with theirs,
+   * in one transaction, only if the index has neither the file nor a
+   * tombstone of it and no pending delete or intent names its original.
+   * Never overwrites anything.
+   */
+  restoreFile(
+    file: FileRecord,
+    nodeIds: string[],
+    variants: { variant: VariantRecord; nodeIds: string[] }[],
+    now: number,
+  ): Promise<RestoreOutcome>;
+  /**
+   * Index rebuild: a file found on the nodes that must stay gone (deleted,
+   * expired, used up): records its tombstone unless the index has one, and
+   * queues the removal of `locations` unless already queued, in one
+   * transaction; false, changing nothing, when the index has the file.
+   */
+  restoreTombstone(tombstone: Tombstone, locations: BlobLocation[]): Promise<boolean>;
   fileCountsByNode(): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
