@@ -11,6 +11,12 @@ import { sendJson } from './responses.js';
 import type { RequestContext, Router } from './router.js';
 
 const MAX_PAGE = 1000;
+/**
+ * Pages with sidecars (what an index rebuild reads) may be larger: each page
+ * walks every shard folder, so a rebuild of many blobs costs less the fewer
+ * pages it takes; 5,000 sidecars are a few MB.
+ */
+const MAX_SIDECAR_PAGE = 5000;
 
 const CHECKPOINT_SUFFIX = '/checkpoint';
 
@@ -102,23 +108,20 @@ async function headBlob(store: BlobStore, { res, param }: RequestContext): Promi
 /** `GET /blobs`: keys, sizes and digests; with `meta=1` the whole sidecars (what an index rebuild reads). */
 async function listBlobs(store: BlobStore, { res, query }: RequestContext): Promise<void> {
   const after = query.get('after') || undefined;
-  const limit = pageLimit(query);
-  sendJson(
-    res,
-    200,
-    query.get('meta') === '1' ? await store.listSidecars(after, limit) : await store.list(after, limit),
-  );
+  if (query.get('meta') === '1')
+    sendJson(res, 200, await store.listSidecars(after, pageLimit(query, MAX_SIDECAR_PAGE)));
+  else sendJson(res, 200, await store.list(after, pageLimit(query, MAX_PAGE)));
 }
 
 async function listTombstones(store: BlobStore, { res, query }: RequestContext): Promise<void> {
-  sendJson(res, 200, store.tombstones(query.get('after') || undefined, pageLimit(query)));
+  sendJson(res, 200, store.tombstones(query.get('after') || undefined, pageLimit(query, MAX_PAGE)));
 }
 
-function pageLimit(query: URLSearchParams): number {
+function pageLimit(query: URLSearchParams, max: number): number {
   const limitText = query.get('limit');
-  const limit = limitText === null ? MAX_PAGE : Number(limitText);
-  if (!/^\d+$/.test(limitText ?? '1') || limit < 1 || limit > MAX_PAGE) {
-    throw new LegimError('BAD_REQUEST', `limit must be an integer from 1 to ${MAX_PAGE}`);
+  const limit = limitText === null ? max : Number(limitText);
+  if (!/^\d+$/.test(limitText ?? '1') || limit < 1 || limit > max) {
+    throw new LegimError('BAD_REQUEST', `limit must be an integer from 1 to ${max}`);
   }
   return limit;
 }

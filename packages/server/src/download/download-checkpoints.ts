@@ -19,7 +19,8 @@ export function checkpointBlock(maxDownloads: number): number {
 interface FileCheckpoint {
   /** Acknowledged by a quorum of the original's durable copies. */
   confirmed: number;
-  inFlight: { target: number; written: Promise<void> } | undefined;
+  /** Writes under way; a download waits for one that covers it, or starts its own. */
+  inFlight: { target: number; written: Promise<void> }[];
 }
 
 /**
@@ -49,22 +50,25 @@ export class DownloadCheckpoints {
   async ensure(file: FileRecord, taken: number): Promise<void> {
     const state = this.stateOf(file.id);
     while (state.confirmed < taken) {
-      const inFlight = state.inFlight;
-      if (inFlight) {
-        // One that covers this download is awaited (its failure is ours); a lower one first ends.
-        if (inFlight.target >= taken) await inFlight.written;
-        else await inFlight.written.catch(() => {});
+      // A write that covers this download is shared (its failure is ours too). Otherwise this download
+      // starts its own at once, beside lower ones: nodes keep the highest, so the order does not matter.
+      const covering = state.inFlight.find((write) => write.target >= taken);
+      if (covering) {
+        await covering.written;
         continue;
       }
       const target = Math.min(file.maxDownloads, taken + checkpointBlock(file.maxDownloads) - 1);
-      const written = this.write(file, target).then(() => {
-        state.confirmed = Math.max(state.confirmed, target);
-      });
-      state.inFlight = { target, written };
+      const entry = {
+        target,
+        written: this.write(file, target).then(() => {
+          state.confirmed = Math.max(state.confirmed, target);
+        }),
+      };
+      state.inFlight.push(entry);
       try {
-        await written;
+        await entry.written;
       } finally {
-        if (state.inFlight?.written === written) state.inFlight = undefined;
+        state.inFlight.splice(state.inFlight.indexOf(entry), 1);
       }
     }
   }
@@ -111,7 +115,7 @@ export class DownloadCheckpoints {
   private stateOf(fileId: string): FileCheckpoint {
     let state = this.files.get(fileId);
     if (!state) {
-      state = { confirmed: 0, inFlight: undefined };
+      state = { confirmed: 0, inFlight: [] };
       this.files.set(fileId, state);
       if (this.files.size > MAX_REMEMBERED) this.files.delete(this.files.keys().next().value as string);
     }

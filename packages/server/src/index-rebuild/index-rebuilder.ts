@@ -4,7 +4,14 @@ import type { BlobSidecar, BlobTombstone } from '@legim/node';
 import type { LockService } from '../backends/locks/lock-service.js';
 import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
 import type { JobQueue } from '../jobs/index.js';
-import type { BlobLocation, DeleteReason, FileRecord, MetadataStore, VariantRecord } from '../metadata/types.js';
+import type {
+  BlobLocation,
+  DeleteReason,
+  FileRecord,
+  MetadataStore,
+  RestoredFile,
+  VariantRecord,
+} from '../metadata/types.js';
 import {
   isVariantMeta,
   parseBlobMeta,
@@ -16,10 +23,17 @@ import { MergedListing, type KeyedEntries } from './merged-listing.js';
 import { idleProgress, REPORTED_KEYS, type RebuildProgress } from './rebuild-progress.js';
 import { TombstoneLookup } from './tombstone-lookup.js';
 
-/** Keys per listing request to each node (the node's maximum page). */
-const PAGE = 1000;
-/** Files restored between two yields to the event loop (SQLite answers synchronously). */
-const FILES_PER_YIELD = 200;
+/** Blobs per sidecar listing request to each node (the node's maximum: each page walks every shard folder). */
+const SIDECAR_PAGE = 5000;
+/** Tombstones per listing request (the node's maximum). */
+const TOMBSTONE_PAGE = 1000;
+/**
+ * Files recorded per transaction: one commit for many files (a commit per
+ * file was most of the rebuild's time), and a short enough write lock that
+ * uploads beside it barely wait. The loop yields between batches (SQLite
+ * answers synchronously).
+ */
+const BATCH = 100;
 /** One rebuild at a time for every gateway sharing the index. */
 const LOCK = 'index:rebuild';
 
@@ -52,6 +66,8 @@ interface FileGroup {
  */
 export class IndexRebuilder {
   private progress: RebuildProgress = idleProgress();
+  /** Files judged restorable, recorded together by `flush`. */
+  private batch: RestoredFile[] = [];
   private running: Promise<void> | undefined;
   private readonly stopping = new AbortController();
 
@@ -141,7 +157,7 @@ export class IndexRebuilder {
     };
     const blobs = new MergedListing<BlobSidecar>(
       nodes.map((node) => async (after) => {
-        const page = await node.transport.listSidecars(after, PAGE);
+        const page = await node.transport.listSidecars(after, SIDECAR_PAGE);
         return { items: page.blobs, next: page.next };
       }),
       () => this.progress.nodes.scanned++,
@@ -149,13 +165,13 @@ export class IndexRebuilder {
     const tombstones = new TombstoneLookup(
       new MergedListing<BlobTombstone>(
         nodes.map((node) => async (after) => {
-          const page = await node.transport.listTombstones(after, PAGE);
+          const page = await node.transport.listTombstones(after, TOMBSTONE_PAGE);
           return { items: page.tombstones, next: page.next };
         }),
       ).keys(),
     );
+    this.batch = [];
     let group: FileGroup | undefined;
-    let files = 0;
     for await (const blob of blobs.keys()) {
       signal.throwIfAborted();
       this.stopping.signal.throwIfAborted();
@@ -163,13 +179,39 @@ export class IndexRebuilder {
       const [fileId = blob.key] = blob.key.split('.', 1);
       if (group && group.fileId !== fileId) {
         await this.restoreGroup(group, nodes, tombstones);
-        if (++files % FILES_PER_YIELD === 0) await yieldToEventLoop();
+        if (this.batch.length >= BATCH) {
+          await this.flush();
+          await yieldToEventLoop();
+        }
         group = undefined;
       }
       group ??= { fileId, blobs: [] };
       group.blobs.push(blob);
     }
     if (group) await this.restoreGroup(group, nodes, tombstones);
+    await this.flush();
+  }
+
+  /** Records the batch of restorable files in one transaction, and queues the previews of those without. */
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0) return;
+    const outcomes = await this.metadata.restoreFiles(batch, Date.now());
+    for (const [i, outcome] of outcomes.entries()) {
+      const { file, variants } = batch[i]!;
+      if (outcome === 'present') this.progress.skipped.alreadyIndexed++;
+      else if (outcome === 'deleted') this.progress.skipped.deleted++;
+      else if (outcome === 'in-flight') this.progress.skipped.inFlight++;
+      else {
+        this.progress.filesRestored++;
+        this.progress.variantsRestored += variants.length;
+        // No expire job: the deletion sweep reaps every file whose expiry has passed, job or no job.
+        if (file.status === 'processing') {
+          await this.jobs.enqueue({ type: 'process', fileId: file.id, dedupeKey: `process:${file.id}` });
+        }
+      }
+    }
   }
 
   /** One file: its original's copies (if any) and its variants'. */
@@ -179,8 +221,10 @@ export class IndexRebuilder {
     const originalBlob = group.blobs.find((blob) => blob.key === fileId);
     const original = originalBlob && this.agreedCopies(originalBlob, nodes, (meta) => !isVariantMeta(meta));
     if (!original) {
-      // Variants (or junk) with no valid original anywhere: fine if the index has the file, orphans otherwise.
+      // Variants (or junk) with no valid original anywhere: fine if the index has the file or its
+      // tombstone (the original's deletion went first), orphans otherwise.
       if (await this.metadata.getFile(fileId)) this.progress.skipped.alreadyIndexed++;
+      else if (await this.metadata.getTombstone(fileId)) this.progress.skipped.deleted++;
       else for (const blob of group.blobs) this.reportOrphan(blob.key);
       return;
     }
@@ -225,18 +269,7 @@ export class IndexRebuilder {
       statusReason: null,
       replicasWanted: meta.replicasWanted,
     };
-    const outcome = await this.metadata.restoreFile(file, original.nodeIds, variants, now);
-    if (outcome === 'present') this.progress.skipped.alreadyIndexed++;
-    else if (outcome === 'deleted') this.progress.skipped.deleted++;
-    else if (outcome === 'in-flight') this.progress.skipped.inFlight++;
-    else {
-      this.progress.filesRestored++;
-      this.progress.variantsRestored += variants.length;
-      if (file.status === 'processing') {
-        await this.jobs.enqueue({ type: 'process', fileId, dedupeKey: `process:${fileId}` });
-      }
-      await this.jobs.enqueue({ type: 'expire', fileId, runAt: file.expiresAt, dedupeKey: `expire:${fileId}` });
-    }
+    this.batch.push({ file, nodeIds: original.nodeIds, variants });
   }
 
   /** A file that must not come back: a tombstone in the index, and its copies queued for deletion. */

@@ -9,6 +9,7 @@ import type {
   NodeRecord,
   ReplicaState,
   RestoreOutcome,
+  RestoredFile,
   Tombstone,
   StoredBlob,
   VariantRecord,
@@ -412,31 +413,29 @@ export class SqliteMetadataStore implements MetadataStore {
     return new Map(this.statements.countByNode.all().map((row) => [row.node_id, row.n]));
   }
 
-  async restoreFile(
-    file: FileRecord,
-    nodeIds: string[],
-    variants: { variant: VariantRecord; nodeIds: string[] }[],
-    now: number,
-  ): Promise<RestoreOutcome> {
-    return this.db.transaction((): RestoreOutcome => {
-      if (this.statements.fileExists.get(file.id)) return 'present';
-      if (this.statements.tombstoneExists.get(file.id)) return 'deleted';
-      if (this.statements.deleteQueued.get(file.id)) return 'in-flight';
-      this.statements.insertFile.run(toRow(file));
-      for (const nodeId of nodeIds) {
-        this.statements.insertReplica.run({ fileId: file.id, blobKey: file.id, nodeId, state: 'durable', since: now });
+  async restoreFiles(files: RestoredFile[], now: number): Promise<RestoreOutcome[]> {
+    return this.db.transaction(() => files.map((restored) => this.restoreOne(restored, now)))();
+  }
+
+  /** One file of `restoreFiles`, inside its transaction. */
+  private restoreOne({ file, nodeIds, variants }: RestoredFile, now: number): RestoreOutcome {
+    if (this.statements.fileExists.get(file.id)) return 'present';
+    if (this.statements.tombstoneExists.get(file.id)) return 'deleted';
+    if (this.statements.deleteQueued.get(file.id)) return 'in-flight';
+    this.statements.insertFile.run(toRow(file));
+    for (const nodeId of nodeIds) {
+      this.statements.insertReplica.run({ fileId: file.id, blobKey: file.id, nodeId, state: 'durable', since: now });
+    }
+    for (const { variant, nodeIds: variantNodes } of variants) {
+      const blobKey = `${file.id}.${variant.name}`;
+      // A variant being written or removed is left to whoever does that.
+      if (this.statements.deleteQueued.get(blobKey)) continue;
+      this.statements.upsertVariant.run({ fileId: file.id, ...variant });
+      for (const nodeId of variantNodes) {
+        this.statements.insertReplica.run({ fileId: file.id, blobKey, nodeId, state: 'durable', since: now });
       }
-      for (const { variant, nodeIds: variantNodes } of variants) {
-        const blobKey = `${file.id}.${variant.name}`;
-        // A variant being written or removed is left to whoever does that.
-        if (this.statements.deleteQueued.get(blobKey)) continue;
-        this.statements.upsertVariant.run({ fileId: file.id, ...variant });
-        for (const nodeId of variantNodes) {
-          this.statements.insertReplica.run({ fileId: file.id, blobKey, nodeId, state: 'durable', since: now });
-        }
-      }
-      return 'restored';
-    })();
+    }
+    return 'restored';
   }
 
   async restoreTombstone(tombstone: Tombstone, locations: BlobLocation[]): Promise<boolean> {

@@ -92,6 +92,13 @@ export type RestoreOutcome =
   /** An upload or copy of it is under way (an intent or a pending delete of its original): left to that. */
   | 'in-flight';
 
+/** A file rebuilt from the nodes' sidecars: the nodes holding its original, and its variants with theirs. */
+export interface RestoredFile {
+  file: FileRecord;
+  nodeIds: string[];
+  variants: { variant: VariantRecord; nodeIds: string[] }[];
+}
+
 export interface ReplicaState {
   nodeId: string;
   durable: boolean;
@@ -176,18 +183,14 @@ export interface MetadataStore {
   nodeBlobCounts(nodeId: string): Promise<{ copies: number; pendingDeletes: number }>;
   countFiles(): Promise<number>;
   /**
-   * Index rebuild: records a file restored from the nodes' sidecars, its
-   * durable copies (`nodeIds`, of the original) and its variants with theirs,
-   * in one transaction, only if the index has neither the file nor a
-   * tombstone of it and no pending delete or intent names its original.
-   * Never overwrites anything.
+   * Index rebuild: records files restored from the nodes' sidecars, each
+   * with its durable copies and its variants with theirs, in one
+   * transaction (a batch: one commit for many files). A file is recorded only
+   * if the index has neither it nor a tombstone of it and no pending delete
+   * or intent names its original; nothing is ever overwritten. Answers one
+   * outcome per file, in order.
    */
-  restoreFile(
-    file: FileRecord,
-    nodeIds: string[],
-    variants: { variant: VariantRecord; nodeIds: string[] }[],
-    now: number,
-  ): Promise<RestoreOutcome>;
+  restoreFiles(files: RestoredFile[], now: number): Promise<RestoreOutcome[]>;
   /**
    * Index rebuild: a file found on the nodes that must stay gone (deleted,
    * expired, used up): records its tombstone unless the index has one, and
