@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
@@ -81,6 +81,12 @@ describe('rebuilding the index from the nodes', () => {
     alpha.served = await downloadAll(alpha, 2);
     usedUp.served = await downloadAll(usedUp);
     expect(usedUp.served).toBe(2);
+    // A copy of the deleted file that survives its deletion (a node that kept it): its sidecar, as it was.
+    const [survivor] = findFiles(join(cluster.nodes[0]!.dataDir, 'blobs'), deleted.id).filter((path) =>
+      path.endsWith(`${deleted.id}.meta.json`),
+    );
+    const survivorSidecar = JSON.parse(readFileSync(survivor!, 'utf8'));
+    const survivorBytes = readFileSync(survivor!.slice(0, -'.meta.json'.length));
     const gone = await call(`${gatewayUrl()}/v1/files/${deleted.id}?token=x`, { method: 'DELETE', headers: admin });
     expect(gone.status).toBe(204);
     // Purged after the grace period: the nodes delete the blobs and keep tombstones.
@@ -90,6 +96,16 @@ describe('rebuilding the index from the nodes', () => {
 
     // Expires while the gateway is down: its copies are still on the nodes.
     const expiring = await upload('jpeg-progressive.jpg', { downloads: 5, ttl: '3s' });
+    const putBack = await fetch(`${cluster.nodes[1]!.url}/blobs/${deleted.id}`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${testClusterSecret}`,
+        'legim-sha256': survivorSidecar.sha256,
+        'legim-meta': Buffer.from(JSON.stringify(survivorSidecar.meta)).toString('base64url'),
+      },
+      body: survivorBytes,
+    });
+    expect(putBack.status).toBe(201);
     // An orphan planted straight on a node: a blob whose sidecar carries no meta.
     const orphanId = randomUUID();
     const orphanBytes = fixtureBytes('tiny-1x1.png');
@@ -115,7 +131,7 @@ describe('rebuilding the index from the nodes', () => {
       nodes: { total: 3, scanned: 3, unreachable: [] },
       filesRestored: 3,
       variantsRestored: 9,
-      skipped: { alreadyIndexed: 0, inFlight: 0, deleted: 0, expired: 1, exhausted: 1 },
+      skipped: { alreadyIndexed: 0, inFlight: 0, deleted: 1, expired: 1, exhausted: 1 },
       mismatches: { count: 0 },
     });
     expect(progress.orphans.keys).toContain(orphanId);
@@ -148,13 +164,16 @@ describe('rebuilding the index from the nodes', () => {
       expect(photo.served + after).toBeGreaterThan(photo.max - Math.ceil(photo.max / 8));
     }
 
-    // Gone stays gone.
-    expect((await call(deleted.url)).status).toBe(404);
+    // Gone stays gone: the surviving copy of the deleted file is not served, and is deleted.
+    expect((await call(deleted.url)).json.error?.code).toBe('DELETED');
     expect((await call(usedUp.url)).status).toBe(404);
     expect((await call(usedUpLate.url)).json.error?.code).toBe('DOWNLOADS_EXHAUSTED');
     expect((await call(expiring.url)).json.error?.code).toBe('EXPIRED');
     // Their surviving copies are deleted (and tombstoned) by the sweep.
-    await waitFor(() => blobsOn(usedUpLate.id).length === 0 && blobsOn(expiring.id).length === 0, 'the copies');
+    await waitFor(
+      () => [usedUpLate, expiring, deleted].every((file) => blobsOn(file.id).length === 0),
+      'the copies to be deleted',
+    );
     // The orphan is never served.
     expect((await call(`${gatewayUrl()}/d/${orphanId}`)).status).toBe(404);
 
@@ -166,10 +185,11 @@ describe('rebuilding the index from the nodes', () => {
     expect((await call(usedUpLate.url)).json.error?.code).toBe('DOWNLOADS_EXHAUSTED');
   }, 90_000);
 
-  it('refuses a second rebuild while one runs, and needs the admin key', async () => {
-    const [first, second] = await Promise.all([
+  it('refuses a second rebuild while one runs, needs the admin key, and lets uploads go on', async () => {
+    const [first, second, ...uploads] = await Promise.all([
       call(`${gatewayUrl()}/v1/index/rebuild`, { method: 'POST', headers: admin }),
       call(`${gatewayUrl()}/v1/index/rebuild`, { method: 'POST', headers: admin }),
+      ...['png-16bit.png', 'jpeg-cmyk.jpg', 'tiff-lzw.tif'].map((name) => upload(name, { downloads: 2 })),
     ]);
     expect([first.status, second.status].sort()).toEqual([202, 409]);
     const refused = first.status === 409 ? first : second;
@@ -179,5 +199,46 @@ describe('rebuilding the index from the nodes', () => {
       async () => (await call(`${gatewayUrl()}/v1/index/rebuild`, { headers: admin })).json.state !== 'running',
       'the rebuild',
     );
+    // Uploads made while it ran are whole: both downloads, byte for byte, and no more.
+    for (const photo of uploads as Photo[]) expect(await downloadAll(photo)).toBe(2);
+  });
+});
+
+describe('download checkpoints', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 3 });
+  });
+  afterAll(() => cluster?.close());
+
+  it('fail the download closed, giving it back, when too few copies record it', async () => {
+    const bytes = fixtureBytes('png-alpha.png');
+    const up = await uploadBytes(cluster.gateway.url, bytes, { downloads: 3 });
+    expect(up.status).toBe(201);
+    await waitFor(
+      () =>
+        queryIndex(
+          cluster.gateway.dataDir,
+          "SELECT 1 FROM replicas WHERE blob_key = ? AND state = 'durable'",
+          up.json.id,
+        ).length === 3,
+      'three durable copies',
+    );
+    expect(sha256((await call(up.json.url)).body)).toBe(sha256(bytes));
+    // Two of three copies gone: one node could serve the bytes, but the checkpoint needs a quorum of 2.
+    await cluster.nodes[0]!.kill();
+    await cluster.nodes[1]!.kill();
+    const refused = await call(up.json.url);
+    expect(refused.status).toBe(503);
+    expect(refused.json.error.code).toBe('CHECKPOINT_FAILED');
+    expect(refused.headers.get('retry-after')).toBe('2');
+    // Given back: the file still has 2 downloads left.
+    expect(
+      queryIndex<{ downloads_left: number }>(
+        cluster.gateway.dataDir,
+        'SELECT downloads_left FROM files WHERE id = ?',
+        up.json.id,
+      )[0]!.downloads_left,
+    ).toBe(2);
   });
 });
