@@ -81,7 +81,7 @@ export interface StoredBlob {
   copies: ReplicaState[];
 }
 
-/** What `restoreFile` did with a file rebuilt from the nodes. */
+/** What `restoreFiles` did with a file rebuilt from the nodes. */
 export type RestoreOutcome =
   /** Recorded, with its copies and variants. */
   | 'restored'
