@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   UNAVAILABLE: 503,
   /** The shared download counter (Redis) cannot be reached: downloads fail closed rather than over-serve. */
   COUNTER_UNAVAILABLE: 503,
+  /** The index database (PostgreSQL) cannot be reached: requests that need it fail closed until it is back. */
+  INDEX_UNAVAILABLE: 503,
   /** Another gateway or worker holds the lock on this resource. */
   LOCK_BUSY: 503,
   /** Client side only: the SDK could not reach the server, or the connection broke. */

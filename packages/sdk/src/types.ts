@@ -71,7 +71,7 @@ export interface Health {
   status: 'ok' | 'degraded';
   nodes: { up: number; suspect: number; down: number };
   /** Where downloads are counted; with Redis unreachable downloads answer 503 until it returns. */
-  counter: { backend: 'sqlite' | 'redis'; reachable: boolean };
+  counter: { backend: 'sqlite' | 'postgres' | 'redis'; reachable: boolean };
   files: number;
   writeQuorum: number;
   replicas: number;
@@ -156,7 +156,7 @@ export interface Stats {
    * consumer holds) and `deadLettered` (given up on after their retries).
    * All three are -1 while the queue cannot be read (RabbitMQ unreachable).
    */
-  jobs: { backend: 'sqlite' | 'rabbitmq'; waiting: number; running: number; deadLettered: number };
+  jobs: { backend: 'sqlite' | 'postgres' | 'rabbitmq'; waiting: number; running: number; deadLettered: number };
   /** Storage nodes by status, and the disks of those not down, summed from their latest heartbeats. */
   nodes: { up: number; suspect: number; down: number; usedBytes: number; freeBytes: number; totalBytes: number };
 }

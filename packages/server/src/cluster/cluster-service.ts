@@ -1,5 +1,5 @@
 import { isValidBlobKey, MAX_CORRUPT_PER_JOIN } from '@legim/node';
-import { LegimError } from '@legim/sdk';
+import { LegimError, type Health } from '@legim/sdk';
 import type { MetadataStore } from '../metadata/types.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 import type { DrainStarted, NodeDrainer } from './node-drainer.js';
@@ -18,7 +18,7 @@ export class ClusterService {
       replicas: number;
       writeQuorum: number;
       heartbeatMs: number;
-      counterState: () => { backend: 'sqlite' | 'redis'; reachable: boolean };
+      counterState: () => Health['counter'];
       emit?: EmitEvent;
       /** A copy of one of the file's blobs was found corrupt and forgotten: make it again (the repairer). */
       onCorrupt?: (fileId: string) => void;
