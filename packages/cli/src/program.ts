@@ -4,6 +4,7 @@ import { registerConfig } from './commands/config.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerDownload } from './commands/download.js';
 import { registerDrain } from './commands/drain.js';
+import { registerIndex } from './commands/index-command.js';
 import { registerInfo } from './commands/info.js';
 import { registerNode } from './commands/node.js';
 import { registerNodes } from './commands/nodes.js';
@@ -52,6 +53,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   registerRm(program, context);
   registerNodes(program, context);
   registerDrain(program, context);
+  registerIndex(program, context);
   registerStats(program, context);
   registerDashboard(program, context);
   registerConfig(program, context);

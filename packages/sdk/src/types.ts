@@ -65,14 +65,17 @@ export type UploadedFile = FileInfo & {
 
 /**
  * `GET /v1/health` (admin key). `degraded` when fewer nodes are live than
- * the replica count, or the shared download counter cannot be reached.
+ * the replica count, or the index or the shared download counter cannot be reached.
  */
 export interface Health {
   status: 'ok' | 'degraded';
   nodes: { up: number; suspect: number; down: number };
   /** Where downloads are counted; with Redis unreachable downloads answer 503 until it returns. */
   counter: { backend: 'sqlite' | 'postgres' | 'redis'; reachable: boolean };
-  files: number;
+  /** Where the index lives; with PostgreSQL unreachable, requests that need it answer 503 until it returns. */
+  index: { backend: 'sqlite' | 'postgres'; reachable: boolean };
+  /** Live files in the index; null while the index cannot be reached. */
+  files: number | null;
   writeQuorum: number;
   replicas: number;
 }

@@ -153,6 +153,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       writeQuorum: config.writeQuorum,
       heartbeatMs: HEARTBEAT_MS,
       counterState: backends.counterState,
+      indexState: () => ({ backend: backends.engines.index, reachable: backends.indexReachable() }),
       emit,
       onCorrupt: (fileId) => repairer.check(fileId),
     }),

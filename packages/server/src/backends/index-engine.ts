@@ -3,6 +3,7 @@ import type { Outbox } from '../jobs/outbox.js';
 import type { MetadataStore } from '../metadata/types.js';
 import type { IndexTotals } from '../stats/index-totals.js';
 import type { IndexDownloadCounter } from './download-counter/download-counter.js';
+import type { IndexRows } from './index-rows.js';
 import type { LeaseStore } from './locks/lock-service.js';
 
 /** The engines that can hold the index; the configuration names one. */
@@ -21,6 +22,8 @@ export interface IndexEngine {
   readonly counter: IndexDownloadCounter;
   readonly leases: LeaseStore;
   readonly totals: IndexTotals;
+  /** Raw rows, for moving a whole index to another engine. */
+  readonly rows: IndexRows;
   /** The embedded job queue's table named by `prefix`, created if needed. */
   jobTable(prefix: string): Promise<JobTable>;
   /** The RabbitMQ queue's outbox named by `prefix`, created if needed. */

@@ -2,6 +2,7 @@ import type { DatabaseConfig } from '../database-config.js';
 import type { IndexEngine } from '../index-engine.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresDownloadCounter } from './postgres-download-counter.js';
+import { PostgresIndexRows } from './postgres-index-rows.js';
 import { PostgresIndexTotals } from './postgres-index-totals.js';
 import { PostgresJobTable } from './postgres-job-table.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
@@ -21,6 +22,7 @@ export async function openPostgresIndex(config: Extract<DatabaseConfig, { kind: 
     counter: new PostgresDownloadCounter(db),
     leases: new PostgresLeaseStore(db),
     totals: new PostgresIndexTotals(db),
+    rows: new PostgresIndexRows(db),
     jobTable: (prefix) => PostgresJobTable.open(db, prefix),
     outbox: (prefix) => PostgresOutbox.open(db, prefix),
     reachable: () => db.reachable(),

@@ -1,6 +1,7 @@
 import type { IndexEngine } from '../index-engine.js';
 import { openDatabase } from './open-database.js';
 import { SqliteDownloadCounter } from './sqlite-download-counter.js';
+import { SqliteIndexRows } from './sqlite-index-rows.js';
 import { SqliteIndexTotals } from './sqlite-index-totals.js';
 import { SqliteJobTable } from './sqlite-job-table.js';
 import { SqliteLeaseStore } from './sqlite-lease-store.js';
@@ -19,6 +20,7 @@ export function openSqliteIndex(path: string): IndexEngine {
     counter: new SqliteDownloadCounter(db),
     leases: new SqliteLeaseStore(db),
     totals: new SqliteIndexTotals(db),
+    rows: new SqliteIndexRows(db),
     jobTable: async (prefix) => new SqliteJobTable(db, prefix),
     outbox: async (prefix) => new SqliteOutbox(db, prefix),
     reachable: () => true,

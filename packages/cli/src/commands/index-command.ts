@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { registerIndexCopy } from './index-copy.js';
+
+/** `legim index …`: operations on the gateway's index itself. */
+export function registerIndex(program: Command, context: CliContext): void {
+  const index = program.command('index').description("operate on the gateways' index (files, copies, nodes, jobs)");
+  registerIndexCopy(index, context);
+}
