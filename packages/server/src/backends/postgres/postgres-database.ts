@@ -55,7 +55,7 @@ export class PostgresDatabase implements Queryable {
     pool.on('error', () => {});
     const database = new PostgresDatabase(pool);
     try {
-      if (options.schema) await database.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+      if (options.schema) await database.createSchema(options.schema);
       await database.transaction((tx) => migrate(tx));
     } catch (error) {
       await pool.end();
@@ -91,6 +91,18 @@ export class PostgresDatabase implements Queryable {
         client.release(!rolledBack);
         throw error;
       }
+    });
+  }
+
+  /**
+   * `CREATE SCHEMA IF NOT EXISTS` is not safe against a concurrent one (both
+   * pass the check, one fails on pg_namespace's unique index), so gateways
+   * that start together on a new schema take turns under an advisory lock.
+   */
+  private async createSchema(schema: string): Promise<void> {
+    await this.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`legim_schema.${schema}`]);
+      await tx.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     });
   }
 
