@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { restartGateway, restartNodes, startCluster, uploadForDownloads } from './lib/cluster.mjs';
 import { summariseBusiestProfile } from './lib/cpu-profile.mjs';
 import { startCpuUsage } from './lib/cpu-usage.mjs';
+import { compareEngines } from './lib/engines.mjs';
 import { makeImages, makeProcessingPhotos } from './lib/fixtures.mjs';
 import { measureGatewayScaling } from './lib/gateways.mjs';
 import { NGINX_WORKERS, startNginx } from './lib/nginx.mjs';
@@ -39,15 +40,16 @@ const { values: options } = parseArgs({
     redis: { type: 'string', default: process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379' },
   },
 });
-if (options.only !== undefined && !['http', 'gateways', 'processing'].includes(options.only)) {
+if (options.only !== undefined && !['http', 'gateways', 'engines', 'processing'].includes(options.only)) {
   console.error(
-    `[bench] --only takes http (downloads and uploads), gateways (downloads through nginx to 1 and 2 gateways) ` +
-      `or processing (image workers), not "${options.only}"`,
+    `[bench] --only takes http (downloads and uploads), gateways (downloads through nginx to 1 and 2 gateways), ` +
+      `engines (the index in PostgreSQL against SQLite) or processing (image workers), not "${options.only}"`,
   );
   process.exit(2);
 }
 const RUN_HTTP = options.only === undefined || options.only === 'http';
 const RUN_GATEWAYS = options.only === undefined || options.only === 'gateways';
+const RUN_ENGINES = options.only === undefined || options.only === 'engines';
 const RUN_PROCESSING = options.only === undefined || options.only === 'processing';
 const SECONDS = Number(options.seconds);
 const WARMUP_SECONDS = 1;
@@ -63,7 +65,10 @@ const BACKLOG = Math.min(PHOTOS, 2 * SECONDS + 6);
 const PROCESSING_TIMEOUT_MS = (30 + 3 * PHOTOS) * 1000;
 // Loads run back to back; a hung server must not hang the run (the default
 // run takes ~3.3 minutes, build included; the watchdog allows about twice that).
-const LOADS = (RUN_HTTP ? 6 * ROUNDS + (options.profile ? 2 : 0) : 0) + (RUN_GATEWAYS ? 3 * ROUNDS + 1 : 0);
+const LOADS =
+  (RUN_HTTP ? 6 * ROUNDS + (options.profile ? 2 : 0) : 0) +
+  (RUN_GATEWAYS ? 3 * ROUNDS + 1 : 0) +
+  (RUN_ENGINES ? 4 * ROUNDS + 2 : 0);
 const PROCESSING_SECONDS = RUN_PROCESSING ? ROUNDS * (PHOTOS + 2 * SECONDS + 30) : 0;
 const WATCHDOG_MS = Math.max(120, 1.6 * (LOADS * SECONDS + PROCESSING_SECONDS + 30)) * 1000;
 const TARGETS = {
@@ -78,7 +83,7 @@ let workDir;
 let interrupted = false;
 
 async function main() {
-  const tools = RUN_HTTP || RUN_GATEWAYS ? findTools() : undefined;
+  const tools = RUN_HTTP || RUN_GATEWAYS || RUN_ENGINES ? findTools() : undefined;
   workDir = mkdtempSync(join(tmpdir(), 'legim-bench-'));
   // nginx workers must be able to walk into it.
   chmodSync(workDir, 0o755);
@@ -87,6 +92,18 @@ async function main() {
   const results = { startedAt: new Date().toISOString(), machine: machine(tools), settings: settings() };
   if (RUN_HTTP) await httpBenchmarks(tools, images, results);
   if (RUN_GATEWAYS) results.gateways = await gatewayBenchmarks(tools, images.small);
+  if (RUN_ENGINES) {
+    results.engines = await compareEngines({
+      wrk: tools.wrk,
+      images,
+      dir: mkdir('engines'),
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      rounds: ROUNDS,
+      uploaders: UPLOADERS,
+      log,
+    });
+  }
   if (RUN_PROCESSING) results.processing = await processingBenchmarks(images.large);
 
   results.table = tableRows(results);

@@ -5,6 +5,21 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseGatewayConfig, startGateway, type GatewayFlags, type RunningGateway } from '@legim/server';
 import { repoRoot } from './fixtures.js';
+import { freshDatabase, type EngineKind } from './test-database.js';
+
+/** The index a test cluster's gateway uses: what `--database` was given, and which engine that is. */
+export interface ClusterDatabase {
+  kind: EngineKind;
+  value: string;
+}
+
+/** The engine a cluster gets when the test names none: `LEGIM_TEST_ENGINE` (sqlite or postgres), else SQLite. */
+export function defaultTestEngine(): EngineKind {
+  const named = process.env.LEGIM_TEST_ENGINE;
+  if (named === undefined || named === '') return 'sqlite';
+  if (named === 'sqlite' || named === 'postgres') return named;
+  throw new Error(`LEGIM_TEST_ENGINE=${named}: use sqlite or postgres`);
+}
 
 export interface NodeProcess {
   nodeId: string;
@@ -19,11 +34,17 @@ export interface NodeProcess {
 export interface TestCluster {
   gateway: RunningGateway;
   dataDir: string;
+  /** The gateway's index; kept across `restartGateway()`, dropped by `close()`. */
+  database: ClusterDatabase;
   nodes: NodeProcess[];
   /** Starts a node under the gateway, or under `parentUrl` (another node) to build a deeper tree. */
   startNode(options?: { dataDir?: string; port?: number; parentUrl?: string }): Promise<NodeProcess>;
-  /** Stops the gateway (keeping its data) and starts it again. */
-  restartGateway(): Promise<RunningGateway>;
+  /**
+   * Stops the gateway and starts it again, keeping its data; with
+   * `loseIndex` its index is destroyed in between (the SQLite file, or the
+   * PostgreSQL schema), as when the gateway's host or database is lost.
+   */
+  restartGateway(options?: { loseIndex?: boolean }): Promise<RunningGateway>;
   /** Resolves once the gateway sees `count` nodes up. */
   waitForNodes(count: number): Promise<void>;
   close(): Promise<void>;
@@ -39,13 +60,27 @@ const ADMIN = 'test-admin-key-0123456789abcdef';
 export async function startCluster(options: {
   nodes: number;
   gateway?: GatewayFlags;
+  /**
+   * The index engine (default: `defaultTestEngine()`). SQLite is the embedded
+   * file in the gateway's data folder (fresh, as the folder is, and where
+   * tests reading `metadata.db` look); PostgreSQL is a schema of the
+   * cluster's own in the test database. A `database` gateway flag wins.
+   */
+  engine?: EngineKind;
   /** Extra `NodeConfig` settings of every node started, e.g. `{ scrubIntervalMs: 200 }`. */
   node?: NodeSettings;
 }): Promise<TestCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'legim-test-'));
+  const gatewayDir = String(options.gateway?.data ?? join(dataDir, 'gateway'));
+  const { database, dropDatabase, wipeDatabase } = clusterDatabase(
+    options.engine ?? defaultTestEngine(),
+    gatewayDir,
+    options.gateway,
+  );
   const flags: GatewayFlags = {
     port: 0,
-    data: join(dataDir, 'gateway'),
+    data: gatewayDir,
+    database: database.value,
     secret: SECRET,
     adminKey: ADMIN,
     store: false,
@@ -54,7 +89,14 @@ export async function startCluster(options: {
     ...options.gateway,
   };
   const boot = () => startGateway(parseGatewayConfig({ flags, env: {} }));
-  let gateway = await boot();
+  let gateway: RunningGateway;
+  try {
+    gateway = await boot();
+  } catch (error) {
+    await dropDatabase();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const nodes: NodeProcess[] = [];
 
   const cluster: TestCluster = {
@@ -62,6 +104,7 @@ export async function startCluster(options: {
       return gateway;
     },
     dataDir,
+    database,
     nodes,
     async startNode(nodeOptions = {}) {
       const node = await spawnNode({
@@ -73,9 +116,10 @@ export async function startCluster(options: {
       nodes.push(node);
       return node;
     },
-    async restartGateway() {
+    async restartGateway(restart = {}) {
       const port = new URL(gateway.url).port;
       await gateway.close();
+      if (restart.loseIndex) await wipeDatabase();
       flags.port = port;
       gateway = await boot();
       return gateway;
@@ -93,12 +137,54 @@ export async function startCluster(options: {
     async close() {
       await Promise.all(nodes.map((node) => node.kill('SIGTERM')));
       await gateway.close();
+      await dropDatabase();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
   for (let i = 0; i < options.nodes; i++) await cluster.startNode();
   if (options.nodes > 0) await cluster.waitForNodes(options.nodes);
   return cluster;
+}
+
+/**
+ * The cluster's index: a `database` flag given by the test as it is (the
+ * test owns it), else a fresh one of `engine`, dropped when the cluster closes.
+ */
+function clusterDatabase(
+  engine: EngineKind,
+  gatewayDir: string,
+  gateway: GatewayFlags | undefined,
+): { database: ClusterDatabase; dropDatabase: () => Promise<void>; wipeDatabase: () => Promise<void> } {
+  const given = gateway?.database;
+  const refuse = async () => {
+    throw new Error('the test owns this database: it cannot be wiped by the cluster');
+  };
+  if (given !== undefined && given !== '' && given !== 'sqlite') {
+    const value = String(given);
+    return {
+      database: { kind: /^postgres(ql)?:/.test(value) ? 'postgres' : 'sqlite', value },
+      dropDatabase: async () => {},
+      wipeDatabase: refuse,
+    };
+  }
+  if (engine === 'sqlite' || given === 'sqlite') {
+    // The embedded default: removed with the data folder.
+    const path = join(gatewayDir, 'metadata.db');
+    return {
+      database: { kind: 'sqlite', value: `sqlite:${path}` },
+      dropDatabase: async () => {},
+      wipeDatabase: async () => {
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+      },
+    };
+  }
+  // Dropping the schema loses every table; the gateway creates it again, empty, as it starts.
+  const fresh = freshDatabase(engine);
+  return {
+    database: { kind: fresh.kind, value: fresh.value },
+    dropDatabase: () => fresh.drop(),
+    wipeDatabase: () => fresh.drop(),
+  };
 }
 
 export const testAdminKey = ADMIN;

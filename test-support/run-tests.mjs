@@ -75,6 +75,7 @@ process.env.LEGIM_REQUIRE_TMUX ??= '1';
 // would then print its hints as `npx legim`.
 step(bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
 step('npm', ['run', 'format:check', '--silent']);
+step(process.execPath, [resolve(root, 'test-support/check-engine-imports.mjs')]);
 step(bin('vitest'), ['run', ...vitestArgs]);
 
 async function ensureServices() {

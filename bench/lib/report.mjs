@@ -13,6 +13,7 @@ export function tableRows(results) {
   const u = results.uploads;
   if (u) rows.push(row(`upload ${sizeLabel(u.size)} x3 uploads/s`, u.legim.perSec, u.raw.perSec, u.target, u));
   if (results.gateways) rows.push(...gatewayRows(results.gateways));
+  if (results.engines) rows.push(...engineRows(results.engines));
   if (results.processing) rows.push(...processingRows(results.processing));
   return rows;
 }
@@ -56,6 +57,24 @@ function processingRows(p) {
     });
   }
   return rows;
+}
+
+/** The index in PostgreSQL against SQLite, same cluster shape, same run. */
+function engineRows(e) {
+  const lat = (r) => `${fmt(r.latencyMs.p50)}/${fmt(r.latencyMs.p99)}`;
+  const compare = (name, postgres, sqlite, value) => ({
+    benchmark: name,
+    legim: fmt(value(postgres)),
+    reference: `${fmt(value(sqlite))} (SQLite index)`,
+    ratio: ratioText(value(postgres) / value(sqlite)),
+    target: '',
+    'p50/p99 ms legim': lat(postgres),
+    'p50/p99 ms ref': lat(sqlite),
+  });
+  return [
+    compare(`download ${sizeLabel(e.smallSize)} req/s, PostgreSQL index`, e.downloads.postgres, e.downloads.sqlite, (r) => r.requestsPerSec),
+    compare(`upload ${sizeLabel(e.largeSize)} x3 uploads/s, PostgreSQL index`, e.uploads.postgres, e.uploads.sqlite, (r) => r.perSec),
+  ];
 }
 
 /** Downloads through nginx in front of 2 and 1 gateways, against nginx serving the file, and 2 against 1. */

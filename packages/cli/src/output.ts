@@ -216,6 +216,8 @@ export function redactUrl(raw: string): string {
 
 /** The backends a gateway uses for what gateways must agree on, and for its jobs. */
 export interface BackendSummary {
+  /** The index as configured: undefined or `sqlite…` for SQLite, else a postgres:// URL. */
+  databaseUrl: string | undefined;
   redisUrl: string | undefined;
   redisPrefix: string;
   amqpUrl: string | undefined;
@@ -224,19 +226,27 @@ export interface BackendSummary {
   jobsRunBy: string;
 }
 
-/** `counters` (download counters and locks) and `jobs` rows, with any password in the URLs masked. */
+/** `index`, `counters` (download counters and locks) and `jobs` rows, with any password in the URLs masked. */
 export function backendRows(backends: BackendSummary): Array<readonly [string, string]> {
+  const postgres = isPostgres(backends.databaseUrl);
+  const engine = postgres ? 'PostgreSQL' : 'SQLite';
   return [
+    [
+      'index',
+      postgres
+        ? `PostgreSQL ${chalk.cyan(redactUrl(backends.databaseUrl!))} ${chalk.dim('(shared by gateways on any host)')}`
+        : `SQLite ${chalk.dim('(in the data directory)')}`,
+    ],
     [
       'counters',
       backends.redisUrl === undefined
-        ? `SQLite ${chalk.dim('(download counters and locks in the metadata database)')}`
+        ? `${engine} ${chalk.dim('(download counters and locks in the index)')}`
         : `Redis ${chalk.cyan(redactUrl(backends.redisUrl))} ${chalk.dim(`(download counters, locks, cache invalidation; keys ${backends.redisPrefix}…)`)}`,
     ],
     [
       'jobs',
       backends.amqpUrl === undefined
-        ? `embedded queue ${chalk.dim('(in the metadata database)')}, run ${backends.jobsRunBy}`
+        ? `embedded queue ${chalk.dim('(in the index)')}, run ${backends.jobsRunBy}`
         : `RabbitMQ ${chalk.cyan(redactUrl(backends.amqpUrl))} ${chalk.dim(`(queues ${backends.queuePrefix}.…)`)}, run ${backends.jobsRunBy}`,
     ],
   ];
@@ -244,12 +254,19 @@ export function backendRows(backends: BackendSummary): Array<readonly [string, s
 
 /** For `--json`: which backends, with any password in their URLs masked. */
 export function backendsJson(backends: BackendSummary): Record<string, string> {
+  const index = isPostgres(backends.databaseUrl) ? 'postgres' : 'sqlite';
   return {
-    counter: backends.redisUrl === undefined ? 'sqlite' : 'redis',
+    index,
+    ...(index === 'postgres' && { database: redactUrl(backends.databaseUrl!) }),
+    counter: backends.redisUrl === undefined ? index : 'redis',
     ...(backends.redisUrl !== undefined && { redis: redactUrl(backends.redisUrl), redisPrefix: backends.redisPrefix }),
     jobs: backends.amqpUrl === undefined ? 'embedded' : 'rabbitmq',
     ...(backends.amqpUrl !== undefined && { amqp: redactUrl(backends.amqpUrl), queuePrefix: backends.queuePrefix }),
   };
+}
+
+function isPostgres(databaseUrl: string | undefined): boolean {
+  return databaseUrl !== undefined && /^postgres(ql)?:/.test(databaseUrl);
 }
 
 interface Member {

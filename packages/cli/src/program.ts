@@ -4,7 +4,7 @@ import { registerConfig } from './commands/config.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerDownload } from './commands/download.js';
 import { registerDrain } from './commands/drain.js';
-import { registerIndex } from './commands/index-rebuild.js';
+import { registerIndex } from './commands/index-command.js';
 import { registerInfo } from './commands/info.js';
 import { registerNode } from './commands/node.js';
 import { registerNodes } from './commands/nodes.js';

@@ -6,6 +6,7 @@ import { backendRows, backendsJson, clusterView, redactUrl, type BackendSummary 
 const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
 
 const sqlite: BackendSummary = {
+  databaseUrl: undefined,
   redisUrl: undefined,
   redisPrefix: 'legim:',
   amqpUrl: undefined,
@@ -13,6 +14,7 @@ const sqlite: BackendSummary = {
   jobsRunBy: 'in the gateway',
 };
 const shared: BackendSummary = {
+  databaseUrl: 'postgres://legim:pgs3cret@10.0.0.4:5432/legim',
   redisUrl: 'redis://:s3cret@10.0.0.5:6379/2',
   redisPrefix: 'prod:',
   amqpUrl: 'amqp://legim:hunter2@10.0.0.5:5672/vhost',
@@ -33,15 +35,18 @@ describe('cluster output', () => {
   it('names the backends, never showing a password', () => {
     const rows = backendRows(shared).map(([label, value]) => `${label} ${plain(value)}`);
     expect(rows).toEqual([
+      'index PostgreSQL postgres://legim:***@10.0.0.4:5432/legim (shared by gateways on any host)',
       'counters Redis redis://:***@10.0.0.5:6379/2 (download counters, locks, cache invalidation; keys prod:…)',
       'jobs RabbitMQ amqp://legim:***@10.0.0.5:5672/vhost (queues prod.…), run by the worker process',
     ]);
     expect(backendRows(sqlite).map(([, value]) => plain(value))).toEqual([
-      'SQLite (download counters and locks in the metadata database)',
-      'embedded queue (in the metadata database), run in the gateway',
+      'SQLite (in the data directory)',
+      'SQLite (download counters and locks in the index)',
+      'embedded queue (in the index), run in the gateway',
     ]);
     expect(JSON.stringify(backendsJson(shared))).not.toMatch(/s3cret|hunter2/);
-    expect(backendsJson(sqlite)).toEqual({ counter: 'sqlite', jobs: 'embedded' });
+    expect(backendsJson(shared)).toMatchObject({ index: 'postgres', counter: 'redis' });
+    expect(backendsJson(sqlite)).toEqual({ index: 'sqlite', counter: 'sqlite', jobs: 'embedded' });
   });
 
   it('lists every gateway, node and worker, and points at nginx for failover', () => {
@@ -65,6 +70,7 @@ describe('cluster output', () => {
     expect(view).toContain('nginx');
     expect(view).toContain('docs/operations.md');
     expect(view).not.toMatch(/s3cret|hunter2/);
+    expect(view).toMatch(/index +PostgreSQL/);
   });
 
   it('keeps the one-gateway summary as it was', () => {

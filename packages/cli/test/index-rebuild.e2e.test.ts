@@ -1,5 +1,3 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { Legim } from '@legim/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
@@ -32,11 +30,7 @@ describe('rebuilding the index from the command line', () => {
     for (const name of ['photo-small-flower-1600x1203.jpg', 'png-alpha.png']) {
       ids.push((await sdk.upload(fixture(name), { downloads: 4 })).id);
     }
-    await cluster.gateway.close();
-    for (const suffix of ['', '-wal', '-shm']) {
-      rmSync(join(cluster.gateway.dataDir, `metadata.db${suffix}`), { force: true });
-    }
-    await cluster.restartGateway();
+    await cluster.restartGateway({ loseIndex: true });
     await cluster.waitForNodes(3);
 
     const first = await legim(['index', 'rebuild', '--wait']);

@@ -17,6 +17,7 @@ import {
 } from './helpers.js';
 import { deleteRedisKeys, redisKeys } from '../../../test-support/redis-keys.js';
 import { dropQueues } from './queues.js';
+import { freshDatabase } from '../../../test-support/test-database.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -86,7 +87,13 @@ describe('legim up --gateways 2 --redis: gateways sharing a database and Redis',
     expect(ready.gateway).toEqual(ready.gateways[0]);
     expect(ready.nodes.map((n) => n.url)).toEqual([2, 3].map((i) => `http://127.0.0.1:${port + i}`));
     expect(ready.workers).toEqual([]);
-    expect(ready.backends).toEqual({ counter: 'redis', redis: REDIS_URL, redisPrefix: prefix, jobs: 'embedded' });
+    expect(ready.backends).toEqual({
+      index: 'sqlite',
+      counter: 'redis',
+      redis: REDIS_URL,
+      redisPrefix: prefix,
+      jobs: 'embedded',
+    });
     const pids = h.pids();
     expect(new Set(pids).size).toBe(4);
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
@@ -147,52 +154,62 @@ describe('legim up --gateways 2 --redis: gateways sharing a database and Redis',
   });
 });
 
-describe('legim up --gateways 2 --amqp: an image worker process makes the previews', { timeout: 150_000 }, () => {
-  const queuePrefix = `t_up_${randomBytes(4).toString('hex')}`;
-  const h = upHarness(() => ['--amqp', AMQP_URL, '--queue-prefix', queuePrefix]);
-  afterAll(() => dropQueues(queuePrefix));
-
-  it('starts a worker process besides the gateways and nodes, and masks the broker password', () => {
-    expect(h.ready.workers).toEqual([{ name: 'worker', pid: expect.any(Number) }]);
-    expect(h.ready.backends).toEqual({
-      counter: 'sqlite',
-      jobs: 'rabbitmq',
-      amqp: 'amqp://guest:***@127.0.0.1:5672',
-      queuePrefix,
+describe(
+  'legim up --gateways 2 --amqp --database postgres: a worker process makes the previews, the index in PostgreSQL',
+  { timeout: 150_000 },
+  () => {
+    const queuePrefix = `t_up_${randomBytes(4).toString('hex')}`;
+    const database = freshDatabase('postgres');
+    const h = upHarness(() => ['--amqp', AMQP_URL, '--queue-prefix', queuePrefix, '--database', database.value]);
+    afterAll(async () => {
+      await dropQueues(queuePrefix);
+      await database.drop();
     });
-    expect(new Set(h.pids()).size).toBe(5);
-    for (const pid of h.pids()) expect(isAlive(pid)).toBe(true);
-    expect(h.up!.stdoutLines.join('\n')).not.toContain('guest:guest');
-  });
 
-  it('makes the previews of uploads through either gateway', async () => {
-    for (const gateway of h.ready.gateways) {
-      const upload = await h.legim([
-        '--server',
-        gateway.url,
-        'upload',
-        fixture(PHOTO),
-        '--ttl',
-        '10m',
-        '--wait-timeout',
-        '120s',
-        '--json',
-      ]);
-      expect(upload.code, upload.stderr).toBe(0);
-      const file = JSON.parse(upload.stdout) as { status: string; variants: Record<string, unknown> };
-      expect(file.status, gateway.name).toBe('ready');
-      expect(Object.keys(file.variants).sort()).toEqual(['small', 'thumb', 'webp']);
-    }
-  });
+    it('starts a worker process besides the gateways and nodes, and masks the broker password', () => {
+      expect(h.ready.workers).toEqual([{ name: 'worker', pid: expect.any(Number) }]);
+      expect(h.ready.backends).toEqual({
+        index: 'postgres',
+        database: database.value,
+        counter: 'postgres',
+        jobs: 'rabbitmq',
+        amqp: 'amqp://guest:***@127.0.0.1:5672',
+        queuePrefix,
+      });
+      expect(new Set(h.pids()).size).toBe(5);
+      for (const pid of h.pids()) expect(isAlive(pid)).toBe(true);
+      expect(h.up!.stdoutLines.join('\n')).not.toContain('guest:guest');
+    });
 
-  it('stops every process, the worker too, on Ctrl-C', async () => {
-    const pids = h.pids();
-    const exit = await stop(h.up!, 'SIGINT', 60_000);
-    expect(exit).toEqual({ code: 0, signal: null });
-    for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).toBe(false);
-    expect(h.up!.stderrLines.filter((l) => l.startsWith('✖'))).toEqual([]);
-  });
-});
+    it('makes the previews of uploads through either gateway', async () => {
+      for (const gateway of h.ready.gateways) {
+        const upload = await h.legim([
+          '--server',
+          gateway.url,
+          'upload',
+          fixture(PHOTO),
+          '--ttl',
+          '10m',
+          '--wait-timeout',
+          '120s',
+          '--json',
+        ]);
+        expect(upload.code, upload.stderr).toBe(0);
+        const file = JSON.parse(upload.stdout) as { status: string; variants: Record<string, unknown> };
+        expect(file.status, gateway.name).toBe('ready');
+        expect(Object.keys(file.variants).sort()).toEqual(['small', 'thumb', 'webp']);
+      }
+    });
+
+    it('stops every process, the worker too, on Ctrl-C', async () => {
+      const pids = h.pids();
+      const exit = await stop(h.up!, 'SIGINT', 60_000);
+      expect(exit).toEqual({ code: 0, signal: null });
+      for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+      expect(h.up!.stderrLines.filter((l) => l.startsWith('✖'))).toEqual([]);
+    });
+  },
+);
 
 describe('legim up --gateways: validation', () => {
   it('refuses several gateways without storage nodes in one red line', async () => {

@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   CHECKPOINT_FAILED: 503,
   /** An index rebuild is already running. */
   REBUILD_RUNNING: 409,
+  /** The index database (PostgreSQL) cannot be reached: requests that need it fail closed until it is back. */
+  INDEX_UNAVAILABLE: 503,
+  /** `legim index copy` into a database that already holds an index. */
+  INDEX_NOT_EMPTY: 409,
   /** Another gateway or worker holds the lock on this resource. */
   LOCK_BUSY: 503,
   /** Client side only: the SDK could not reach the server, or the connection broke. */

@@ -65,14 +65,17 @@ export type UploadedFile = FileInfo & {
 
 /**
  * `GET /v1/health` (admin key). `degraded` when fewer nodes are live than
- * the replica count, or the shared download counter cannot be reached.
+ * the replica count, or the index or the shared download counter cannot be reached.
  */
 export interface Health {
   status: 'ok' | 'degraded';
   nodes: { up: number; suspect: number; down: number };
   /** Where downloads are counted; with Redis unreachable downloads answer 503 until it returns. */
-  counter: { backend: 'sqlite' | 'redis'; reachable: boolean };
-  files: number;
+  counter: { backend: 'sqlite' | 'postgres' | 'redis'; reachable: boolean };
+  /** Where the index lives; with PostgreSQL unreachable, requests that need it answer 503 until it returns. */
+  index: { backend: 'sqlite' | 'postgres'; reachable: boolean };
+  /** Live files in the index; null while the index cannot be reached. */
+  files: number | null;
   writeQuorum: number;
   replicas: number;
 }
@@ -156,7 +159,7 @@ export interface Stats {
    * consumer holds) and `deadLettered` (given up on after their retries).
    * All three are -1 while the queue cannot be read (RabbitMQ unreachable).
    */
-  jobs: { backend: 'sqlite' | 'rabbitmq'; waiting: number; running: number; deadLettered: number };
+  jobs: { backend: 'sqlite' | 'postgres' | 'rabbitmq'; waiting: number; running: number; deadLettered: number };
   /** Storage nodes by status, and the disks of those not down, summed from their latest heartbeats. */
   nodes: { up: number; suspect: number; down: number; usedBytes: number; freeBytes: number; totalBytes: number };
 }

@@ -66,6 +66,7 @@ describe('operations on a real 3-node cluster', () => {
         status: 'ok',
         nodes: { up: 3, suspect: 0, down: 0 },
         counter: { backend: 'sqlite', reachable: true },
+        index: { backend: 'sqlite', reachable: true },
         files: expect.any(Number),
         writeQuorum: 2,
         replicas: 3,

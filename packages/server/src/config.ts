@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LegimError, parseDuration } from '@legim/sdk';
 import { parseByteSize } from '@legim/node';
+import type { BackendConfig } from './backends/open-backends.js';
+import { parseDatabase } from './backends/database-config.js';
 
 /** Everything the gateway needs to know, validated once at the edge. */
-export interface GatewayConfig {
+export interface GatewayConfig extends BackendConfig {
   host: string;
   port: number;
   dataDir: string;
@@ -30,16 +33,6 @@ export interface GatewayConfig {
   repairAfterMs: number;
   /** Images made at once by the gateway (in its low-priority image process); 0 leaves them to `legim worker` processes. */
   workers: number;
-  /** Runs of a failing job before it is dead-lettered. */
-  jobAttempts: number;
-  /** RabbitMQ URL; undefined: the embedded SQLite job queue. */
-  amqpUrl: string | undefined;
-  /** Names of the queues (RabbitMQ) or job tables (embedded), to keep deployments or tests apart. */
-  queuePrefix: string;
-  /** Redis URL for counters, locks and cache invalidation across gateways; undefined: SQLite and in-process. */
-  redisUrl: string | undefined;
-  /** Prefix of every Redis key and channel, to keep deployments or tests apart. */
-  redisPrefix: string;
 }
 
 export type GatewayFlags = Partial<Record<keyof typeof FLAG_ENV, string | number | boolean | undefined>>;
@@ -51,7 +44,10 @@ const FLAG_ENV = {
   data: 'LEGIM_DATA',
   publicUrl: 'LEGIM_PUBLIC_URL',
   adminKey: 'LEGIM_ADMIN_KEY',
+  adminKeyFile: 'LEGIM_ADMIN_KEY_FILE',
   secret: 'LEGIM_CLUSTER_SECRET',
+  secretFile: 'LEGIM_CLUSTER_SECRET_FILE',
+  database: 'LEGIM_DATABASE_URL',
   store: 'LEGIM_STORE',
   replicas: 'LEGIM_REPLICAS',
   writeQuorum: 'LEGIM_WRITE_QUORUM',
@@ -87,13 +83,15 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
   };
 
   const replicas = integer('replicas', pick('replicas'), 3, 1, 16);
+  const dataDir = resolve(pick('data') ?? join(defaultDataDir(env), 'gateway'));
   const config: GatewayConfig = {
     host: pick('host') ?? '127.0.0.1',
     port: integer('port', pick('port'), 3333, 0, 65535),
-    dataDir: resolve(pick('data') ?? join(defaultDataDir(env), 'gateway')),
+    dataDir,
+    database: parseDatabase(pick('database'), dataDir),
     publicUrl: url('publicUrl', pick('publicUrl')),
-    adminKey: secret('adminKey', pick('adminKey')),
-    clusterSecret: secret('secret', pick('secret')),
+    adminKey: secret('adminKey', pick('adminKey') ?? fromFile('adminKeyFile', pick('adminKeyFile'))),
+    clusterSecret: secret('secret', pick('secret') ?? fromFile('secretFile', pick('secretFile'))),
     store: boolean('store', pick('store'), true),
     replicas,
     writeQuorum: integer('writeQuorum', pick('writeQuorum'), Math.min(2, replicas), 1, replicas),
@@ -164,6 +162,16 @@ function url(name: string, raw: string | undefined): string | undefined {
     return new URL(raw).toString().replace(/\/$/, '');
   } catch {
     throw invalid(name, `expected an http(s) URL, got "${raw}"`);
+  }
+}
+
+/** A secret kept in a file (a mounted secret, or one file shared by the hosts' deployments): its first line. */
+function fromFile(name: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8').split('\n', 1)[0]!.trim();
+  } catch (error) {
+    throw invalid(name, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 

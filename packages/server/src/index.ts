@@ -1,5 +1,9 @@
 export { parseGatewayConfig, defaultDataDir, type GatewayConfig, type GatewayFlags } from './config.js';
 export { startGateway, type RunningGateway } from './start-gateway.js';
+export { parseDatabase, redact as redactDatabaseUrl, type DatabaseConfig } from './backends/database-config.js';
+export { openIndexEngine } from './backends/open-backends.js';
+export type { IndexEngine } from './backends/index-engine.js';
+export { copyIndex, type CopyProgress, type CopyReport } from './index-copy/index-copier.js';
 export { createGateway, type GatewayServices } from './http/create-gateway.js';
 export type { MetadataStore, FileRecord, NodeRecord } from './metadata/types.js';
 export type { DownloadCounter } from './backends/download-counter/download-counter.js';

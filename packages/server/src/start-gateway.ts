@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobStore } from '@legim/node';
 import { LocalBlobTransport } from './backends/blob-transport/local.js';
-import { openSharedBackends } from './backends/open-backends.js';
+import { openBackends } from './backends/open-backends.js';
 import { ClusterService } from './cluster/cluster-service.js';
 import { NodeDrainer } from './cluster/node-drainer.js';
 import { openClusterView } from './cluster/open-cluster-view.js';
@@ -22,7 +22,6 @@ import { ReplicaRepairer } from './replication/replica-repairer.js';
 import { UploadService } from './upload/upload-service.js';
 import { ReplicaReader } from './download/replica-reader.js';
 import { ResumeTokens } from './download/resume-tokens.js';
-import { openJobQueue } from './jobs/open-job-queue.js';
 import { DEFAULT_VARIANTS } from './processing/index.js';
 import { VariantService } from './variants/variant-service.js';
 import { ImageProcess } from './workers/image-process.js';
@@ -57,8 +56,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const identity = loadIdentity(config.dataDir, config);
   const events = new GatewayEvents();
   const { emit } = events;
-  const { db, metadata, registry, health, placer } = await openClusterView({
-    dataDir: config.dataDir,
+  const backends = await openBackends(config, 'legim-gateway');
+  const { metadata, counter, locks, cache, jobs } = backends;
+  const { registry, health, placer } = await openClusterView({
+    nodes: metadata,
     clusterSecret: identity.clusterSecret,
     healthIntervalMs: config.healthIntervalMs,
     emit,
@@ -78,8 +79,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const images = new ImageProcess({ concurrency: config.workers });
   const imagesStarted = config.workers > 0 ? images.start() : undefined;
   await health.probeAll();
-  const shared = await openSharedBackends(config, db, 'legim-gateway');
-  const { counter, locks, cache } = shared;
   const repairer = new ReplicaRepairer(metadata, registry, placer, locks, {
     intervalMs: REPAIR_INTERVAL_MS,
     lostAfterMs: config.repairAfterMs,
@@ -98,7 +97,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   // The backstop of expiry and deletion: reaps whatever is due, job or no job.
   const sweeper = new PeriodicTask('deletion sweep', () => reaper.reapDue(), config.sweepIntervalMs);
   const reader = new ReplicaReader(registry, health);
-  const jobs = await openJobQueue(config, db);
   const processing = new ProcessingReports(metadata, emit);
   const worker = new ImageWorker(processing, registry, new VariantWriter(metadata, placer), {
     variants: DEFAULT_VARIANTS,
@@ -117,10 +115,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
 
   const operations = createOperations({
     events,
-    db,
+    totals: backends.totals,
     registry,
     jobs,
-    jobBackend: config.amqpUrl === undefined ? 'sqlite' : 'rabbitmq',
+    jobBackend: backends.engines.jobs,
     replicas: config.replicas,
     startedAt,
   });
@@ -158,7 +156,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       replicas: config.replicas,
       writeQuorum: config.writeQuorum,
       heartbeatMs: HEARTBEAT_MS,
-      counterState: shared.counterState,
+      counterState: backends.counterState,
+      indexState: () => ({ backend: backends.engines.index, reachable: backends.indexReachable() }),
       emit,
       onCorrupt: (fileId) => repairer.check(fileId),
     }),
@@ -217,11 +216,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       consumer?.stop(),
     ]);
     await images.close();
-    await jobs.close();
-    await shared.close();
     releaseStore();
     await registry.close();
-    await metadata.close();
+    await backends.close();
   };
   return {
     url,

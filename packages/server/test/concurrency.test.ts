@@ -2,15 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
+import { ENGINES } from '../../../test-support/test-database.js';
 import { call, uploadBytes } from './support.js';
 
-describe.each([
-  { counter: 'SQLite', gateway: {} },
-  { counter: 'Redis', gateway: { redis: 'redis://127.0.0.1:6379', redisPrefix: `test-${randomUUID().slice(0, 8)}:` } },
-])('download limit under concurrency ($counter counter)', ({ gateway }) => {
+/** Each index engine, counting downloads itself or with Redis in front (a key prefix of its own per run). */
+const MATRIX = ENGINES.flatMap((engine) => [
+  { engine, counter: 'index', gateway: {} },
+  {
+    engine,
+    counter: 'Redis',
+    gateway: { redis: 'redis://127.0.0.1:6379', redisPrefix: `test-${randomUUID().slice(0, 8)}:` },
+  },
+]);
+
+describe.each(MATRIX)('download limit under concurrency ($engine index, $counter counter)', ({ engine, gateway }) => {
   let cluster: TestCluster;
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 3, gateway });
+    cluster = await startCluster({ nodes: 3, engine, gateway });
   });
   afterAll(() => cluster?.close());
 

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes } from '../../../test-support/fixtures.js';
+import { ENGINES } from '../../../test-support/test-database.js';
 import { call, findFiles, queryIndex, uploadBytes } from './support.js';
 
-describe('expiry and deletion after the last download', () => {
+describe.each(ENGINES)('expiry and deletion after the last download (%s index)', (engine) => {
   let cluster: TestCluster;
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 3, gateway: { deleteGrace: '1' } });
+    cluster = await startCluster({ nodes: 3, engine, gateway: { deleteGrace: '1' } });
   });
   afterAll(() => cluster?.close());
 
   const blobsOf = (id: string) => cluster.nodes.flatMap((node) => findFiles(node.dataDir, id));
-  const rowsOf = (id: string) => queryIndex(cluster.gateway.dataDir, 'SELECT id FROM files WHERE id = ?', id);
+  const rowsOf = (id: string) => queryIndex(cluster, 'SELECT id FROM files WHERE id = ?', id);
 
   it('answers 410 from the expiry instant, then removes blobs and metadata', async () => {
     const up = await uploadBytes(cluster.gateway.url, fixtureBytes('jpeg-progressive.jpg'), { ttl: '3s' });
@@ -27,7 +28,7 @@ describe('expiry and deletion after the last download', () => {
     expect(late.json.error.code).toBe('EXPIRED');
 
     await expect.poll(() => blobsOf(id), { timeout: 5000 }).toEqual([]);
-    expect(rowsOf(id)).toEqual([]);
+    expect(await rowsOf(id)).toEqual([]);
     // The tombstone keeps the answer meaningful after the metadata is gone.
     expect((await call(`${cluster.gateway.url}/v1/files/${id}`)).json.error.code).toBe('EXPIRED');
   });
@@ -36,8 +37,8 @@ describe('expiry and deletion after the last download', () => {
     const up = await uploadBytes(cluster.gateway.url, fixtureBytes('webp-photo.webp'), { downloads: 1 });
     const id = up.json.id as string;
     expect((await call(up.json.url)).status).toBe(200);
-    expect(rowsOf(id)).toHaveLength(1); // still there during the grace period
-    await expect.poll(() => rowsOf(id).length, { timeout: 5000 }).toBe(0);
+    expect(await rowsOf(id)).toHaveLength(1); // still there during the grace period
+    await expect.poll(async () => (await rowsOf(id)).length, { timeout: 5000 }).toBe(0);
     await expect.poll(() => blobsOf(id), { timeout: 5000 }).toEqual([]);
     expect((await call(up.json.url)).json.error.code).toBe('DOWNLOADS_EXHAUSTED');
   });

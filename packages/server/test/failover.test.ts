@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
+import { ENGINES } from '../../../test-support/test-database.js';
 import { admin, call, uploadBytes, waitFor } from './support.js';
 
-describe('a storage node dies (SIGKILL)', () => {
+describe.each(ENGINES)('a storage node dies (SIGKILL) (%s index)', (engine) => {
   let cluster: TestCluster;
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 3 });
+    cluster = await startCluster({ nodes: 3, engine });
   });
   afterAll(() => cluster?.close());
 
@@ -48,10 +49,10 @@ describe('a storage node dies (SIGKILL)', () => {
   });
 });
 
-describe('most of the cluster is down', () => {
+describe.each(ENGINES)('most of the cluster is down (%s index)', (engine) => {
   let cluster: TestCluster;
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 3 });
+    cluster = await startCluster({ nodes: 3, engine });
   });
   afterAll(() => cluster?.close());
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
+import { ENGINES } from '../../../test-support/test-database.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import { admin, call, findFiles, queryIndex, uploadBytes, waitFor } from './support.js';
 
@@ -15,10 +16,10 @@ interface Photo {
   served: number;
 }
 
-describe('rebuilding the index from the nodes', () => {
+describe.each(ENGINES)('rebuilding the index from the nodes (%s)', (engine) => {
   let cluster: TestCluster;
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 3, gateway: { deleteGrace: '2' } });
+    cluster = await startCluster({ nodes: 3, engine, gateway: { deleteGrace: '2' } });
   });
   afterAll(() => cluster?.close());
 
@@ -117,10 +118,7 @@ describe('rebuilding the index from the nodes', () => {
     expect(planted.status).toBe(201);
 
     // The index is lost: stop the gateway, delete its database, start it again.
-    await cluster.gateway.close();
-    for (const suffix of ['', '-wal', '-shm'])
-      rmSync(join(cluster.gateway.dataDir, `metadata.db${suffix}`), { force: true });
-    await cluster.restartGateway();
+    await cluster.restartGateway({ loseIndex: true });
     await cluster.waitForNodes(3);
     expect((await call(flower.url, { method: 'HEAD' })).status).toBe(404);
     // Past the expiry of the short-lived file.
@@ -145,13 +143,12 @@ describe('rebuilding the index from the nodes', () => {
       expect(Object.keys(info.json.variants).sort()).toEqual(['small', 'thumb', 'webp']);
       const thumb = await call(info.json.variants.thumb.url);
       expect(thumb.status).toBe(200);
-      expect(sha256(thumb.body)).toBe(
-        queryIndex<{ sha256: string }>(
-          cluster.gateway.dataDir,
-          "SELECT sha256 FROM variants WHERE file_id = ? AND name = 'thumb'",
-          photo.id,
-        )[0]!.sha256,
+      const [variant] = await queryIndex<{ sha256: string }>(
+        cluster,
+        "SELECT sha256 FROM variants WHERE file_id = ? AND name = 'thumb'",
+        photo.id,
       );
+      expect(sha256(thumb.body)).toBe(variant!.sha256);
     }
     expect((await call(`${gatewayUrl()}/v1/files/${dune.id}`)).json.title).toBe('dune');
     // A limit of 3 checkpoints every download: nothing lost. 20: blocks of 3, so 5 taken → checkpoint 6.
@@ -216,12 +213,9 @@ describe('download checkpoints', () => {
     const up = await uploadBytes(cluster.gateway.url, bytes, { downloads: 3 });
     expect(up.status).toBe(201);
     await waitFor(
-      () =>
-        queryIndex(
-          cluster.gateway.dataDir,
-          "SELECT 1 FROM replicas WHERE blob_key = ? AND state = 'durable'",
-          up.json.id,
-        ).length === 3,
+      async () =>
+        (await queryIndex(cluster, "SELECT 1 FROM replicas WHERE blob_key = ? AND state = 'durable'", up.json.id))
+          .length === 3,
       'three durable copies',
     );
     expect(sha256((await call(up.json.url)).body)).toBe(sha256(bytes));
@@ -233,12 +227,11 @@ describe('download checkpoints', () => {
     expect(refused.json.error.code).toBe('CHECKPOINT_FAILED');
     expect(refused.headers.get('retry-after')).toBe('2');
     // Given back: the file still has 2 downloads left.
-    expect(
-      queryIndex<{ downloads_left: number }>(
-        cluster.gateway.dataDir,
-        'SELECT downloads_left FROM files WHERE id = ?',
-        up.json.id,
-      )[0]!.downloads_left,
-    ).toBe(2);
+    const [left] = await queryIndex<{ downloads_left: number }>(
+      cluster,
+      'SELECT downloads_left FROM files WHERE id = ?',
+      up.json.id,
+    );
+    expect(left!.downloads_left).toBe(2);
   });
 });

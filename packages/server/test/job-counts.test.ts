@@ -3,15 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ENGINES, freshDatabase, type EngineKind } from '../../../test-support/test-database.js';
 import { waitFor } from '../../../test-support/wait.js';
+import { parseDatabase } from '../src/backends/database-config.js';
+import type { IndexEngine } from '../src/backends/index-engine.js';
+import { openIndexEngine } from '../src/backends/open-backends.js';
 import {
   deleteTopology,
   rabbitNames,
   resolveOptions,
   RabbitJobQueue,
-  SqliteJobQueue,
+  TableJobQueue,
   type JobQueue,
   type JobQueueOptions,
 } from '../src/jobs/index.js';
@@ -21,19 +24,25 @@ const OPTIONS: JobQueueOptions = { maxAttempts: 1, pollMs: 25 };
 
 interface Backend {
   name: string;
-  open(db: Database.Database, prefix: string): Promise<JobQueue>;
+  engine: EngineKind;
+  open(index: IndexEngine, prefix: string): Promise<JobQueue>;
   remove(prefix: string): Promise<void>;
 }
 
+const embedded = (engine: EngineKind): Backend => ({
+  name: `embedded ${engine}`,
+  engine,
+  open: async (index, prefix) => new TableJobQueue(await index.jobTable(prefix), { ...OPTIONS, prefix }),
+  remove: async () => {},
+});
+
 const backends: Backend[] = [
-  {
-    name: 'embedded SQLite',
-    open: async (db, prefix) => new SqliteJobQueue(db, { ...OPTIONS, prefix }),
-    remove: async () => {},
-  },
+  ...ENGINES.map(embedded),
   {
     name: 'RabbitMQ',
-    open: (db, prefix) => RabbitJobQueue.connect(AMQP_URL, { ...OPTIONS, prefix, db }),
+    engine: 'sqlite',
+    open: async (index, prefix) =>
+      RabbitJobQueue.connect(AMQP_URL, { ...OPTIONS, prefix, outbox: await index.outbox(prefix) }),
     async remove(prefix) {
       const connection = await amqp.connect(AMQP_URL);
       try {
@@ -52,14 +61,15 @@ describe.each(backends)('JobQueue.counts(): $name', (backend) => {
   });
 
   async function openQueue(): Promise<JobQueue> {
+    const database = freshDatabase(backend.engine);
     const dir = mkdtempSync(join(tmpdir(), 'legim-counts-'));
     const prefix = `legim_counts_${randomUUID().slice(0, 8)}`;
-    const db = new Database(join(dir, 'jobs.db'));
-    db.pragma('journal_mode = WAL');
-    const queue = await backend.open(db, prefix);
+    const index = await openIndexEngine(parseDatabase(database.value, dir));
+    const queue = await backend.open(index, prefix);
     cleanups.push(async () => {
       await queue.close();
-      db.close();
+      await index.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
       await backend.remove(prefix);
     });

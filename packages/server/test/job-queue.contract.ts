@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it as vitestIt } from 'vitest';
 import { waitFor } from '../../../test-support/wait.js';
 import type { DeadLetter, Job, JobHandler, JobQueue, JobQueueOptions } from '../src/jobs/index.js';
 
@@ -27,8 +27,20 @@ function recorder(work: (job: Job) => Promise<void> = async () => {}) {
   return { runs, succeeded, handler };
 }
 
+export interface ContractOptions {
+  /** Runs only the tests whose title matches: a cheaper pass over what differs between two setups. */
+  only?: RegExp;
+}
+
 /** The shared contract every `JobQueue` implementation must pass. */
-export function jobQueueContract(name: string, createHarness: () => Promise<QueueHarness>): void {
+export function jobQueueContract(
+  name: string,
+  createHarness: () => Promise<QueueHarness>,
+  options: ContractOptions = {},
+): void {
+  const { only } = options;
+  const it = (title: string, test: () => Promise<void>) =>
+    only && !only.test(title) ? undefined : vitestIt(title, test);
   describe(`JobQueue contract: ${name}`, () => {
     let harness: QueueHarness;
     beforeEach(async () => {

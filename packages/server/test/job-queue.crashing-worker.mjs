@@ -2,14 +2,14 @@
 // Usage: node job-queue.crashing-worker.mjs '{"url","prefix","poison",...queue options}'
 // Takes one job at a time and reports on stdout, one JSON object a line; the job for the file named
 // `poison` kills the process with SIGKILL, as a segfault in sharp or the OOM killer would: no handler
-// returns, no ack or nack is sent, the broker only sees the connection drop.
-import Database from 'better-sqlite3';
-import { RabbitJobQueue } from '@legim/server/jobs';
+// returns, no ack or nack is sent, the broker only sees the connection drop. It enqueues nothing itself, so its
+// outbox is in memory, as a `legim worker` on another host has it.
+import { MemoryOutbox, RabbitJobQueue } from '@legim/server/jobs';
 
 const { url, poison, ...options } = JSON.parse(process.argv[2]);
 const say = (message) => process.stdout.write(JSON.stringify(message) + '\n');
 
-const queue = await RabbitJobQueue.connect(url, { ...options, db: new Database(':memory:') });
+const queue = await RabbitJobQueue.connect(url, { ...options, outbox: new MemoryOutbox() });
 await queue.consume(
   async (job) => {
     say({ took: job.fileId, attempts: job.attempts });

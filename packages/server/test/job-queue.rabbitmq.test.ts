@@ -7,18 +7,22 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { ENGINES, freshDatabase, type EngineKind } from '../../../test-support/test-database.js';
 import { waitFor } from '../../../test-support/wait.js';
+import { parseDatabase } from '../src/backends/database-config.js';
+import type { IndexEngine } from '../src/backends/index-engine.js';
+import { openIndexEngine } from '../src/backends/open-backends.js';
 import {
-  createJobQueue,
   deleteTopology,
+  MemoryOutbox,
   rabbitNames,
   resolveOptions,
   RabbitJobQueue,
   type DeadLetter,
   type Job,
   type JobQueue,
+  type Outbox,
   type RabbitJobQueueOptions,
 } from '../src/jobs/index.js';
 import { jobQueueContract, type QueueHarness } from './job-queue.contract.js';
@@ -28,44 +32,54 @@ const run = promisify(execFile);
 /** A worker process (on the built package) that SIGKILLs itself when it takes one particular job. */
 const CRASHING_WORKER = join(dirname(fileURLToPath(import.meta.url)), 'job-queue.crashing-worker.mjs');
 
-type RabbitTestOptions = Omit<RabbitJobQueueOptions, 'db' | 'prefix'>;
+type RabbitTestOptions = Omit<RabbitJobQueueOptions, 'outbox' | 'prefix'>;
 
 interface RabbitHarness extends QueueHarness {
   readonly prefix: string;
   open(options?: RabbitTestOptions): Promise<RabbitJobQueue>;
-  outboxRows(): number;
+  /**
+   * Rows of the outbox due by `at` and not leased past it, as another process sees them: claimed through an
+   * outbox of its own until 1 ms after `at` (with `at` now, any relay can take them again at once; with `at`
+   * in the future, rows a relay holds count too).
+   */
+  outboxRows(at?: number): Promise<number>;
 }
 
-/** One prefix and one outbox file per test; each instance has its own connection and database handle. */
-async function rabbitHarness(): Promise<RabbitHarness> {
-  const dir = mkdtempSync(join(tmpdir(), 'legim-rabbit-'));
+/**
+ * One prefix and one outbox database per test (a SQLite file, or a PostgreSQL schema); each instance has its
+ * own broker connection and its own engine on that database, as separate processes would.
+ */
+async function rabbitHarness(kind: EngineKind = 'sqlite'): Promise<RabbitHarness> {
+  const database = freshDatabase(kind);
+  const dataDir = mkdtempSync(join(tmpdir(), 'legim-rabbit-'));
+  const config = parseDatabase(database.value, dataDir);
   const prefix = `legim_test_${randomUUID().slice(0, 8)}`;
-  const dbs: Database.Database[] = [];
+  const engines: IndexEngine[] = [];
   const queues: JobQueue[] = [];
   const usedOptions: RabbitTestOptions[] = [];
-  const openDb = () => {
-    const db = new Database(join(dir, 'outbox.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
-    dbs.push(db);
-    return db;
+  const openOutbox = async () => {
+    const engine = await openIndexEngine(config);
+    engines.push(engine);
+    return engine.outbox(prefix);
   };
+  let observer: Outbox | undefined;
   return {
     prefix,
     async open(options = {}) {
       usedOptions.push(options);
-      const queue = await RabbitJobQueue.connect(AMQP_URL, { ...options, prefix, db: openDb() });
+      const queue = await RabbitJobQueue.connect(AMQP_URL, { ...options, prefix, outbox: await openOutbox() });
       queues.push(queue);
       return queue;
     },
-    outboxRows() {
-      const db = openDb();
-      return (db.prepare(`SELECT count(*) AS n FROM "${prefix}_outbox"`).get() as { n: number }).n;
+    async outboxRows(at = Date.now()) {
+      observer ??= await openOutbox();
+      return (await observer.claim(at, 1, 10_000)).length;
     },
     async cleanup() {
       for (const queue of queues) await queue.close();
-      for (const db of dbs) db.close();
-      rmSync(dir, { recursive: true, force: true });
+      for (const engine of engines) await engine.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
       const connection = await amqp.connect(AMQP_URL);
       try {
         const channel = await connection.createChannel();
@@ -99,11 +113,15 @@ async function closeConnectionByName(name: string): Promise<void> {
   await run('rabbitmqctl', ['close_connection', pid!, 'legim test: simulated broker restart']);
 }
 
-jobQueueContract('RabbitMQ', rabbitHarness);
+jobQueueContract('RabbitMQ, outbox in SQLite', () => rabbitHarness('sqlite'));
+// What the outbox does (delays, dedupe keys, durability across a restart), once more with it in PostgreSQL.
+jobQueueContract('RabbitMQ, outbox in PostgreSQL', () => rabbitHarness('postgres'), {
+  only: /exactly one handler|delayed job|dedupe key/,
+});
 
-describe('RabbitMQ job queue', () => {
+describe.each(ENGINES)('RabbitMQ job queue, outbox in %s', (kind) => {
   it('keeps publishing through a lost connection: jobs wait in the outbox and go out on reconnect', async () => {
-    const harness = await rabbitHarness();
+    const harness = await rabbitHarness(kind);
     try {
       const connectionName = `legim-test-${randomUUID()}`;
       // A slow first reconnect leaves a window in which the queue is certainly disconnected.
@@ -130,19 +148,22 @@ describe('RabbitMQ job queue', () => {
       const ids = await Promise.all(
         Array.from({ length: 20 }, (_, i) => queue.enqueue({ type: 'process', fileId: `during-${i}` })),
       );
-      expect(Date.now() - started).toBeLessThan(1000); // durable in SQLite, not waiting for the broker
-      expect(harness.outboxRows()).toBe(20);
+      expect(Date.now() - started).toBeLessThan(1000); // durable in the index, not waiting for the broker
+      expect(await harness.outboxRows()).toBe(20);
 
       await waitFor(() => ids.every((id) => done.has(id)), 'the jobs enqueued while disconnected', 20_000);
       // The slow job's ack was lost with the connection, so it ran again after the reconnect.
       await waitFor(() => slowRuns === 2, 'the interrupted job to be redelivered');
       expect(done.has(slow)).toBe(true);
-      expect(harness.outboxRows()).toBe(0);
+      // Every row gone, also those a relay still held: each was removed once its publish was confirmed.
+      await waitFor(async () => (await harness.outboxRows(Date.now() + 3600_000)) === 0, 'the outbox to empty');
     } finally {
       await harness.cleanup();
     }
   });
+});
 
+describe('RabbitMQ job queue', () => {
   it('dead-letters a job that SIGKILLs its worker process every time, after maxAttempts, while other jobs flow', async () => {
     const harness = await rabbitHarness();
     const poison = 'kills-its-worker';
@@ -244,11 +265,9 @@ describe('RabbitMQ job queue', () => {
   });
 
   it('fails fast, naming the URL without its password, when the broker is not there', async () => {
-    const db = new Database(':memory:');
-    await expect(createJobQueue({ kind: 'rabbitmq', url: 'amqp://guest:secret@127.0.0.1:1' }, db)).rejects.toThrow(
-      /cannot reach RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1/,
-    );
-    db.close();
+    await expect(
+      RabbitJobQueue.connect('amqp://guest:secret@127.0.0.1:1', { outbox: new MemoryOutbox() }),
+    ).rejects.toThrow(/cannot reach RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1/);
   });
 });
 

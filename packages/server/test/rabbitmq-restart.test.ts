@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startWorker, type RunningWorker } from '@legim/server';
+import { parseDatabase, startWorker, type RunningWorker } from '@legim/server';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
@@ -54,6 +54,7 @@ describe('RabbitMQ restart while uploads continue', () => {
     });
     worker = await startWorker({
       dataDir: cluster.gateway.dataDir,
+      database: parseDatabase(cluster.database.value, cluster.gateway.dataDir),
       amqpUrl: rabbit.url,
       queuePrefix: prefix,
       jobAttempts: 5,

@@ -3,15 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openSharedBackends, type SharedBackends } from '../src/backends/open-backends.js';
-import { SqliteDownloadCounter } from '../src/backends/download-counter/sqlite.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES, freshDatabase, type EngineKind } from '../../../test-support/test-database.js';
+import { parseDatabase } from '../src/backends/database-config.js';
+import type { IndexEngine } from '../src/backends/index-engine.js';
 import { RedlockLeaseStore } from '../src/backends/locks/redlock.js';
-import { SqliteLeaseStore } from '../src/backends/locks/sqlite.js';
-import { openDatabase } from '../src/metadata/open-database.js';
-import { SqliteMetadataStore } from '../src/metadata/sqlite-metadata-store.js';
+import { openBackends, openIndexEngine, type Backends } from '../src/backends/open-backends.js';
 import type { FileRecord } from '../src/metadata/types.js';
 import { waitFor } from './support.js';
 
@@ -19,44 +17,52 @@ const SHARED_REDIS = 'redis://127.0.0.1:6379';
 const HOUR = 3600_000;
 
 /**
- * Two "gateways": each its own connection to one SQLite file and, for the
- * Redis flavour, its own Redis connection, as separate processes would have.
+ * Two "gateways" on one index (a SQLite file or a PostgreSQL schema), each
+ * with its own engine and, for the Redis flavour, its own Redis connection,
+ * as separate processes would have. A third engine plays the operator.
  */
 interface Pair {
-  a: SharedBackends;
-  b: SharedBackends;
-  dbA: Database.Database;
+  a: Backends;
+  b: Backends;
+  /** Reads and writes the index the way a third process would. */
+  index: IndexEngine;
   /** Takes a lease for `ms` the way a process that then crashed would. */
   crashedHolder(resource: string, ms: number): Promise<boolean>;
   addFile(overrides?: Partial<FileRecord>): Promise<FileRecord>;
   close(): Promise<void>;
 }
 
-async function openPair(redisUrl: string | undefined): Promise<Pair> {
+async function openPair(engine: EngineKind, redisUrl: string | undefined): Promise<Pair> {
+  const database = freshDatabase(engine);
   const dir = mkdtempSync(join(tmpdir(), 'legim-backends-'));
-  const config = { redisUrl, redisPrefix: `test-${randomUUID().slice(0, 8)}:` };
-  const dbA = openDatabase(join(dir, 'metadata.db'));
-  const dbB = openDatabase(join(dir, 'metadata.db'));
-  const a = await openSharedBackends(config, dbA, 'test-a');
-  const b = await openSharedBackends(config, dbB, 'test-b');
-  const metadata = new SqliteMetadataStore(dbA);
+  const config = {
+    database: parseDatabase(database.value, dir),
+    redisUrl,
+    redisPrefix: `test-${randomUUID().slice(0, 8)}:`,
+    amqpUrl: undefined,
+    queuePrefix: `t_${randomUUID().slice(0, 8)}`,
+    jobAttempts: 3,
+  };
+  const a = await openBackends(config, 'test-a');
+  const b = await openBackends(config, 'test-b');
+  const index = await openIndexEngine(config.database);
   const redis = redisUrl ? new Redis(redisUrl) : undefined;
-  const leases = redis ? new RedlockLeaseStore([redis], config.redisPrefix) : new SqliteLeaseStore(dbA);
+  const leases = redis ? new RedlockLeaseStore([redis], config.redisPrefix) : index.leases;
   return {
     a,
     b,
-    dbA,
+    index,
     crashedHolder: async (resource, ms) => (await leases.tryAcquire(resource, ms)) !== undefined,
     async addFile(overrides = {}) {
       const file = fileRecord(overrides);
-      await metadata.insertFile(file, { durable: [], pending: [] }, Date.now());
+      await index.metadata.insertFile(file, { durable: [], pending: [] }, Date.now());
       return file;
     },
     async close() {
       await Promise.all([a.close(), b.close()]);
       redis?.disconnect();
-      dbA.close();
-      dbB.close();
+      await index.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -87,18 +93,15 @@ function fileRecord(overrides: Partial<FileRecord>): FileRecord {
   };
 }
 
-function downloadsLeftInIndex(db: Database.Database, id: string): number | undefined {
-  return (db.prepare('SELECT downloads_left FROM files WHERE id = ?').get(id) as { downloads_left: number } | undefined)
-    ?.downloads_left;
-}
+const MATRIX = ENGINES.flatMap((engine) => [
+  { engine, counter: engine, redisUrl: undefined },
+  { engine, counter: 'redis', redisUrl: SHARED_REDIS },
+]);
 
-describe.each([
-  { backend: 'sqlite', redisUrl: undefined },
-  { backend: 'redis', redisUrl: SHARED_REDIS },
-])('shared backends ($backend)', ({ redisUrl }) => {
+describe.each(MATRIX)('shared backends (index $engine, counter and locks $counter)', ({ engine, redisUrl }) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await openPair(redisUrl);
+    pair = await openPair(engine, redisUrl);
   });
   afterAll(() => pair?.close());
 
@@ -113,16 +116,19 @@ describe.each([
       expect(granted).toHaveLength(7);
       expect(new Set(granted.map((t) => (t.ok ? t.downloadsLeft : -1)))).toEqual(new Set([0, 1, 2, 3, 4, 5, 6]));
       expect(takes.filter((t) => !t.ok && t.reason === 'exhausted')).toHaveLength(93);
-      expect(downloadsLeftInIndex(pair.dbA, file.id)).toBe(0);
-      const row = pair.dbA.prepare('SELECT delete_at, delete_reason FROM files WHERE id = ?').get(file.id);
-      expect(row).toEqual({ delete_at: now + 60_000, delete_reason: 'exhausted' });
+      // Each take is in the index before it resolves (the Redis counter writes through to its ledger).
+      expect(await pair.index.metadata.getFile(file.id)).toMatchObject({
+        downloadsLeft: 0,
+        deleteAt: now + 60_000,
+        deleteReason: 'exhausted',
+      });
     });
 
     it('gives a refunded download back, also after the last one was taken', async () => {
       const file = await pair.addFile({ maxDownloads: 1, downloadsLeft: 1 });
       expect(await pair.a.counter.take(file.id, Date.now(), 1000)).toEqual({ ok: true, downloadsLeft: 0 });
       await pair.a.counter.refund(file.id);
-      expect(downloadsLeftInIndex(pair.dbA, file.id)).toBe(1);
+      expect((await pair.index.metadata.getFile(file.id))?.downloadsLeft).toBe(1);
       expect(await pair.b.counter.take(file.id, Date.now(), 1000)).toEqual({ ok: true, downloadsLeft: 0 });
       expect(await pair.b.counter.take(file.id, Date.now(), 1000)).toEqual({ ok: false, reason: 'exhausted' });
     });
@@ -134,7 +140,7 @@ describe.each([
       // The caller marks the index too; the Redis counter must refuse even before that.
       if (redisUrl)
         expect(await pair.b.counter.take(file.id, Date.now(), 1000)).toEqual({ ok: false, reason: 'deleted' });
-      await new SqliteMetadataStore(pair.dbA).scheduleDeletion(file.id, Date.now() + 1000, 'deleted');
+      await pair.index.metadata.scheduleDeletion(file.id, Date.now() + 1000, 'deleted');
       expect(await pair.b.counter.take(file.id, Date.now(), 1000)).toEqual({ ok: false, reason: 'deleted' });
     });
 
@@ -220,21 +226,4 @@ describe.each([
   });
 });
 
-describe('SqliteDownloadCounter as the ledger', () => {
-  let dir: string;
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('records takes relatively, so out-of-order write-throughs add up', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'legim-ledger-'));
-    const db = openDatabase(join(dir, 'metadata.db'));
-    const ledger = new SqliteDownloadCounter(db);
-    const file = fileRecord({ maxDownloads: 3, downloadsLeft: 3 });
-    await new SqliteMetadataStore(db).insertFile(file, { durable: [], pending: [] }, Date.now());
-    // Redis said 1 left, then 2 left (two takes whose write-throughs crossed), then a refund.
-    ledger.recordTake(file.id, 1, 0);
-    ledger.recordTake(file.id, 2, 0);
-    ledger.recordRefund(file.id);
-    expect(ledger.state(file.id, Date.now())).toEqual({ open: true, downloadsLeft: 2, expiresAt: file.expiresAt });
-    db.close();
-  });
-});
+// The index counter as a ledger (relative write-throughs) is in index-contract/download-counter.contract.ts.

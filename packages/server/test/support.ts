@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
@@ -41,14 +42,70 @@ export function uploadBytes(
 
 export const admin = { authorization: `Bearer ${testAdminKey}` };
 
-/** Reads the gateway's SQLite index directly, as an operator would. */
-export function queryIndex<T>(gatewayDataDir: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(join(gatewayDataDir, 'metadata.db'), { readonly: true });
+/**
+ * Reads the gateway's index directly, as an operator would, whichever engine
+ * holds it: the SQLite file, or the cluster's PostgreSQL schema. Write `?`
+ * placeholders (they become `$1`, `$2`... for PostgreSQL); BIGINT columns
+ * come back as numbers on both engines.
+ */
+export function queryIndex<T>(cluster: Pick<TestCluster, 'database'>, sql: string, ...params: unknown[]): Promise<T[]>;
+/** @deprecated SQLite only: pass the cluster, so the suite can run on PostgreSQL too. */
+export function queryIndex<T>(gatewayDataDir: string, sql: string, ...params: unknown[]): T[];
+export function queryIndex<T>(
+  target: string | Pick<TestCluster, 'database'>,
+  sql: string,
+  ...params: unknown[]
+): T[] | Promise<T[]> {
+  if (typeof target === 'string') return querySqlite<T>(join(target, 'metadata.db'), sql, params);
+  const { kind, value } = target.database;
+  if (kind === 'sqlite') {
+    const path = value === 'sqlite' ? undefined : value.replace(/^sqlite:/, '');
+    if (!path) throw new Error('queryIndex: the cluster names no SQLite file');
+    return Promise.resolve(querySqlite<T>(path, sql, params));
+  }
+  return queryPostgres<T>(value, sql, params);
+}
+
+function querySqlite<T>(path: string, sql: string, params: unknown[]): T[] {
+  const db = new Database(path, { readonly: true });
   try {
     return db.prepare(sql).all(...params) as T[];
   } finally {
     db.close();
   }
+}
+
+/** One small pool per database URL, for the whole test file; idle connections close by themselves. */
+const pools = new Map<string, pg.Pool>();
+const PG_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+async function queryPostgres<T>(value: string, sql: string, params: unknown[]): Promise<T[]> {
+  let pool = pools.get(value);
+  if (!pool) {
+    const url = new URL(value);
+    const schema = url.searchParams.get('schema');
+    url.searchParams.delete('schema');
+    pool = new pg.Pool({
+      connectionString: url.toString(),
+      max: 2,
+      idleTimeoutMillis: 1000,
+      allowExitOnIdle: true,
+      types: PG_TYPES,
+      ...(schema && { options: `-c search_path=${schema}` }),
+    });
+    pool.on('error', () => {});
+    pools.set(value, pool);
+  }
+  return (await pool.query(toDollarPlaceholders(sql), params)).rows as T[];
+}
+
+/** `?` outside string literals → `$1`, `$2`... */
+function toDollarPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/'(?:[^']|'')*'|\?/g, (match) => (match === '?' ? `$${++n}` : match));
 }
 
 export { waitFor };
@@ -60,9 +117,18 @@ export interface Copy {
   state: string;
 }
 
-/** Every copy the gateway's index records. */
-export function copies(cluster: TestCluster): Copy[] {
-  return queryIndex<Copy>(cluster.gateway.dataDir, 'SELECT blob_key, node_id, state FROM replicas');
+const COPIES_SQL = 'SELECT blob_key, node_id, state FROM replicas';
+
+/** Every copy the gateway's index records, on either engine. */
+export function indexCopies(cluster: Pick<TestCluster, 'database'>): Promise<Copy[]> {
+  return queryIndex<Copy>(cluster, COPIES_SQL);
+}
+
+/** @deprecated SQLite only, synchronous (scrub.test.ts still reads it so): use `indexCopies`. */
+export function copies(cluster: Pick<TestCluster, 'database'>): Copy[] {
+  const { kind, value } = cluster.database;
+  if (kind !== 'sqlite') throw new Error('copies() reads SQLite only: use await indexCopies(cluster)');
+  return querySqlite<Copy>(value.replace(/^sqlite:/, ''), COPIES_SQL, []);
 }
 
 export interface UploadedPhoto {

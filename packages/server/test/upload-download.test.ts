@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
+import { ENGINES } from '../../../test-support/test-database.js';
 import { admin, call, findFiles, uploadBytes } from './support.js';
 
-describe('upload and limited download through a 3-node cluster', () => {
+describe.each(ENGINES)('upload and limited download through a 3-node cluster (%s index)', (engine) => {
   let cluster: TestCluster;
   beforeAll(async () => {
     // A short grace, so a delete's purge can be watched.
-    cluster = await startCluster({ nodes: 3, gateway: { deleteGrace: '2' } });
+    cluster = await startCluster({ nodes: 3, engine, gateway: { deleteGrace: '2' } });
   });
   afterAll(() => cluster?.close());
 

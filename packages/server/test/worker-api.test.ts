@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testAdminKey, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes } from '../../../test-support/fixtures.js';
-import { openDatabase } from '../src/metadata/open-database.js';
-import { SqliteMetadataStore } from '../src/metadata/sqlite-metadata-store.js';
+import type { IndexEngine } from '../src/backends/index-engine.js';
+import { openIndexEngine } from '../src/backends/open-backends.js';
 import { GatewayWorkerClient } from '../src/workers/gateway-worker-client.js';
 import { call, findFiles, queryIndex, uploadBytes, waitFor } from './support.js';
 import { workerStoreContract } from './worker-store.contract.js';
@@ -12,12 +12,13 @@ import { workerStoreContract } from './worker-store.contract.js';
 // The gateway does no image work (workers 0) and sweeps only at start (1 h), so what
 // the tests record stays in the index to be checked, and only an explicit reap removes files.
 let cluster: TestCluster;
-let sqlite: SqliteMetadataStore;
+/** The gateway's own index, opened as `legim worker --data` on its host does. */
+let sqlite: IndexEngine;
 let remote: GatewayWorkerClient;
 
 beforeAll(async () => {
   cluster = await startCluster({ nodes: 3, gateway: { workers: '0', sweepInterval: '3600' } });
-  sqlite = new SqliteMetadataStore(openDatabase(join(cluster.gateway.dataDir, 'metadata.db')));
+  sqlite = await openIndexEngine({ kind: 'sqlite', path: join(cluster.gateway.dataDir, 'metadata.db') });
   remote = await GatewayWorkerClient.connect(cluster.gateway.url, testClusterSecret);
 });
 afterAll(async () => {
@@ -29,7 +30,7 @@ afterAll(async () => {
 workerStoreContract(
   'SQLite, on the gateway host',
   () => cluster,
-  () => sqlite,
+  () => sqlite.metadata,
 );
 workerStoreContract(
   'the gateway internal API',

@@ -8,6 +8,8 @@ import { waitFor, waitForNodesUp, type Deadline } from './wait.js';
 
 /** Shared backends of the gateways; unset: SQLite and the embedded queue. */
 export interface ClusterBackends {
+  /** The index: unset for SQLite in the gateway's data directory, else e.g. a postgres:// URL. */
+  databaseUrl?: string | undefined;
   redisUrl?: string | undefined;
   redisPrefix?: string | undefined;
   /** With RabbitMQ the gateways run no image work: one `legim worker` process does. */
@@ -78,7 +80,13 @@ export interface RunningCluster {
 export const STOP_GRACE_MS = 10_000;
 
 /** Backend settings the children would otherwise inherit from this environment. */
-const BACKEND_ENV = ['LEGIM_REDIS_URL', 'LEGIM_REDIS_PREFIX', 'LEGIM_AMQP_URL', 'LEGIM_QUEUE_PREFIX'] as const;
+const BACKEND_ENV = [
+  'LEGIM_DATABASE_URL',
+  'LEGIM_REDIS_URL',
+  'LEGIM_REDIS_PREFIX',
+  'LEGIM_AMQP_URL',
+  'LEGIM_QUEUE_PREFIX',
+] as const;
 
 /** `$XDG_DATA_HOME/legim`, or `~/.local/share/legim`. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -111,6 +119,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
     LEGIM_CLUSTER_SECRET: secrets.clusterSecret,
   };
   for (const key of BACKEND_ENV) delete env[key];
+  if (backends.databaseUrl) env.LEGIM_DATABASE_URL = backends.databaseUrl;
   if (backends.redisUrl) env.LEGIM_REDIS_URL = backends.redisUrl;
   if (backends.redisPrefix) env.LEGIM_REDIS_PREFIX = backends.redisPrefix;
   if (backends.amqpUrl) env.LEGIM_AMQP_URL = backends.amqpUrl;

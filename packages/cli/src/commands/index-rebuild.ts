@@ -9,8 +9,7 @@ import { adminClient } from './admin-client.js';
 const POLL_MS = 500;
 
 /** `legim index rebuild [--wait] [--json]`: rebuilds the gateway's index from the storage nodes. */
-export function registerIndex(program: Command, context: CliContext): void {
-  const index = program.command('index').description("the gateway's index of files (admin key)");
+export function registerIndexRebuild(index: Command, context: CliContext): void {
   index
     .command('rebuild')
     .description("rebuild the gateway's index from the storage nodes' sidecars, after it was lost (admin key)")

@@ -15,7 +15,10 @@ const GATEWAY_FLAGS = [
   'data',
   'publicUrl',
   'adminKey',
+  'adminKeyFile',
   'secret',
+  'secretFile',
+  'database',
   'store',
   'replicas',
   'writeQuorum',
@@ -48,7 +51,13 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--data <dir>', 'data directory (default $XDG_DATA_HOME/legim/gateway, env LEGIM_DATA)')
     .option('--public-url <url>', 'base of the links handed to users (default http://host:port)')
     .option('--admin-key <key>', 'admin API key (default: generated once into the data directory; env LEGIM_ADMIN_KEY)')
+    .option('--admin-key-file <path>', 'read the admin key from this file (env LEGIM_ADMIN_KEY_FILE)')
     .option('--secret <secret>', 'cluster secret storage nodes must present (env LEGIM_CLUSTER_SECRET)')
+    .option('--secret-file <path>', 'read the cluster secret from this file (env LEGIM_CLUSTER_SECRET_FILE)')
+    .option(
+      '--database <url>',
+      'the index: sqlite (default, in the data directory), sqlite:<file>, or postgres://user@host:5432/db shared by gateways on many hosts (env LEGIM_DATABASE_URL)',
+    )
     .option('--no-store', 'keep no replicas on this gateway; only on storage nodes')
     .option('--replicas <n>', 'copies of each file (default 3)')
     .option('--write-quorum <n>', 'durable copies before an upload succeeds (default 2)')
@@ -74,7 +83,7 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--queue-prefix <name>', 'queue names (default legim; env LEGIM_QUEUE_PREFIX)')
     .option(
       '--redis <url>',
-      'Redis URL for download counters, locks and cache invalidation shared by several gateways (default: SQLite; env LEGIM_REDIS_URL)',
+      'Redis URL for download counters, locks and cache invalidation shared by several gateways (default: the index; env LEGIM_REDIS_URL)',
     )
     .option('--redis-prefix <prefix>', 'prefix of every Redis key (default legim:; env LEGIM_REDIS_PREFIX)')
     .option('--json', 'print the gateway address as one JSON line once listening')
@@ -85,6 +94,7 @@ export function registerServer(program: Command, context: CliContext): void {
       const gateway = await startGateway(config);
 
       const backends = {
+        databaseUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
         redisUrl: config.redisUrl,
         redisPrefix: config.redisPrefix,
         amqpUrl: config.amqpUrl,

@@ -23,6 +23,7 @@ interface UpOptions {
   port: number;
   host: string;
   data?: string;
+  database?: string;
   redis?: string;
   redisPrefix?: string;
   amqp?: string;
@@ -60,8 +61,12 @@ export function registerUp(program: Command, context: CliContext): void {
     .option('--host <host>', 'address every process listens on', '127.0.0.1')
     .option('--data <dir>', 'data directory (default $XDG_DATA_HOME/legim or ~/.local/share/legim)')
     .option(
+      '--database <url>',
+      'the index: sqlite (default, in the data directory) or postgres://user@host:5432/db (env LEGIM_DATABASE_URL)',
+    )
+    .option(
       '--redis <url>',
-      'Redis for download counters, locks and cache invalidation across the gateways (env LEGIM_REDIS_URL; default SQLite)',
+      'Redis for download counters, locks and cache invalidation across the gateways (env LEGIM_REDIS_URL; default the index)',
     )
     .option('--redis-prefix <prefix>', 'Redis key prefix (env LEGIM_REDIS_PREFIX; default legim:)')
     .option(
@@ -126,6 +131,7 @@ function describeCount(count: number, word: string): string {
 function resolveBackends(options: UpOptions, env: NodeJS.ProcessEnv): ClusterBackends {
   const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] || undefined);
   const backends: ClusterBackends = {
+    databaseUrl: pick(options.database, 'LEGIM_DATABASE_URL'),
     redisUrl: pick(options.redis, 'LEGIM_REDIS_URL'),
     redisPrefix: pick(options.redisPrefix, 'LEGIM_REDIS_PREFIX'),
     amqpUrl: pick(options.amqp, 'LEGIM_AMQP_URL'),
@@ -135,6 +141,12 @@ function resolveBackends(options: UpOptions, env: NodeJS.ProcessEnv): ClusterBac
     if (value !== undefined && !valid.test(value))
       throw new CliError('INVALID_OPTION', `invalid ${flag} "${redactUrl(value)}": ${expected}`);
   };
+  check(
+    backends.databaseUrl,
+    /^(sqlite(:.+)?|postgres(ql)?:\/\/.+)$/,
+    '--database',
+    'expected sqlite, sqlite:<file> or postgres://user@host:5432/database',
+  );
   check(backends.redisUrl, /^rediss?:\/\//, '--redis', 'expected redis://[:password@]host:6379[/db]');
   check(backends.redisPrefix, /^[A-Za-z0-9_:.-]{1,60}$/, '--redis-prefix', 'use letters, digits and _ : . -');
   check(backends.amqpUrl, /^amqps?:\/\//, '--amqp', 'expected amqp://user:password@host:5672');
@@ -240,6 +252,7 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
 function backendSummary(backends: ClusterBackends, cluster: RunningCluster): BackendSummary {
   const gateways = cluster.gateways.length === 1 ? 'the gateway' : 'the gateways';
   return {
+    databaseUrl: backends.databaseUrl,
     redisUrl: backends.redisUrl,
     redisPrefix: backends.redisPrefix ?? 'legim:',
     amqpUrl: backends.amqpUrl,

@@ -10,6 +10,8 @@ const WORKER_FLAGS = [
   'gateway',
   'secret',
   'data',
+  'database',
+  'secretFile',
   'amqp',
   'queuePrefix',
   'jobAttempts',
@@ -40,6 +42,11 @@ export function registerWorker(program: Command, context: CliContext): void {
       '--data <dir>',
       "or, on the gateway's host: its data directory, whose database the worker shares (env LEGIM_DATA)",
     )
+    .option(
+      '--database <url>',
+      "with --data: the gateway's index when it is not the SQLite file there, e.g. postgres://user@host:5432/db (env LEGIM_DATABASE_URL)",
+    )
+    .option('--secret-file <path>', 'read the cluster secret from this file (env LEGIM_CLUSTER_SECRET_FILE)')
     .option(
       '--amqp <url>',
       'RabbitMQ URL, e.g. amqp://guest:guest@127.0.0.1:5672; needed with --gateway (default with --data: the embedded queue)',

@@ -1,51 +1,114 @@
-import type Database from 'better-sqlite3';
+import type { Health, Stats } from '@legim/sdk';
+import type { JobQueue } from '../jobs/job-queue.js';
+import { MemoryOutbox } from '../jobs/memory-outbox.js';
+import { TableJobQueue } from '../jobs/table-job-queue.js';
+import type { MetadataStore } from '../metadata/types.js';
+import type { IndexTotals } from '../stats/index-totals.js';
+import type { DatabaseConfig } from './database-config.js';
 import type { DownloadCounter } from './download-counter/download-counter.js';
-import { RedisDownloadCounter } from './download-counter/redis.js';
-import { SqliteDownloadCounter } from './download-counter/sqlite.js';
+import type { IndexEngine } from './index-engine.js';
 import { LockService } from './locks/lock-service.js';
-import { RedlockLeaseStore } from './locks/redlock.js';
-import { SqliteLeaseStore } from './locks/sqlite.js';
 import { InProcessMetadataCache } from './metadata-cache/in-process.js';
 import type { MetadataCache } from './metadata-cache/metadata-cache.js';
-import { RedisInvalidatedCache } from './metadata-cache/redis-invalidated.js';
-import { openRedis } from './redis/open-redis.js';
 
-/** The concerns that must agree across gateways: embedded (SQLite, in-process) or Redis. */
-export interface SharedBackends {
+/** What the configuration says about where state lives, validated at the edge. */
+export interface BackendConfig {
+  database: DatabaseConfig;
+  /** Redis for counters, locks and cache invalidation; undefined: the index and this process. */
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  /** RabbitMQ for jobs; undefined: the embedded queue in the index. */
+  amqpUrl: string | undefined;
+  queuePrefix: string;
+  jobAttempts: number;
+}
+
+/** Every backend concern of a gateway (or a worker on the index), opened from one configuration. */
+export interface Backends {
+  metadata: MetadataStore;
+  totals: IndexTotals;
   counter: DownloadCounter;
   locks: LockService;
   cache: MetadataCache;
-  /** For the health view: where downloads are counted and whether it answers now. */
-  counterState(): { backend: 'sqlite' | 'redis'; reachable: boolean };
+  jobs: JobQueue;
+  /** Which engine does what, for the health and stats views. */
+  engines: { index: IndexEngine['kind']; counter: Health['counter']['backend']; jobs: Stats['jobs']['backend'] };
+  /** Where downloads are counted and whether it answers now. */
+  counterState(): Health['counter'];
+  /** Whether the index answered its last use. */
+  indexReachable(): boolean;
   close(): Promise<void>;
 }
 
-/** Redis when a URL is configured, otherwise the metadata database and this process's memory. */
-export async function openSharedBackends(
-  config: { redisUrl: string | undefined; redisPrefix: string },
-  db: Database.Database,
-  name: string,
-): Promise<SharedBackends> {
-  const ledger = new SqliteDownloadCounter(db);
-  if (!config.redisUrl) {
+/**
+ * The one place engines are chosen. Each engine's code, and the client
+ * library it needs (better-sqlite3, pg, ioredis and redlock, amqplib), is
+ * loaded only when the configuration names it.
+ */
+export async function openBackends(config: BackendConfig, name: string): Promise<Backends> {
+  const index = await openIndexEngine(config.database);
+  const closing: (() => Promise<void>)[] = [() => index.close()];
+  try {
+    const redis = config.redisUrl
+      ? await (
+          await import('./redis/open-redis-backends.js')
+        ).openRedisBackends(config.redisUrl, config.redisPrefix, index.counter, name)
+      : undefined;
+    if (redis) closing.unshift(redis.close);
+    const jobs = await openJobQueue(config, index);
+    closing.unshift(() => jobs.close());
     return {
-      counter: ledger,
-      locks: new LockService(new SqliteLeaseStore(db)),
-      cache: new InProcessMetadataCache(),
-      counterState: () => ({ backend: 'sqlite', reachable: true }),
-      close: async () => {},
+      metadata: index.metadata,
+      totals: index.totals,
+      counter: redis?.counter ?? index.counter,
+      locks: redis?.locks ?? new LockService(index.leases),
+      cache: redis?.cache ?? new InProcessMetadataCache(),
+      jobs,
+      engines: {
+        index: index.kind,
+        counter: redis ? 'redis' : index.kind,
+        jobs: config.amqpUrl === undefined ? index.kind : 'rabbitmq',
+      },
+      counterState: () =>
+        redis
+          ? { backend: 'redis', reachable: redis.reachable() }
+          : { backend: index.kind, reachable: index.reachable() },
+      indexReachable: () => index.reachable(),
+      close: () => closeAll(closing),
     };
+  } catch (error) {
+    await closeAll(closing);
+    throw error;
   }
-  const redis = await openRedis(config.redisUrl, name);
-  const cache = RedisInvalidatedCache.open(redis, config.redisPrefix);
-  return {
-    counter: new RedisDownloadCounter(redis, config.redisPrefix, ledger),
-    locks: new LockService(new RedlockLeaseStore([redis], config.redisPrefix)),
-    cache,
-    counterState: () => ({ backend: 'redis', reachable: redis.status === 'ready' }),
-    close: async () => {
-      await cache.close();
-      redis.disconnect();
-    },
-  };
+}
+
+/** The index engine alone: for tools that move or inspect an index (`legim index copy`). */
+export async function openIndexEngine(database: DatabaseConfig): Promise<IndexEngine> {
+  switch (database.kind) {
+    case 'sqlite':
+      return (await import('./sqlite/open-sqlite-index.js')).openSqliteIndex(database.path);
+    case 'postgres':
+      return (await import('./postgres/open-postgres-index.js')).openPostgresIndex(database);
+  }
+}
+
+/**
+ * RabbitMQ with an outbox in memory, for a `legim worker` on another host:
+ * it has no index, and enqueues nothing itself (retries go through the
+ * broker's retry queues), so nothing it would keep must outlive it.
+ */
+export async function openBrokerJobQueue(amqpUrl: string, options: { prefix: string; maxAttempts: number }) {
+  const { RabbitJobQueue } = await import('../jobs/rabbitmq.js');
+  return RabbitJobQueue.connect(amqpUrl, { ...options, outbox: new MemoryOutbox() });
+}
+
+async function openJobQueue(config: BackendConfig, index: IndexEngine): Promise<JobQueue> {
+  const options = { maxAttempts: config.jobAttempts, prefix: config.queuePrefix };
+  if (config.amqpUrl === undefined) return new TableJobQueue(await index.jobTable(config.queuePrefix), options);
+  const { RabbitJobQueue } = await import('../jobs/rabbitmq.js');
+  return RabbitJobQueue.connect(config.amqpUrl, { ...options, outbox: await index.outbox(config.queuePrefix) });
+}
+
+async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+  for (const close of closers) await close();
 }

@@ -1,13 +1,18 @@
+import { LegimError } from '@legim/sdk';
+
 /**
  * Runs `work` every `intervalMs` and whenever woken, never twice at once: a
  * wake during a run schedules exactly one more run right after it, so work
  * asked for is never lost and bursts of wakes collapse into one pass. A run
  * that fails is logged and the schedule goes on; the next run is the retry.
+ * A failure that repeats (a database or node down for a while) is logged
+ * once, and its end once, not every interval.
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private lastFailure: string | undefined;
 
   constructor(
     /** What the task does, for the log: "deletion sweep", "replica repair"... */
@@ -27,7 +32,10 @@ export class PeriodicTask {
       return;
     }
     this.running = this.work()
-      .catch((error: unknown) => console.error(`legim: ${this.what} failed:`, error))
+      .then(
+        () => this.recovered(),
+        (error: unknown) => this.failed(error),
+      )
       .finally(() => {
         this.running = undefined;
         if (this.again && this.timer) {
@@ -35,6 +43,20 @@ export class PeriodicTask {
           this.wake();
         }
       });
+  }
+
+  private failed(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === this.lastFailure) return;
+    this.lastFailure = message;
+    // A typed error says all there is; anything else keeps its stack for whoever reads the log.
+    console.error(`legim: ${this.what} failed:`, LegimError.is(error) ? message : error);
+  }
+
+  private recovered(): void {
+    if (this.lastFailure === undefined) return;
+    this.lastFailure = undefined;
+    console.error(`legim: ${this.what} works again`);
   }
 
   /** Stops the schedule and waits for a run in progress. */

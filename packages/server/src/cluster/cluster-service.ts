@@ -1,11 +1,17 @@
 import { isValidBlobKey, MAX_CORRUPT_PER_JOIN } from '@legim/node';
-import { LegimError } from '@legim/sdk';
+import { LegimError, type Health } from '@legim/sdk';
 import type { MetadataStore } from '../metadata/types.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 import type { DrainStarted, NodeDrainer } from './node-drainer.js';
 import type { NodeRegistry } from './node-registry.js';
 
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The health view answers while the index is down: that is when it is needed most. */
+function unlessIndexUnavailable(error: unknown): null {
+  if (LegimError.is(error) && error.code === 'INDEX_UNAVAILABLE') return null;
+  throw error;
+}
 
 /** Joins from storage nodes, and the operators' views of the tree. */
 export class ClusterService {
@@ -18,7 +24,8 @@ export class ClusterService {
       replicas: number;
       writeQuorum: number;
       heartbeatMs: number;
-      counterState: () => { backend: 'sqlite' | 'redis'; reachable: boolean };
+      counterState: () => Health['counter'];
+      indexState: () => Health['index'];
       emit?: EmitEvent;
       /** A copy of one of the file's blobs was found corrupt and forgotten: make it again (the repairer). */
       onCorrupt?: (fileId: string) => void;
@@ -79,12 +86,15 @@ export class ClusterService {
     const nodes = this.registry.all();
     const count = (status: string) => nodes.filter((node) => node.status === status).length;
     const up = count('up');
+    const files = await this.metadata.countFiles().catch(unlessIndexUnavailable);
     const counter = this.options.counterState();
+    const index = { ...this.options.indexState(), ...(files === null && { reachable: false }) };
     return {
-      status: up >= this.options.replicas && counter.reachable ? 'ok' : 'degraded',
+      status: up >= this.options.replicas && counter.reachable && index.reachable ? 'ok' : 'degraded',
       nodes: { up, suspect: count('suspect'), down: count('down') },
       counter,
-      files: await this.metadata.countFiles(),
+      index,
+      files,
       replicas: this.options.replicas,
       writeQuorum: this.options.writeQuorum,
     };

@@ -1,5 +1,5 @@
 import type { BlobTransport } from '../backends/blob-transport/blob-transport.js';
-import type { NodeMembership, NodeRecord, NodeStats } from '../metadata/types.js';
+import type { NodeDirectory, NodeMembership, NodeRecord, NodeStats } from '../metadata/types.js';
 
 export type NodeStatus = 'up' | 'suspect' | 'down';
 
@@ -27,14 +27,11 @@ export type TransportFactory = (node: { id: string; url: string }) => BlobTransp
 
 /**
  * Where the registry reads the node list and records what joins tell it:
- * the metadata store. A worker on another host reads the list through the
- * gateway's internal API and records nothing (it hears no joins).
+ * the index. A worker on another host reads the list through the gateway's
+ * internal API and records nothing (it hears no joins).
  */
-export interface NodeDirectory {
-  listNodes(): Promise<NodeRecord[]>;
-  upsertNode?(node: NodeRecord): Promise<void>;
-  setNodeMembership?(nodeId: string, membership: NodeMembership): Promise<void>;
-}
+export type NodeSource = Pick<NodeDirectory, 'listNodes'> &
+  Partial<Pick<NodeDirectory, 'upsertNode' | 'setNodeMembership'>>;
 
 const EMPTY_STATS: NodeStats = { blobCount: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 };
 
@@ -49,7 +46,7 @@ export class NodeRegistry {
   private readonly removed = new Map<string, string | undefined>();
 
   constructor(
-    private readonly metadata: NodeDirectory,
+    private readonly metadata: NodeSource,
     private readonly createTransport: TransportFactory,
   ) {}
 

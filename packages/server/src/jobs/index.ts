@@ -10,8 +10,10 @@ export type {
   JobType,
   NewJob,
 } from './job-queue.js';
-export { createJobQueue, type CreateJobQueueOptions, type JobQueueConfig } from './create-job-queue.js';
-export { SqliteJobQueue } from './sqlite.js';
+export type { JobLease, JobTable } from './job-table.js';
+export type { Outbox, OutboxEntry } from './outbox.js';
+export { TableJobQueue } from './table-job-queue.js';
+export { MemoryOutbox } from './memory-outbox.js';
 export { RabbitJobQueue, type RabbitJobQueueOptions } from './rabbitmq.js';
 export { rabbitNames, deleteTopology, type RabbitNames } from './rabbit-topology.js';
 export { resolveOptions } from './queue-options.js';

@@ -1,6 +1,6 @@
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { Job } from './job-queue.js';
-import type { OutboxEntry, OutboxTable } from './outbox-table.js';
+import type { Outbox, OutboxEntry } from './outbox.js';
 
 /** How long a claimed row is ours; a process that dies holding it delays that row by this much. */
 export const OUTBOX_CLAIM_MS = 60_000;
@@ -17,7 +17,7 @@ export class OutboxRelay {
   private readonly sending = new Set<Promise<boolean>>();
 
   constructor(
-    private readonly table: OutboxTable,
+    private readonly outbox: Outbox,
     private readonly publish: (job: Job) => Promise<void>,
     private readonly connected: () => boolean,
     pollMs: number,
@@ -52,14 +52,14 @@ export class OutboxRelay {
       await this.publish(entry.job);
     } catch {
       try {
-        this.table.release(entry.id);
+        await this.outbox.release(entry.id);
       } catch (error) {
         console.error('legim: releasing an outbox row failed (it is retried after its claim expires):', error);
       }
       return false;
     }
     try {
-      this.table.remove(entry.id);
+      await this.outbox.remove(entry.id);
     } catch (error) {
       // The row is published again when its claim expires: a duplicate, never a loss.
       console.error('legim: removing a published outbox row failed:', error);
@@ -69,7 +69,7 @@ export class OutboxRelay {
 
   private async pass(): Promise<void> {
     while (this.connected()) {
-      const entries = this.table.claim(Date.now(), OUTBOX_CLAIM_MS, BATCH);
+      const entries = await this.outbox.claim(Date.now(), OUTBOX_CLAIM_MS, BATCH);
       const results = await Promise.all(entries.map((entry) => this.send(entry)));
       if (entries.length < BATCH || results.includes(false)) return;
     }

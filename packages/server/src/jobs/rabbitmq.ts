@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type Database from 'better-sqlite3';
 import type {
   ConsumeOptions,
   Consumer,
@@ -12,7 +11,7 @@ import type {
   NewJob,
 } from './job-queue.js';
 import { OUTBOX_CLAIM_MS, OutboxRelay } from './outbox-relay.js';
-import { OutboxTable } from './outbox-table.js';
+import type { Outbox } from './outbox.js';
 import { assertConcurrency, newJob, resolveOptions, type ResolvedOptions } from './queue-options.js';
 import { RabbitConsumer } from './rabbit-consumer.js';
 import { moveLegacyJobs } from './rabbit-legacy-queue.js';
@@ -21,8 +20,8 @@ import { RabbitSession } from './rabbit-session.js';
 import { assertTopology, rabbitNames, type RabbitNames } from './rabbit-topology.js';
 
 export interface RabbitJobQueueOptions extends JobQueueOptions {
-  /** Holds the outbox: delayed jobs, and jobs waiting for the broker. */
-  db: Database.Database;
+  /** Delayed jobs, and jobs waiting for the broker: durable in the index database, or in memory for a process that enqueues nothing. */
+  outbox: Outbox;
   /** Shown by the broker (`rabbitmqctl list_connections client_properties`). Default `legim-<prefix>-<random>`. */
   connectionName?: string;
   /** First reconnect delay after the connection is lost; doubles up to `reconnectMaxMs`. Default 250. */
@@ -40,7 +39,7 @@ const CONFIRM_WAIT_MS = 5000;
  * TTL queues that dead-letter back to the work exchange. The work queue is a
  * quorum queue, whose delivery count tells how many runs of a job ended with
  * its worker dead, so a job that crashes every worker is dead-lettered too. Delays do not use
- * the delayed-message plugin: every job enters a SQLite outbox first and a
+ * the delayed-message plugin: every job enters an outbox in the index database first and a
  * relay publishes it when due and the broker is reachable, deleting the row
  * only after the confirm, so neither a delay nor an outage loses a job.
  */
@@ -53,7 +52,7 @@ export class RabbitJobQueue implements JobQueue {
   private constructor(
     private readonly session: RabbitSession,
     private readonly names: RabbitNames,
-    private readonly outbox: OutboxTable,
+    private readonly outbox: Outbox,
     private readonly options: ResolvedOptions,
   ) {
     this.publisher = new RabbitPublisher(session, names);
@@ -69,7 +68,6 @@ export class RabbitJobQueue implements JobQueue {
   static async connect(url: string, options: RabbitJobQueueOptions): Promise<RabbitJobQueue> {
     const resolved = resolveOptions(options);
     const names = rabbitNames(resolved);
-    const outbox = new OutboxTable(options.db, resolved.prefix);
     // Loaded here so the embedded queue never needs amqplib.
     const { default: amqp } = await import('amqplib');
     const session = await RabbitSession.open(amqp, {
@@ -79,7 +77,7 @@ export class RabbitJobQueue implements JobQueue {
       reconnectMaxMs: options.reconnectMaxMs ?? 10_000,
       setup: (link) => assertTopology(link.publisher, names),
     });
-    const queue = new RabbitJobQueue(session, names, outbox, resolved);
+    const queue = new RabbitJobQueue(session, names, options.outbox, resolved);
     let legacyGone = false;
     session.listen({
       up: (link) => {
@@ -100,7 +98,7 @@ export class RabbitJobQueue implements JobQueue {
     const now = Date.now();
     const dueAt = job.runAt ?? now;
     const sendNow = dueAt <= now && this.session.current !== undefined;
-    const id = this.outbox.insert(record, job.dedupeKey, dueAt, sendNow ? now + OUTBOX_CLAIM_MS : 0);
+    const id = await this.outbox.insert(record, job.dedupeKey, dueAt, sendNow ? now + OUTBOX_CLAIM_MS : 0);
     if (id !== record.id || !sendNow) return id;
     const sent = this.relay.send({ id, job: record });
     const waited = new AbortController();

@@ -104,25 +104,12 @@ export interface ReplicaState {
   durable: boolean;
 }
 
-/**
- * The gateway's index of files, replicas, nodes and pending work. SQLite in
- * every deployment (several gateways on one host share the WAL database); the
- * nodes' sidecars allow rebuilding it.
- */
-export interface MetadataStore {
-  /**
-   * Before an upload streams: remembers that `key` may land on these nodes,
-   * so the copies are removed after `until` unless the file gets recorded.
-   */
-  recordUploadIntent(key: string, nodeIds: string[], until: number): Promise<void>;
-  /** An upload that failed: its possible copies are to be removed now. */
-  abandonUpload(key: string, now: number): Promise<void>;
+/** The files of the index: their records, limits, lifecycle and variants. */
+export interface FileIndex {
   /** Records a file and its replicas, and clears its upload intent, in one transaction. */
   insertFile(file: FileRecord, replicas: { durable: string[]; pending: string[] }, now: number): Promise<void>;
   getFile(id: string): Promise<FileRecord | undefined>;
   getTombstone(id: string): Promise<Tombstone | undefined>;
-  /** Nodes that hold or may hold a blob (an original's key is its file id): durable copies first. */
-  replicaNodes(blobKey: string): Promise<string[]>;
   /**
    * Records a file's variants with the nodes holding each, clears their
    * intents and marks the file ready, in one transaction; false if the file is gone.
@@ -136,14 +123,6 @@ export interface MetadataStore {
   markFailed(fileId: string, reason: string): Promise<void>;
   /** Live files still `processing` that were uploaded before `before`. */
   staleProcessing(before: number, limit: number): Promise<string[]>;
-  /** Records a durable copy of a file's blob (new, or a pending one confirmed) and clears its intent; false if the file is gone. */
-  addReplica(fileId: string, blobKey: string, nodeId: string, now: number): Promise<boolean>;
-  /** Forgets a copy that failed, vanished or sits on a lost node, and queues its removal from the node. */
-  dropReplica(blobKey: string, nodeId: string, now: number): Promise<void>;
-  /** Every node that holds or may hold a blob, and whether its copy is confirmed. */
-  replicaStates(blobKey: string): Promise<ReplicaState[]>;
-  /** Pending copies older than `before`, to be checked against their node. */
-  stalePendingReplicas(before: number, limit: number): Promise<{ file: FileRecord; nodeId: string }[]>;
   /** Marks a file for deletion at `at` unless an earlier deletion is already due. */
   scheduleDeletion(id: string, at: number, reason: DeleteReason): Promise<boolean>;
   /** Files whose deletion time or expiry has passed. */
@@ -153,16 +132,28 @@ export interface MetadataStore {
    * pending blob delete, so no blob is forgotten even if the gateway stops now.
    */
   purgeFile(id: string, reason: DeleteReason, now: number): Promise<void>;
-  /** Remembers blobs to remove from nodes (retried until each node confirms). */
-  queueBlobDeletes(locations: BlobLocation[], now: number): Promise<void>;
+  countFiles(): Promise<number>;
+}
+
+/** Which node holds which blob, and the copies an upload may have left before it was recorded. */
+export interface ReplicaIndex {
   /**
-   * Removals due on the given nodes, oldest first. Only reachable nodes are
-   * asked for, so the backlog of a node that is down never holds up the others.
+   * Before an upload streams: remembers that `key` may land on these nodes,
+   * so the copies are removed after `until` unless the file gets recorded.
    */
-  pendingBlobDeletes(now: number, limit: number, nodeIds: string[]): Promise<BlobLocation[]>;
-  clearPendingBlobDelete(location: BlobLocation): Promise<void>;
-  /** A removal the node refused is retried from `at`, behind the others. */
-  deferPendingBlobDelete(location: BlobLocation, at: number): Promise<void>;
+  recordUploadIntent(key: string, nodeIds: string[], until: number): Promise<void>;
+  /** An upload that failed: its possible copies are to be removed now. */
+  abandonUpload(key: string, now: number): Promise<void>;
+  /** Nodes that hold or may hold a blob (an original's key is its file id): durable copies first. */
+  replicaNodes(blobKey: string): Promise<string[]>;
+  /** Records a durable copy of a file's blob (new, or a pending one confirmed) and clears its intent; false if the file is gone. */
+  addReplica(fileId: string, blobKey: string, nodeId: string, now: number): Promise<boolean>;
+  /** Forgets a copy that failed, vanished or sits on a lost node, and queues its removal from the node. */
+  dropReplica(blobKey: string, nodeId: string, now: number): Promise<void>;
+  /** Every node that holds or may hold a blob, and whether its copy is confirmed. */
+  replicaStates(blobKey: string): Promise<ReplicaState[]>;
+  /** Pending copies older than `before`, to be checked against their node. */
+  stalePendingReplicas(before: number, limit: number): Promise<{ file: FileRecord; nodeId: string }[]>;
   /**
    * One page of a walk over every blob in key order: the `limit` keys after
    * `afterKey`, of which `short` are those with fewer copies than their file
@@ -175,29 +166,60 @@ export interface MetadataStore {
   blobKeysOfFile(fileId: string): Promise<string[]>;
   /** Those of `keys` that belong to live files, with their copies. */
   storedBlobs(keys: string[], now: number): Promise<StoredBlob[]>;
+  /** Originals recorded on each node. */
+  fileCountsByNode(): Promise<Map<string, number>>;
+}
+
+/** The storage nodes that joined, with their last heartbeat and membership. */
+export interface NodeDirectory {
   /** Records a join or heartbeat; leaves the node's membership as it is. */
   upsertNode(node: NodeRecord): Promise<void>;
   listNodes(): Promise<NodeRecord[]>;
   setNodeMembership(nodeId: string, membership: NodeMembership): Promise<void>;
   /** Copies recorded on a node, and blob removals still to be sent to it. */
   nodeBlobCounts(nodeId: string): Promise<{ copies: number; pendingDeletes: number }>;
-  countFiles(): Promise<number>;
+}
+
+/** Blob removals owed to nodes, retried until each node confirms. */
+export interface BlobDeleteQueue {
+  /** Remembers blobs to remove from nodes. */
+  queueBlobDeletes(locations: BlobLocation[], now: number): Promise<void>;
   /**
-   * Index rebuild: records files restored from the nodes' sidecars, each
-   * with its durable copies and its variants with theirs, in one
-   * transaction (a batch: one commit for many files). A file is recorded only
-   * if the index has neither it nor a tombstone of it and no pending delete
-   * or intent names its original; nothing is ever overwritten. Answers one
-   * outcome per file, in order.
+   * Removals due on the given nodes, oldest first. Only reachable nodes are
+   * asked for, so the backlog of a node that is down never holds up the others.
+   */
+  pendingBlobDeletes(now: number, limit: number, nodeIds: string[]): Promise<BlobLocation[]>;
+  clearPendingBlobDelete(location: BlobLocation): Promise<void>;
+  /** A removal the node refused is retried from `at`, behind the others. */
+  deferPendingBlobDelete(location: BlobLocation, at: number): Promise<void>;
+}
+
+/** What an index rebuild writes: files found on the nodes, and files found there that must stay gone. */
+export interface IndexRestore {
+  /**
+   * Records files restored from the nodes' sidecars, each with its durable
+   * copies and its variants with theirs, in one transaction (a batch: one
+   * commit for many files). A file is recorded only if the index has
+   * neither it nor a tombstone of it and no pending delete or intent names
+   * its original; nothing is ever overwritten. Answers one outcome per file,
+   * in order.
    */
   restoreFiles(files: RestoredFile[], now: number): Promise<RestoreOutcome[]>;
   /**
-   * Index rebuild: a file found on the nodes that must stay gone (deleted,
-   * expired, used up): records its tombstone unless the index has one, and
-   * queues the removal of `locations` unless already queued, in one
-   * transaction; false, changing nothing, when the index has the file.
+   * A file found on the nodes that must stay gone (deleted, expired, used
+   * up): records its tombstone unless the index has one, and queues the
+   * removal of `locations` unless already queued, in one transaction; false,
+   * changing nothing, when the index has the file.
    */
   restoreTombstone(tombstone: Tombstone, locations: BlobLocation[]): Promise<boolean>;
-  fileCountsByNode(): Promise<Map<string, number>>;
-  close(): Promise<void>;
 }
+
+/**
+ * The gateway's whole index, as one engine (SQLite or PostgreSQL) keeps it.
+ * Services take the roles they use; the engine implements them all, so a
+ * transaction can span roles (a purge turns replicas into blob deletes).
+ */
+export interface MetadataStore extends FileIndex, ReplicaIndex, NodeDirectory, BlobDeleteQueue, IndexRestore {}
+
+/** How long a deleted id keeps answering 410 instead of 404. */
+export const TOMBSTONE_MS = 7 * 24 * 3600 * 1000;

@@ -1,10 +1,10 @@
-import type Database from 'better-sqlite3';
+import type { Stats } from '@legim/sdk';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import { EventStream } from '../events/event-stream.js';
 import type { GatewayEvents } from '../events/gateway-events.js';
 import type { OperationsApi } from '../http/operations-routes.js';
 import type { JobQueue } from '../jobs/index.js';
-import { IndexTotals } from './index-totals.js';
+import type { IndexTotals } from './index-totals.js';
 import { ReplicationCensus } from './replication-census.js';
 import { StatsService } from './stats-service.js';
 import { TrafficCounters } from './traffic-counters.js';
@@ -16,20 +16,19 @@ const HEARTBEAT_MS = 15_000;
 
 export interface OperationsDeps {
   events: GatewayEvents;
-  db: Database.Database;
+  totals: IndexTotals;
   registry: NodeRegistry;
   jobs: JobQueue;
-  jobBackend: 'sqlite' | 'rabbitmq';
+  jobBackend: Stats['jobs']['backend'];
   replicas: number;
   startedAt: number;
 }
 
 /** Wires the gateway's stats, event stream and metrics. */
 export function createOperations(deps: OperationsDeps): OperationsApi {
-  const { events, db, registry } = deps;
+  const { events, totals, registry } = deps;
   const traffic = new TrafficCounters(events);
   const stream = new EventStream(events, { maxSubscribers: MAX_EVENT_SUBSCRIBERS, heartbeatMs: HEARTBEAT_MS });
-  const totals = new IndexTotals(db);
   const census = new ReplicationCensus(totals, () =>
     registry
       .all()

@@ -40,7 +40,7 @@ export class ReplicationCensus {
     let short = 0;
     let after = '';
     for (;;) {
-      const page = this.totals.replicationPage(after, PAGE, down, Date.now());
+      const page = await this.totals.replicationPage(after, PAGE, down, Date.now());
       short += page.short;
       if (page.files < PAGE || page.lastId === undefined) break;
       after = page.lastId;

@@ -29,9 +29,10 @@ export class StatsService {
   async read(): Promise<Stats> {
     const { startedAt, replicas, jobBackend, totals, census, traffic, jobs, registry } = this.sources;
     const now = Date.now();
-    const [underReplicated, jobCounts] = await Promise.all([
+    const [underReplicated, jobCounts, numbers] = await Promise.all([
       census.underReplicated(),
       jobs.counts().catch(() => UNKNOWN_JOBS),
+      totals.read(now),
     ]);
     const nodes = registry.all();
     const count = (status: string) => nodes.filter((node) => node.status === status).length;
@@ -42,7 +43,7 @@ export class StatsService {
     return {
       at: new Date(now).toISOString(),
       uptimeSeconds: Math.floor((now - startedAt) / 1000),
-      ...totals.read(now),
+      ...numbers,
       traffic: {
         uploads: traffic.uploads,
         uploadBytes: traffic.uploadBytes,

@@ -1,7 +1,7 @@
 import { PeriodicTask } from '../background/periodic-task.js';
+import type { DatabaseConfig } from '../backends/database-config.js';
 import type { GatewayConfig } from '../config.js';
 import type { Job } from '../jobs/index.js';
-import { openJobQueue } from '../jobs/open-job-queue.js';
 import { DEFAULT_VARIANTS } from '../processing/index.js';
 import { ImageWorker } from './image-worker.js';
 import { lowerPriority } from './lower-priority.js';
@@ -29,12 +29,16 @@ export interface GatewayLink {
 }
 
 /**
- * Where the worker finds the metadata: the gateway's data directory (same
- * host, shared SQLite database) or the gateway's URL and the cluster secret
- * (any host; needs RabbitMQ for the jobs).
+ * Where the worker finds the metadata: the gateway's index (its data
+ * directory for the identity, and its database: the SQLite file on the
+ * gateway's host, or PostgreSQL from any host) or the gateway's URL and the
+ * cluster secret (any host; needs RabbitMQ for the jobs).
  */
 export type WorkerConfig = WorkerSettings &
-  ({ dataDir: string; gateway?: undefined } | { gateway: GatewayLink; dataDir?: undefined });
+  (
+    | { dataDir: string; database: DatabaseConfig; gateway?: undefined }
+    | { gateway: GatewayLink; dataDir?: undefined; database?: undefined }
+  );
 
 export interface RunningWorker {
   /** Finishes the jobs in hand, then stops. */
@@ -56,30 +60,24 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   if (config.nice !== undefined) lowerPriority(config.nice);
   const backend = await openWorkerBackend(config);
-  const { store, reaper, registry, health, placer, db } = backend;
+  const { store, reaper, registry, health, placer, jobs } = backend;
   const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS);
   try {
     await health.probeAll();
     health.start();
     nodeSync.start();
-    const jobs = await openJobQueue(config, db);
     const worker = new ImageWorker(store, registry, new VariantWriter(store, placer), {
       variants: DEFAULT_VARIANTS,
       maxPixels: config.maxPixels,
     });
     const handle = createJobHandler(worker, reaper);
-    const consumer = await jobs
-      .consume(
-        async (job) => {
-          await handle(job);
-          events.onJobDone?.(job);
-        },
-        { concurrency: config.concurrency, onDeadLetter: createDeadLetterHandler(worker) },
-      )
-      .catch(async (error: unknown) => {
-        await jobs.close();
-        throw error;
-      });
+    const consumer = await jobs.consume(
+      async (job) => {
+        await handle(job);
+        events.onJobDone?.(job);
+      },
+      { concurrency: config.concurrency, onDeadLetter: createDeadLetterHandler(worker) },
+    );
     // A worker runs until closed, like a server: its pollers' timers are unref'd and, with the embedded
     // queue and no connection open, nothing else would keep its process alive.
     const keepAlive = setInterval(() => {}, 2 ** 30);
@@ -88,7 +86,6 @@ export async function startWorker(
         clearInterval(keepAlive);
         await consumer.stop();
         await Promise.all([nodeSync.stop(), health.stop()]);
-        await jobs.close();
         await backend.close();
       },
     };

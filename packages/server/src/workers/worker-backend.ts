@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { LegimError } from '@legim/sdk';
 import { HttpBlobTransport } from '../backends/blob-transport/http.js';
-import { openSharedBackends } from '../backends/open-backends.js';
+import { openBackends, openBrokerJobQueue } from '../backends/open-backends.js';
 import { NodeRegistry } from '../cluster/node-registry.js';
 import { openClusterView } from '../cluster/open-cluster-view.js';
 import { FileReaper } from '../expiry/file-reaper.js';
 import { HealthMonitor } from '../health/health-monitor.js';
 import { loadIdentity } from '../identity.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import { ReplicaPlacer } from '../placement/replica-placer.js';
 import { GatewayWorkerClient } from './gateway-worker-client.js';
 import type { WorkerConfig } from './start-worker.js';
@@ -21,56 +21,52 @@ export interface WorkerBackend {
   registry: NodeRegistry;
   health: HealthMonitor;
   placer: ReplicaPlacer;
-  /** Holds the job queue's tables: the embedded queue, or RabbitMQ's outbox. */
-  db: Database.Database;
+  jobs: JobQueue;
   close(): Promise<void>;
 }
 
 /**
- * `--data`: the gateway's own SQLite database, on its host, with no extra
- * hop. `--gateway`: the gateway's internal API, from any host.
+ * `--data`: the gateway's own index (its SQLite file on its host, or its
+ * PostgreSQL database), with no extra hop. `--gateway`: the gateway's
+ * internal API, from any host.
  */
 export function openWorkerBackend(config: WorkerConfig): Promise<WorkerBackend> {
-  return config.gateway === undefined ? openLocal(config.dataDir, config) : openRemote(config.gateway, config);
+  return config.gateway === undefined ? openLocal(config) : openRemote(config.gateway, config);
 }
 
-async function openLocal(dataDir: string, config: WorkerConfig): Promise<WorkerBackend> {
-  if (!existsSync(join(dataDir, 'identity.json'))) {
+async function openLocal(config: WorkerConfig & { dataDir: string }): Promise<WorkerBackend> {
+  if (!existsSync(join(config.dataDir, 'identity.json'))) {
     throw new LegimError(
       'INVALID_OPTION',
-      `${dataDir} is not a gateway's data directory: point --data at the one the gateway uses, ` +
+      `${config.dataDir} is not a gateway's data directory: point --data at the one the gateway uses, ` +
         'or run the worker on any host with --gateway URL --secret SECRET',
     );
   }
-  const identity = loadIdentity(dataDir, { adminKey: undefined, clusterSecret: undefined });
-  const { db, metadata, registry, health, placer } = await openClusterView({
-    dataDir,
-    clusterSecret: identity.clusterSecret,
-    healthIntervalMs: config.healthIntervalMs,
-  });
+  const identity = loadIdentity(config.dataDir, { adminKey: undefined, clusterSecret: undefined });
   // The gateways' lock and counter backends, so a reap here never interleaves with their repairs.
-  const {
-    locks,
-    counter,
-    close: closeBackends,
-  } = await openSharedBackends(config, db, 'legim-worker').catch(async (error: unknown) => {
-    await registry.close();
-    db.close();
+  const backends = await openBackends(config, 'legim-worker');
+  try {
+    const { registry, health, placer } = await openClusterView({
+      nodes: backends.metadata,
+      clusterSecret: identity.clusterSecret,
+      healthIntervalMs: config.healthIntervalMs,
+    });
+    return {
+      store: backends.metadata,
+      reaper: new FileReaper(backends.metadata, registry, backends.locks, backends.counter),
+      registry,
+      health,
+      placer,
+      jobs: backends.jobs,
+      close: async () => {
+        await registry.close();
+        await backends.close();
+      },
+    };
+  } catch (error) {
+    await backends.close();
     throw error;
-  });
-  return {
-    store: metadata,
-    reaper: new FileReaper(metadata, registry, locks, counter),
-    registry,
-    health,
-    placer,
-    db,
-    close: async () => {
-      await closeBackends();
-      await registry.close();
-      db.close();
-    },
-  };
+  }
 }
 
 async function openRemote(
@@ -81,22 +77,21 @@ async function openRemote(
     throw new LegimError(
       'INVALID_OPTION',
       'a worker started with --gateway takes its jobs from RabbitMQ: add --amqp URL (the one the gateway uses); ' +
-        "the embedded queue lives in the gateway's database, which only a worker on its host can open (--data)",
+        "the embedded queue lives in the gateway's index, which only a worker given --data can open",
     );
   }
   // Checked first, so a wrong secret or URL fails fast with one clear message.
   const client = await GatewayWorkerClient.connect(gateway.url, gateway.clusterSecret);
   const registry = new NodeRegistry(client, (node) => new HttpBlobTransport(node.id, node.url, gateway.clusterSecret));
+  let jobs: JobQueue | undefined;
   try {
     await registry.load();
+    jobs = await openBrokerJobQueue(config.amqpUrl, { prefix: config.queuePrefix, maxAttempts: config.jobAttempts });
   } catch (error) {
+    await registry.close();
     await client.close();
     throw error;
   }
-  // The RabbitMQ queue keeps an outbox in SQLite for what it enqueues. A
-  // worker enqueues nothing (retries go through the broker's retry queues),
-  // so that outbox stays empty and need not outlive the process.
-  const db = new Database(':memory:');
   return {
     store: client,
     // One reaping implementation: the gateway's, which holds the metadata.
@@ -104,11 +99,11 @@ async function openRemote(
     registry,
     health: new HealthMonitor(registry, config.healthIntervalMs),
     placer: new ReplicaPlacer(registry),
-    db,
+    jobs,
     close: async () => {
+      await jobs.close();
       await registry.close();
       await client.close();
-      db.close();
     },
   };
 }

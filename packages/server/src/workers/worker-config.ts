@@ -4,7 +4,17 @@ import type { WorkerConfig } from './start-worker.js';
 
 export type WorkerFlags = Pick<
   GatewayFlags,
-  'data' | 'secret' | 'amqp' | 'queuePrefix' | 'jobAttempts' | 'maxPixels' | 'healthInterval' | 'redis' | 'redisPrefix'
+  | 'data'
+  | 'database'
+  | 'secret'
+  | 'secretFile'
+  | 'amqp'
+  | 'queuePrefix'
+  | 'jobAttempts'
+  | 'maxPixels'
+  | 'healthInterval'
+  | 'redis'
+  | 'redisPrefix'
 > & { concurrency?: string | number | boolean; gateway?: string | number | boolean; nice?: string | number | boolean };
 
 /**
@@ -34,7 +44,13 @@ export function parseWorkerConfig(input: { flags?: WorkerFlags; env?: NodeJS.Pro
     nice: parseNice(niceFlag ?? env['LEGIM_WORKER_NICE']),
   };
   const gatewayUrl = pickGatewayUrl(gatewayFlag, shared.data, env);
-  if (gatewayUrl === undefined) return { ...settings, dataDir: gateway.dataDir };
+  if (gatewayUrl === undefined) return { ...settings, dataDir: gateway.dataDir, database: gateway.database };
+  if (shared.database !== undefined) {
+    throw new LegimError(
+      'INVALID_OPTION',
+      'a worker started with --gateway reads the index through the gateway: drop --database, or use --data with it',
+    );
+  }
   if (gateway.clusterSecret === undefined) {
     throw new LegimError(
       'INVALID_OPTION',

@@ -23,13 +23,16 @@ export type LedgerState =
   { open: true; downloadsLeft: number; expiresAt: number } | { open: false; reason: RefusalReason };
 
 /**
- * The durable record of the counts (the SQLite index). A fast counter that
- * can lose its memory (Redis without persistence) starts from it and keeps
- * it in step, so a restart never hands out downloads that were used.
+ * The durable record of the counts (the index, SQLite or PostgreSQL). A fast
+ * counter that can lose its memory (Redis without persistence) starts from it
+ * and keeps it in step, so a restart never hands out downloads that were used.
  */
 export interface DownloadLedger {
-  state(fileId: string, now: number): LedgerState;
+  state(fileId: string, now: number): Promise<LedgerState>;
   /** A download was taken elsewhere; `downloadsLeft` is what the counter has left. */
-  recordTake(fileId: string, downloadsLeft: number, deleteAt: number): void;
-  recordRefund(fileId: string): void;
+  recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<void>;
+  recordRefund(fileId: string): Promise<void>;
 }
+
+/** The index's own counter: it counts in the files rows, which are also the ledger. */
+export type IndexDownloadCounter = DownloadCounter & DownloadLedger;

@@ -37,7 +37,7 @@ return 1
 
 /**
  * The counter shared by every gateway: one Lua script per download, so the
- * check and the decrement are atomic across gateways. The SQLite ledger is
+ * check and the decrement are atomic across gateways. The index's ledger is
  * written after each take and refund, before any byte is served, so a Redis
  * that restarts empty is re-seeded with counts that include every download
  * served. While Redis is unreachable downloads fail closed with 503
@@ -54,17 +54,17 @@ export class RedisDownloadCounter implements DownloadCounter {
     const key = this.key(fileId);
     let result = await this.run(TAKE, key, []);
     if (result === NOT_HERE) {
-      const state = this.ledger.state(fileId, now);
+      const state = await this.ledger.state(fileId, now);
       if (!state.open) return { ok: false, reason: state.reason };
       result = await this.run(TAKE, key, [state.downloadsLeft, state.expiresAt]);
     }
-    if (result < 0) return { ok: false, reason: this.refusal(result, fileId, now) };
-    this.ledger.recordTake(fileId, result, now + graceMs);
+    if (result < 0) return { ok: false, reason: await this.refusal(result, fileId, now) };
+    await this.ledger.recordTake(fileId, result, now + graceMs);
     return { ok: true, downloadsLeft: result };
   }
 
   async refund(fileId: string): Promise<void> {
-    if ((await this.run(REFUND, this.key(fileId), [])) === 1) this.ledger.recordRefund(fileId);
+    if ((await this.run(REFUND, this.key(fileId), [])) === 1) await this.ledger.recordRefund(fileId);
   }
 
   async close(fileId: string, expiresAt: number): Promise<void> {
@@ -75,10 +75,10 @@ export class RedisDownloadCounter implements DownloadCounter {
     await this.guard(() => this.redis.del(this.key(fileId)));
   }
 
-  private refusal(result: number, fileId: string, now: number): RefusalReason {
+  private async refusal(result: number, fileId: string, now: number): Promise<RefusalReason> {
     if (result === -2) return 'deleted';
     // None left: the ledger knows whether the file expired or was used up.
-    const state = this.ledger.state(fileId, now);
+    const state = await this.ledger.state(fileId, now);
     return state.open ? 'exhausted' : state.reason;
   }
 

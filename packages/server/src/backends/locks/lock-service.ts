@@ -7,7 +7,7 @@ export interface Lease {
   release(): Promise<void>;
 }
 
-/** Where leases live: SQLite shared by the processes on one host, or Redis (Redlock). */
+/** Where leases live: the index (SQLite on one host, PostgreSQL across hosts), or Redis (Redlock). */
 export interface LeaseStore {
   /** Takes the lease if it is free, at once; undefined if someone else holds it. */
   tryAcquire(resource: string, ms: number): Promise<Lease | undefined>;
@@ -27,7 +27,7 @@ const RETRY_MS = 50;
  * while the work runs. A holder paused past its lease can lose it without
  * knowing in time, which no lock service can prevent: the `signal` aborts
  * when a renewal fails, and each step of the guarded work is idempotent and
- * checks the index (one SQLite transaction) before it acts.
+ * checks the index (one transaction) before it acts.
  */
 export class LockService {
   constructor(

@@ -1,19 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { Job } from './job-queue.js';
+import type { Job } from '../../jobs/job-queue.js';
+import type { Outbox, OutboxEntry } from '../../jobs/outbox.js';
 
-export interface OutboxEntry {
-  id: string;
-  job: Job;
-}
-
-/**
- * Jobs on their way to RabbitMQ: every enqueue lands here first, so a job is
- * durable before the broker has it, and stays here while it is delayed or
- * the broker is unreachable. A row is deleted only after the broker confirmed
- * its publish. Claims lease rows, so several processes sharing the database
- * do not publish one row twice (unless one dies mid-publish: at-least-once).
- */
-export class OutboxTable {
+/** The RabbitMQ queue's outbox as a table of the SQLite index; the queue creates it (its name carries the prefix). */
+export class SqliteOutbox implements Outbox {
   private readonly statements;
 
   constructor(
@@ -44,11 +34,7 @@ export class OutboxTable {
     };
   }
 
-  /**
-   * Adds the job due at `dueAt`, leased until `leaseUntil` (0: free for any
-   * relay), unless a row holds its dedupe key; returns the id holding the key.
-   */
-  insert(job: Job, dedupeKey: string | undefined, dueAt: number, leaseUntil: number): string {
+  async insert(job: Job, dedupeKey: string | undefined, dueAt: number, leaseUntil: number): Promise<string> {
     return this.db
       .transaction(() => {
         const existing = dedupeKey === undefined ? undefined : this.statements.findByKey.get(dedupeKey);
@@ -65,19 +51,17 @@ export class OutboxTable {
       .immediate();
   }
 
-  claim(now: number, leaseMs: number, limit: number): OutboxEntry[] {
+  async claim(now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]> {
     return this.statements.claim
       .all({ now, leaseUntil: now + leaseMs, limit })
       .map((row) => ({ id: row.id, job: JSON.parse(row.job) as Job }));
   }
 
-  /** The broker confirmed it. */
-  remove(id: string): void {
+  async remove(id: string): Promise<void> {
     this.statements.remove.run(id);
   }
 
-  /** The publish failed: the next relay pass tries again. */
-  release(id: string): void {
+  async release(id: string): Promise<void> {
     this.statements.release.run(id);
   }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { DeadLetter, Job, JobCounts, JobType } from './job-queue.js';
+import type { DeadLetter, Job, JobCounts, JobType } from '../../jobs/job-queue.js';
+import type { JobLease, JobTable } from '../../jobs/job-table.js';
 
 interface JobRow {
   id: string;
@@ -14,22 +15,12 @@ interface JobRow {
   failed_at: number | null;
 }
 
-/** A claimed job and the token that proves the claim is still ours. */
-export interface Lease {
-  job: Job;
-  token: string;
-  lastError: string | null;
-  /** Runs of this job whose worker died before recording an outcome (their leases expired). */
-  lostRuns: number;
-}
-
 /**
- * The embedded queue's table. The queue creates it itself (not a metadata
- * migration) because its name carries the prefix. Every write to a leased
- * job checks the lease token, so a worker whose lease expired and was taken
- * over cannot finish, retry or dead-letter a job now run by someone else.
+ * The embedded queue's table in SQLite. The queue creates it itself (not a
+ * metadata migration) because its name carries the prefix. Claims are single
+ * UPDATE statements: SQLite serialises writers, so each job has one holder.
  */
-export class SqliteJobTable {
+export class SqliteJobTable implements JobTable {
   private readonly statements;
 
   constructor(
@@ -102,8 +93,7 @@ export class SqliteJobTable {
     };
   }
 
-  /** Inserts the job unless its dedupe key is taken; either way returns the id that holds the key. */
-  insert(job: Job, dedupeKey: string | undefined, now: number): string {
+  async insert(job: Job, dedupeKey: string | undefined, now: number): Promise<string> {
     return this.db
       .transaction(() => {
         const existing = dedupeKey === undefined ? undefined : this.statements.findByKey.get(dedupeKey);
@@ -122,37 +112,34 @@ export class SqliteJobTable {
       .immediate();
   }
 
-  /** Leases up to `limit` due jobs (ready ones, and leased ones whose worker stopped renewing), oldest first. */
-  claim(now: number, leaseMs: number, token: string, limit: number): Lease[] {
+  async claim(now: number, leaseMs: number, token: string, limit: number): Promise<JobLease[]> {
     const rows = this.statements.claim.all({ now, leaseUntil: now + leaseMs, token, limit });
     return rows
       .sort((a, b) => a.run_at - b.run_at)
       .map((row) => ({ job: toJob(row), token, lastError: row.last_error, lostRuns: row.lost_runs }));
   }
 
-  /** False when the lease was lost (it expired and another worker took the job). */
-  renew(lease: Lease, leaseUntil: number): boolean {
+  async renew(lease: JobLease, leaseUntil: number): Promise<boolean> {
     return this.statements.renew.run({ id: lease.job.id, token: lease.token, leaseUntil }).changes === 1;
   }
 
-  complete(lease: Lease): void {
+  async complete(lease: JobLease): Promise<void> {
     this.statements.complete.run({ id: lease.job.id, token: lease.token });
   }
 
-  retry(lease: Lease, runAt: number, error: string): void {
+  async retry(lease: JobLease, runAt: number, error: string): Promise<void> {
     this.statements.retry.run({ id: lease.job.id, token: lease.token, runAt, error });
   }
 
-  /** Dead-letters the job, recording `lease.job.attempts` as the runs it had. */
-  kill(lease: Lease, error: string, now: number): void {
+  async kill(lease: JobLease, error: string, now: number): Promise<void> {
     this.statements.kill.run({ id: lease.job.id, token: lease.token, error, now, attempts: lease.job.attempts });
   }
 
-  counts(now: number): JobCounts {
+  async counts(now: number): Promise<JobCounts> {
     return this.statements.counts.get(now)!;
   }
 
-  deadLetters(limit: number): DeadLetter[] {
+  async deadLetters(limit: number): Promise<DeadLetter[]> {
     return this.statements.dead.all(limit).map((row) => ({
       job: toJob(row),
       error: row.last_error ?? '',

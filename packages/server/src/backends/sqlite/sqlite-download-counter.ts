@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { DownloadCounter, DownloadLedger, LedgerState, TakeResult } from './download-counter.js';
+import type { IndexDownloadCounter, LedgerState, TakeResult } from '../download-counter/download-counter.js';
 
 interface CountRow {
   downloads_left: number;
@@ -14,7 +14,7 @@ interface CountRow {
  * shared by several gateways on one host stays exact). The same rows are the
  * ledger a Redis counter is seeded from and kept in step with.
  */
-export class SqliteDownloadCounter implements DownloadCounter, DownloadLedger {
+export class SqliteDownloadCounter implements IndexDownloadCounter {
   private readonly takeStatement;
   private readonly stateStatement;
   private readonly refundStatement;
@@ -52,7 +52,7 @@ export class SqliteDownloadCounter implements DownloadCounter, DownloadLedger {
   async take(fileId: string, now: number, graceMs: number): Promise<TakeResult> {
     const row = this.takeStatement.get({ id: fileId, now, deleteAt: now + graceMs });
     if (row) return { ok: true, downloadsLeft: row.downloads_left };
-    const state = this.state(fileId, now);
+    const state = await this.state(fileId, now);
     return { ok: false, reason: state.open ? 'exhausted' : state.reason };
   }
 
@@ -66,7 +66,7 @@ export class SqliteDownloadCounter implements DownloadCounter, DownloadLedger {
   /** The count went with the files row. */
   async forget(): Promise<void> {}
 
-  state(fileId: string, now: number): LedgerState {
+  async state(fileId: string, now: number): Promise<LedgerState> {
     const row = this.stateStatement.get(fileId);
     if (!row) return { open: false, reason: 'missing' };
     if (row.expires_at <= now) return { open: false, reason: 'expired' };
@@ -75,11 +75,11 @@ export class SqliteDownloadCounter implements DownloadCounter, DownloadLedger {
     return { open: true, downloadsLeft: row.downloads_left, expiresAt: row.expires_at };
   }
 
-  recordTake(fileId: string, downloadsLeft: number, deleteAt: number): void {
+  async recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<void> {
     this.recordTakeStatement.run({ id: fileId, left: downloadsLeft, deleteAt });
   }
 
-  recordRefund(fileId: string): void {
+  async recordRefund(fileId: string): Promise<void> {
     this.refundStatement.run(fileId);
   }
 }

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type {
   ConsumeOptions,
   Consumer,
@@ -10,29 +9,31 @@ import type {
   NewJob,
 } from './job-queue.js';
 import { assertConcurrency, newJob, resolveOptions, type ResolvedOptions } from './queue-options.js';
-import { SqliteConsumer } from './sqlite-consumer.js';
-import { SqliteJobTable } from './sqlite-job-table.js';
+import type { JobTable } from './job-table.js';
+import { TableConsumer } from './table-consumer.js';
 
 /**
- * The embedded queue: a durable job table in the caller's SQLite database,
- * worked by in-process pools. Several processes may share the database
- * file; claims are single UPDATE statements, so each job has one holder at
- * a time, and a holder that dies loses the job when its lease expires.
+ * The embedded queue: a durable job table in the index database (SQLite or
+ * PostgreSQL), worked by in-process pools. Every process sharing the
+ * database works the same table; each claim has one holder at a time, and
+ * a holder that dies loses the job when its lease expires.
  */
-export class SqliteJobQueue implements JobQueue {
+export class TableJobQueue implements JobQueue {
   private readonly options: ResolvedOptions;
-  private readonly table: SqliteJobTable;
-  private readonly consumers = new Set<SqliteConsumer>();
+  private readonly consumers = new Set<TableConsumer>();
   private closed = false;
 
-  constructor(db: Database.Database, options: JobQueueOptions = {}) {
+  /** `table` must have been opened with the same `prefix` as `options`. */
+  constructor(
+    private readonly table: JobTable,
+    options: JobQueueOptions = {},
+  ) {
     this.options = resolveOptions(options);
-    this.table = new SqliteJobTable(db, this.options.prefix);
   }
 
   async enqueue(job: NewJob): Promise<string> {
     this.assertOpen();
-    const id = this.table.insert(newJob(job), job.dedupeKey, Date.now());
+    const id = await this.table.insert(newJob(job), job.dedupeKey, Date.now());
     for (const consumer of this.consumers) consumer.wake();
     return id;
   }
@@ -40,7 +41,7 @@ export class SqliteJobQueue implements JobQueue {
   async consume(handler: JobHandler, options: ConsumeOptions): Promise<Consumer> {
     this.assertOpen();
     assertConcurrency(options.concurrency);
-    const consumer = new SqliteConsumer(
+    const consumer = new TableConsumer(
       this.table,
       handler,
       options.concurrency,
@@ -63,7 +64,7 @@ export class SqliteJobQueue implements JobQueue {
     return this.table.counts(Date.now());
   }
 
-  /** Drops the consumers; the database stays open, it belongs to the caller. */
+  /** Drops the consumers; the table stays open, it belongs to the index engine. */
   async close(): Promise<void> {
     this.closed = true;
     for (const consumer of this.consumers) consumer.abandon();

@@ -1,19 +1,20 @@
 import type Database from 'better-sqlite3';
-import type {
-  BlobLocation,
-  DeleteReason,
-  FileRecord,
-  FileStatus,
-  MetadataStore,
-  NodeMembership,
-  NodeRecord,
-  ReplicaState,
-  RestoreOutcome,
-  RestoredFile,
-  Tombstone,
-  StoredBlob,
-  VariantRecord,
-} from './types.js';
+import {
+  TOMBSTONE_MS,
+  type BlobLocation,
+  type DeleteReason,
+  type FileRecord,
+  type FileStatus,
+  type MetadataStore,
+  type NodeMembership,
+  type NodeRecord,
+  type ReplicaState,
+  type RestoreOutcome,
+  type RestoredFile,
+  type StoredBlob,
+  type Tombstone,
+  type VariantRecord,
+} from '../../metadata/types.js';
 
 interface FileRow {
   id: string;
@@ -448,11 +449,4 @@ export class SqliteMetadataStore implements MetadataStore {
       return true;
     })();
   }
-
-  async close(): Promise<void> {
-    this.db.close();
-  }
 }
-
-/** How long a deleted id keeps answering 410 instead of 404. */
-const TOMBSTONE_MS = 7 * 24 * 3600 * 1000;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { ConsumeOptions, Consumer, JobHandler } from './job-queue.js';
 import { errorMessage, notifyDeadLetter, retryDelay, workerDiedReason, type ResolvedOptions } from './queue-options.js';
-import type { Lease, SqliteJobTable } from './sqlite-job-table.js';
+import type { JobLease, JobTable } from './job-table.js';
 
 /**
  * One embedded worker pool: claims due jobs up to its concurrency, keeps
@@ -10,10 +10,10 @@ import type { Lease, SqliteJobTable } from './sqlite-job-table.js';
  * Polls, and is also woken when a job is enqueued in this process or a
  * handler frees a slot.
  */
-export class SqliteConsumer implements Consumer {
+export class TableConsumer implements Consumer {
   /** Leases of the handlers running now; a lost lease stays until its handler ends, as it still takes a slot. */
-  private readonly leases = new Set<Lease>();
-  private readonly lost = new WeakSet<Lease>();
+  private readonly leases = new Set<JobLease>();
+  private readonly lost = new WeakSet<JobLease>();
   private readonly running = new Set<Promise<void>>();
   private readonly poller: PeriodicTask;
   private renewer: NodeJS.Timeout | undefined;
@@ -21,12 +21,12 @@ export class SqliteConsumer implements Consumer {
   private stopped: Promise<void> | undefined;
 
   constructor(
-    private readonly table: SqliteJobTable,
+    private readonly table: JobTable,
     private readonly handler: JobHandler,
     private readonly concurrency: number,
     private readonly onDeadLetter: ConsumeOptions['onDeadLetter'],
     private readonly options: ResolvedOptions,
-    private readonly onStopped: (consumer: SqliteConsumer) => void,
+    private readonly onStopped: (consumer: TableConsumer) => void,
   ) {
     this.poller = new PeriodicTask('claiming jobs', () => this.fill(), options.pollMs);
   }
@@ -64,11 +64,11 @@ export class SqliteConsumer implements Consumer {
   private async fill(): Promise<void> {
     const free = this.concurrency - this.leases.size;
     if (this.state !== 'running' || free <= 0) return;
-    const leases = this.table.claim(Date.now(), this.options.leaseMs, randomUUID(), free);
+    const leases = await this.table.claim(Date.now(), this.options.leaseMs, randomUUID(), free);
     for (const lease of leases) this.begin(lease);
   }
 
-  private begin(lease: Lease): void {
+  private begin(lease: JobLease): void {
     this.leases.add(lease);
     const run = this.execute(lease).finally(() => {
       this.leases.delete(lease);
@@ -78,7 +78,7 @@ export class SqliteConsumer implements Consumer {
     this.running.add(run);
   }
 
-  private async execute(lease: Lease): Promise<void> {
+  private async execute(lease: JobLease): Promise<void> {
     if (lease.job.attempts > this.options.maxAttempts) {
       // Its last attempt never reported back: the worker died with it. Not run again.
       const ran = { ...lease, job: { ...lease.job, attempts: lease.job.attempts - 1 } };
@@ -92,24 +92,24 @@ export class SqliteConsumer implements Consumer {
     }
     if (this.state === 'abandoned') return;
     const { attempts } = lease.job;
-    if (!failure) this.record(() => this.table.complete(lease));
+    if (!failure) await this.record(() => this.table.complete(lease));
     else if (attempts >= this.options.maxAttempts) await this.deadLetter(lease, errorMessage(failure.error));
     else {
       const runAt = Date.now() + retryDelay(attempts, this.options);
-      this.record(() => this.table.retry(lease, runAt, errorMessage(failure.error)));
+      await this.record(() => this.table.retry(lease, runAt, errorMessage(failure.error)));
     }
   }
 
-  private async deadLetter(lease: Lease, error: string): Promise<void> {
+  private async deadLetter(lease: JobLease, error: string): Promise<void> {
     const failedAt = Date.now();
     await notifyDeadLetter(this.onDeadLetter, { job: lease.job, error, failedAt });
     if (this.state === 'abandoned') return;
-    this.record(() => this.table.kill(lease, error, failedAt));
+    await this.record(() => this.table.kill(lease, error, failedAt));
   }
 
-  private record(write: () => void): void {
+  private async record(write: () => Promise<void>): Promise<void> {
     try {
-      write();
+      await write();
     } catch (error) {
       // The lease then expires and the job runs again: at-least-once, never lost.
       console.error('legim: recording a job outcome failed:', error);
@@ -120,14 +120,14 @@ export class SqliteConsumer implements Consumer {
     const leaseUntil = Date.now() + this.options.leaseMs;
     for (const lease of this.leases) {
       if (this.lost.has(lease)) continue;
-      try {
-        if (!this.table.renew(lease, leaseUntil)) {
+      this.table.renew(lease, leaseUntil).then(
+        (held) => {
+          if (held) return;
           console.warn(`legim: job ${lease.job.id} outlived its lease and was taken over; its outcome here is ignored`);
           this.lost.add(lease);
-        }
-      } catch (error) {
-        console.error('legim: renewing a job lease failed:', error);
-      }
+        },
+        (error: unknown) => console.error('legim: renewing a job lease failed:', error),
+      );
     }
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { Lease, LeaseStore } from './lock-service.js';
+import type { Lease, LeaseStore } from '../locks/lock-service.js';
 
 /**
  * Leases in the metadata database: exact for every process that shares it

@@ -1,0 +1,34 @@
+import type { JobTable } from '../jobs/job-table.js';
+import type { Outbox } from '../jobs/outbox.js';
+import type { MetadataStore } from '../metadata/types.js';
+import type { IndexTotals } from '../stats/index-totals.js';
+import type { IndexDownloadCounter } from './download-counter/download-counter.js';
+import type { IndexRows } from './index-rows.js';
+import type { LeaseStore } from './locks/lock-service.js';
+
+/** The engines that can hold the index; the configuration names one. */
+export type IndexEngineKind = 'sqlite' | 'postgres';
+
+/**
+ * Everything that lives in the gateway's database, as one engine keeps it:
+ * the index, the download ledger, leases, and the job tables. The engine
+ * owns its connections; nothing about them shows here, and no service ever
+ * receives one.
+ */
+export interface IndexEngine {
+  readonly kind: IndexEngineKind;
+  readonly metadata: MetadataStore;
+  /** Exact on its own (one statement per download); also the ledger a Redis counter is seeded from. */
+  readonly counter: IndexDownloadCounter;
+  readonly leases: LeaseStore;
+  readonly totals: IndexTotals;
+  /** Raw rows, for moving a whole index to another engine. */
+  readonly rows: IndexRows;
+  /** The embedded job queue's table named by `prefix`, created if needed. */
+  jobTable(prefix: string): Promise<JobTable>;
+  /** The RabbitMQ queue's outbox named by `prefix`, created if needed. */
+  outbox(prefix: string): Promise<Outbox>;
+  /** Whether the last use of the database succeeded (always true for an embedded file). */
+  reachable(): boolean;
+  close(): Promise<void>;
+}

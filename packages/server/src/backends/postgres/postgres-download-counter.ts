@@ -1,0 +1,80 @@
+import type { IndexDownloadCounter, LedgerState, TakeResult } from '../download-counter/download-counter.js';
+import type { PostgresDatabase } from './postgres-database.js';
+
+interface CountRow {
+  downloads_left: number;
+  expires_at: number;
+  delete_at: number | null;
+  delete_reason: string | null;
+}
+
+/**
+ * The counter of gateways that share PostgreSQL and no Redis: the count
+ * lives in the files row and taking a download is one UPDATE. PostgreSQL
+ * locks the row for it, so concurrent takes on any number of gateways queue
+ * behind each other and exactly `maxDownloads` of them succeed. The same
+ * rows are the ledger a Redis counter is seeded from and kept in step with.
+ */
+export class PostgresDownloadCounter implements IndexDownloadCounter {
+  constructor(private readonly db: PostgresDatabase) {}
+
+  async take(fileId: string, now: number, graceMs: number): Promise<TakeResult> {
+    const [row] = await this.db.query<{ downloads_left: number }>(
+      `UPDATE files SET
+         downloads_left = downloads_left - 1,
+         delete_at = CASE WHEN downloads_left = 1 THEN $3 ELSE delete_at END,
+         delete_reason = CASE WHEN downloads_left = 1 THEN 'exhausted' ELSE delete_reason END
+       WHERE id = $1 AND downloads_left > 0 AND expires_at > $2 AND delete_at IS NULL
+       RETURNING downloads_left`,
+      [fileId, now, now + graceMs],
+    );
+    if (row) return { ok: true, downloadsLeft: row.downloads_left };
+    const state = await this.state(fileId, now);
+    return { ok: false, reason: state.open ? 'exhausted' : state.reason };
+  }
+
+  async refund(fileId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE files SET
+         downloads_left = least(downloads_left + 1, max_downloads),
+         delete_at = CASE WHEN delete_reason = 'exhausted' THEN NULL ELSE delete_at END,
+         delete_reason = CASE WHEN delete_reason = 'exhausted' THEN NULL ELSE delete_reason END
+       WHERE id = $1`,
+      [fileId],
+    );
+  }
+
+  /** The index row is marked deleted by the caller; that alone stops `take`. */
+  async close(): Promise<void> {}
+
+  /** The count went with the files row. */
+  async forget(): Promise<void> {}
+
+  async state(fileId: string, now: number): Promise<LedgerState> {
+    const [row] = await this.db.query<CountRow>(
+      'SELECT downloads_left, expires_at, delete_at, delete_reason FROM files WHERE id = $1',
+      [fileId],
+    );
+    if (!row) return { open: false, reason: 'missing' };
+    if (row.expires_at <= now) return { open: false, reason: 'expired' };
+    if (row.delete_at !== null)
+      return { open: false, reason: row.delete_reason === 'deleted' ? 'deleted' : 'exhausted' };
+    return { open: true, downloadsLeft: row.downloads_left, expiresAt: row.expires_at };
+  }
+
+  // Relative, like the refund, so write-throughs that land out of order still add up to the counter's value.
+  async recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<void> {
+    await this.db.query(
+      `UPDATE files SET
+         downloads_left = greatest(downloads_left - 1, 0),
+         delete_at = CASE WHEN $2 = 0 AND delete_at IS NULL THEN $3 ELSE delete_at END,
+         delete_reason = CASE WHEN $2 = 0 AND delete_reason IS NULL THEN 'exhausted' ELSE delete_reason END
+       WHERE id = $1`,
+      [fileId, downloadsLeft, deleteAt],
+    );
+  }
+
+  async recordRefund(fileId: string): Promise<void> {
+    await this.refund(fileId);
+  }
+}
