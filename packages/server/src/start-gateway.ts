@@ -158,6 +158,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       heartbeatMs: HEARTBEAT_MS,
       counterState: backends.counterState,
       indexState: () => ({ backend: backends.engines.index, reachable: backends.indexReachable() }),
+      liveFiles: async () => (await backends.totals.read(Date.now())).files.live,
       emit,
       onCorrupt: (fileId) => repairer.check(fileId),
     }),

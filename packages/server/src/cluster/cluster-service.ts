@@ -26,6 +26,8 @@ export class ClusterService {
       heartbeatMs: number;
       counterState: () => Health['counter'];
       indexState: () => Health['index'];
+      /** Live files, from the totals the index keeps (never a count over the whole index). */
+      liveFiles: () => Promise<number>;
       emit?: EmitEvent;
       /** A copy of one of the file's blobs was found corrupt and forgotten: make it again (the repairer). */
       onCorrupt?: (fileId: string) => void;
@@ -86,7 +88,7 @@ export class ClusterService {
     const nodes = this.registry.all();
     const count = (status: string) => nodes.filter((node) => node.status === status).length;
     const up = count('up');
-    const files = await this.metadata.countFiles().catch(unlessIndexUnavailable);
+    const files = await this.options.liveFiles().catch(unlessIndexUnavailable);
     const counter = this.options.counterState();
     const index = { ...this.options.indexState(), ...(files === null && { reachable: false }) };
     return {

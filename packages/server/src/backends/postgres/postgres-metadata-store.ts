@@ -304,12 +304,15 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async walkBlobs(afterKey: string, limit: number): Promise<{ lastKey: string | undefined; short: string[] }> {
     const rows = await this.db.query<{ blob_key: string; short: boolean }>(
-      `WITH page AS (
+      // The wanted count is looked up per key (a primary-key probe): joined instead, the planner hashes the
+      // whole files table for a page of a few hundred keys.
+      `WITH page AS MATERIALIZED (
          SELECT blob_key, min(file_id) AS file_id, count(*) AS copies FROM replicas WHERE blob_key > $1
          GROUP BY blob_key ORDER BY blob_key LIMIT $2
        )
-       SELECT p.blob_key, coalesce(p.copies < f.replicas_wanted, false) AS short
-       FROM page p LEFT JOIN files f ON f.id = p.file_id ORDER BY p.blob_key`,
+       SELECT p.blob_key,
+         coalesce(p.copies < (SELECT f.replicas_wanted FROM files f WHERE f.id = p.file_id), false) AS short
+       FROM page p ORDER BY p.blob_key`,
       [afterKey, limit],
     );
     return {
