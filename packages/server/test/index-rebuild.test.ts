@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
+import { startCluster, testClusterSecret, type NodeProcess, type TestCluster } from '../../../test-support/cluster.js';
 import { ENGINES } from '../../../test-support/test-database.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import { admin, call, findFiles, queryIndex, uploadBytes, waitFor } from './support.js';
@@ -203,35 +203,46 @@ describe.each(ENGINES)('rebuilding the index from the nodes (%s)', (engine) => {
 
 describe('download checkpoints', () => {
   let cluster: TestCluster;
+  const nodeAuth = { authorization: `Bearer ${testClusterSecret}` };
+  const health = async () => (await call(`${cluster.gateway.url}/v1/health`, { headers: admin })).json;
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 3 });
   });
   afterAll(() => cluster?.close());
 
-  it('fail the download closed, giving it back, when too few copies record it', async () => {
+  it('are written to the copies that are up, and fail the download closed, given back, when none records it', async () => {
     const bytes = fixtureBytes('png-alpha.png');
     const up = await uploadBytes(cluster.gateway.url, bytes, { downloads: 3 });
     expect(up.status).toBe(201);
+    const id = up.json.id as string;
     await waitFor(
       async () =>
-        (await queryIndex(cluster, "SELECT 1 FROM replicas WHERE blob_key = ? AND state = 'durable'", up.json.id))
-          .length === 3,
+        (await queryIndex(cluster, "SELECT 1 FROM replicas WHERE blob_key = ? AND state = 'durable'", id)).length === 3,
       'three durable copies',
     );
+    const checkpointOn = async (node: NodeProcess) =>
+      (await fetch(`${node.url}/blobs/${id}`, { method: 'HEAD', headers: nodeAuth })).headers.get(
+        'legim-downloads-taken',
+      );
     expect(sha256((await call(up.json.url)).body)).toBe(sha256(bytes));
-    // Two of three copies gone: one node could serve the bytes, but the checkpoint needs a quorum of 2.
+    for (const node of cluster.nodes) expect(await checkpointOn(node)).toBe('1');
+    // Two of three copies gone: the survivor serves, and records the download first.
     await cluster.nodes[0]!.kill();
     await cluster.nodes[1]!.kill();
+    await waitFor(async () => (await health()).nodes.down === 2, 'two nodes seen down');
+    expect(sha256((await call(up.json.url)).body)).toBe(sha256(bytes));
+    expect(await checkpointOn(cluster.nodes[2]!)).toBe('2');
+    // The survivor loses its copy: nothing can record the download, so nothing is served and it is given back.
+    for (const path of findFiles(join(cluster.nodes[2]!.dataDir, 'blobs'), id)) rmSync(path, { force: true });
     const refused = await call(up.json.url);
     expect(refused.status).toBe(503);
     expect(refused.json.error.code).toBe('CHECKPOINT_FAILED');
     expect(refused.headers.get('retry-after')).toBe('2');
-    // Given back: the file still has 2 downloads left.
     const [left] = await queryIndex<{ downloads_left: number }>(
       cluster,
       'SELECT downloads_left FROM files WHERE id = ?',
-      up.json.id,
+      id,
     );
-    expect(left!.downloads_left).toBe(2);
+    expect(left!.downloads_left).toBe(1);
   });
 });

@@ -16,8 +16,18 @@ export function checkpointBlock(maxDownloads: number): number {
   return Math.max(1, Math.ceil(maxDownloads / 8));
 }
 
+function noReplica(): LegimError {
+  return new LegimError(
+    'UNAVAILABLE',
+    'no replica of this file can be read right now; no download was counted, retry shortly',
+    {
+      details: { retryAfter: 5 },
+    },
+  );
+}
+
 interface FileCheckpoint {
-  /** Acknowledged by a quorum of the original's durable copies. */
+  /** Acknowledged by a quorum of the original's durable copies that are up. */
   confirmed: number;
   /** Writes under way; a download waits for one that covers it, or starts its own. */
   inFlight: { target: number; written: Promise<void> }[];
@@ -25,10 +35,13 @@ interface FileCheckpoint {
 
 /**
  * The counter rule of an index rebuilt from the nodes: before download `n`
- * of a file is served, a quorum of its original's durable copies record
+ * of a file is served, its original's durable copies that are up record
  * "downloads taken ≥ n" in their sidecars (`POST /blobs/:key/checkpoint`),
- * so a rebuild (downloadsLeft = max − the highest checkpoint) can never hand
- * out more than the limit. Checkpoints reserve a block ahead (see
+ * at least a write quorum of them, or all of them when fewer are up, so a
+ * rebuild (downloadsLeft = max − the highest checkpoint) never hands out
+ * more than the limit unless the copies that recorded it are lost with the
+ * index. A file stays downloadable while one copy is up: availability
+ * wins over a rebuild that would also need those nodes gone. Checkpoints reserve a block ahead (see
  * {@link checkpointBlock}); concurrent downloads of one file share one write.
  * What this gateway knows was acknowledged, so forgetting (a restart, another
  * gateway) only costs a write; node checkpoints only ever rise.
@@ -73,38 +86,35 @@ export class DownloadCheckpoints {
     }
   }
 
-  /** Writes `target` to every copy of the original; resolves once a quorum of the durable ones has it. */
+  /** Writes `target` to every copy of the original; resolves once a quorum of the durable ones that are up has it. */
   private async write(file: FileRecord, target: number): Promise<void> {
     const copies = await this.metadata.replicaStates(file.id);
-    const durable = copies.filter((copy) => copy.durable).map((copy) => copy.nodeId);
-    const needed = Math.min(this.writeQuorum, durable.length);
+    const up = copies.filter((copy) => copy.durable && this.registry.get(copy.nodeId)?.status !== 'down');
+    // No copy to record it on is no copy to read either: the same answer the reader would give.
+    if (up.length === 0) throw noReplica();
+    const needed = Math.min(this.writeQuorum, up.length);
     const failures: string[] = [];
-    if (needed === 0) failures.push('the index records no durable copy');
-    else {
-      let acknowledged = 0;
-      let settled = 0;
-      await new Promise<void>((resolve, reject) => {
-        for (const copy of copies) {
-          const node = this.registry.get(copy.nodeId);
-          const sent = node
-            ? node.transport.checkpoint(file.id, target)
-            : Promise.reject(new Error('not a known node'));
-          sent.then(
-            () => {
-              if (copy.durable && ++acknowledged === needed) resolve();
-            },
-            (error: unknown) => failures.push(`${copy.nodeId}: ${(error as Error).message}`),
-          );
-          // Pending copies may ack or not; only once every copy answered is a shortfall final.
-          void sent
-            .catch(() => {})
-            .finally(() => {
-              if (++settled === copies.length && acknowledged < needed) reject(new Error('short'));
-            });
-        }
-      }).catch(() => undefined);
-      if (acknowledged >= needed) return;
-    }
+    let acknowledged = 0;
+    let settled = 0;
+    await new Promise<void>((resolve) => {
+      for (const copy of copies) {
+        const node = this.registry.get(copy.nodeId);
+        const sent = node ? node.transport.checkpoint(file.id, target) : Promise.reject(new Error('not a known node'));
+        sent.then(
+          () => {
+            if (copy.durable && ++acknowledged === needed) resolve();
+          },
+          (error: unknown) => failures.push(`${copy.nodeId}: ${(error as Error).message}`),
+        );
+        // Pending copies may ack or not; only once every copy answered is a shortfall final.
+        void sent
+          .catch(() => {})
+          .finally(() => {
+            if (++settled === copies.length) resolve();
+          });
+      }
+    });
+    if (acknowledged >= needed) return;
     throw new LegimError(
       'CHECKPOINT_FAILED',
       `the download could not be recorded on enough copies of the file (${failures.join('; ')}); nothing was served, retry shortly`,
