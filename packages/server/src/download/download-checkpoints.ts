@@ -16,6 +16,14 @@ export function checkpointBlock(maxDownloads: number): number {
   return Math.max(1, Math.ceil(maxDownloads / 8));
 }
 
+function isUnreachable(error: unknown): boolean {
+  return LegimError.is(error) && error.code === 'UNAVAILABLE';
+}
+
+function unknownNode(nodeId: string): LegimError {
+  return new LegimError('UNAVAILABLE', `storage node ${nodeId} is not known to this gateway`);
+}
+
 function noReplica(): LegimError {
   return new LegimError(
     'UNAVAILABLE',
@@ -27,7 +35,7 @@ function noReplica(): LegimError {
 }
 
 interface FileCheckpoint {
-  /** Acknowledged by a quorum of the original's durable copies that are up. */
+  /** Acknowledged by a quorum of the original's durable copies that could be reached. */
   confirmed: number;
   /** Writes under way; a download waits for one that covers it, or starts its own. */
   inFlight: { target: number; written: Promise<void> }[];
@@ -35,7 +43,7 @@ interface FileCheckpoint {
 
 /**
  * The counter rule of an index rebuilt from the nodes: before download `n`
- * of a file is served, its original's durable copies that are up record
+ * of a file is served, its original's durable copies that can be reached record
  * "downloads taken ≥ n" in their sidecars (`POST /blobs/:key/checkpoint`),
  * at least a write quorum of them, or all of them when fewer are up, so a
  * rebuild (downloadsLeft = max − the highest checkpoint) never hands out
@@ -86,35 +94,31 @@ export class DownloadCheckpoints {
     }
   }
 
-  /** Writes `target` to every copy of the original; resolves once a quorum of the durable ones that are up has it. */
+  /**
+   * Writes `target` to every copy of the original that is not known to be
+   * down, and resolves once a write quorum of the durable ones has it, or
+   * every one that could be reached when fewer could: a node that does not
+   * answer is down, not a refusal.
+   */
   private async write(file: FileRecord, target: number): Promise<void> {
-    const copies = await this.metadata.replicaStates(file.id);
-    const up = copies.filter((copy) => copy.durable && this.registry.get(copy.nodeId)?.status !== 'down');
-    // No copy to record it on is no copy to read either: the same answer the reader would give.
-    if (up.length === 0) throw noReplica();
-    const needed = Math.min(this.writeQuorum, up.length);
-    const failures: string[] = [];
-    let acknowledged = 0;
-    let settled = 0;
-    await new Promise<void>((resolve) => {
-      for (const copy of copies) {
+    const copies = (await this.metadata.replicaStates(file.id)).filter(
+      (copy) => this.registry.get(copy.nodeId)?.status !== 'down',
+    );
+    const results = await Promise.allSettled(
+      copies.map((copy) => {
         const node = this.registry.get(copy.nodeId);
-        const sent = node ? node.transport.checkpoint(file.id, target) : Promise.reject(new Error('not a known node'));
-        sent.then(
-          () => {
-            if (copy.durable && ++acknowledged === needed) resolve();
-          },
-          (error: unknown) => failures.push(`${copy.nodeId}: ${(error as Error).message}`),
-        );
-        // Pending copies may ack or not; only once every copy answered is a shortfall final.
-        void sent
-          .catch(() => {})
-          .finally(() => {
-            if (++settled === copies.length) resolve();
-          });
-      }
-    });
-    if (acknowledged >= needed) return;
+        return node ? node.transport.checkpoint(file.id, target) : Promise.reject(unknownNode(copy.nodeId));
+      }),
+    );
+    const durable = results.filter((_, i) => copies[i]!.durable);
+    const reached = durable.filter((result) => result.status === 'fulfilled' || !isUnreachable(result.reason));
+    // No copy to record it on is no copy to read either: the same answer the reader would give.
+    if (reached.length === 0) throw noReplica();
+    const acknowledged = durable.filter((result) => result.status === 'fulfilled').length;
+    if (acknowledged >= Math.min(this.writeQuorum, reached.length)) return;
+    const failures = results.flatMap((result, i) =>
+      result.status === 'rejected' ? [`${copies[i]!.nodeId}: ${(result.reason as Error).message}`] : [],
+    );
     throw new LegimError(
       'CHECKPOINT_FAILED',
       `the download could not be recorded on enough copies of the file (${failures.join('; ')}); nothing was served, retry shortly`,
