@@ -43,16 +43,16 @@ interface FileCheckpoint {
 
 /**
  * The counter rule of an index rebuilt from the nodes: before download `n`
- * of a file is served, its original's durable copies that can be reached record
- * "downloads taken ≥ n" in their sidecars (`POST /blobs/:key/checkpoint`),
- * at least a write quorum of them, or all of them when fewer are up, so a
- * rebuild (downloadsLeft = max − the highest checkpoint) never hands out
- * more than the limit unless the copies that recorded it are lost with the
- * index. A file stays downloadable while one copy is up: availability
- * wins over a rebuild that would also need those nodes gone. Checkpoints reserve a block ahead (see
- * {@link checkpointBlock}); concurrent downloads of one file share one write.
- * What this gateway knows was acknowledged, so forgetting (a restart, another
- * gateway) only costs a write; node checkpoints only ever rise.
+ * of a file is served, the original's durable copies that can be reached
+ * record "downloads taken ≥ n" in their sidecars (`POST /blobs/:key/checkpoint`),
+ * a write quorum of them, or all of them when fewer answer. A rebuild
+ * (downloadsLeft = max − the highest checkpoint) then never hands out more
+ * than the limit unless the copies that recorded it are lost with the
+ * index; in exchange a file stays downloadable while one copy is up.
+ * Checkpoints reserve a block ahead (see {@link checkpointBlock}) and
+ * concurrent downloads of one file share one write. What this gateway knows
+ * was acknowledged, so forgetting (a restart, another gateway) only costs a
+ * write; node checkpoints only ever rise.
  */
 export class DownloadCheckpoints {
   private readonly files = new Map<string, FileCheckpoint>();
