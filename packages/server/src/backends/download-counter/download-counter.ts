@@ -36,3 +36,19 @@ export interface DownloadLedger {
 
 /** The index's own counter: it counts in the files rows, which are also the ledger. */
 export type IndexDownloadCounter = DownloadCounter & DownloadLedger;
+
+/** What the ledger reads of a file's row: its count, expiry and deletion. */
+export interface CountRow {
+  downloads_left: number;
+  expires_at: number;
+  delete_at: number | null;
+  delete_reason: string | null;
+}
+
+/** Where a file's downloads stand, from its row (undefined: no such file). */
+export function ledgerState(row: CountRow | undefined, now: number): LedgerState {
+  if (!row) return { open: false, reason: 'missing' };
+  if (row.expires_at <= now) return { open: false, reason: 'expired' };
+  if (row.delete_at !== null) return { open: false, reason: row.delete_reason === 'deleted' ? 'deleted' : 'exhausted' };
+  return { open: true, downloadsLeft: row.downloads_left, expiresAt: row.expires_at };
+}

@@ -1,12 +1,11 @@
-import type { IndexDownloadCounter, LedgerState, TakeResult } from '../download-counter/download-counter.js';
+import {
+  ledgerState,
+  type CountRow,
+  type IndexDownloadCounter,
+  type LedgerState,
+  type TakeResult,
+} from '../download-counter/download-counter.js';
 import type { PostgresDatabase } from './postgres-database.js';
-
-interface CountRow {
-  downloads_left: number;
-  expires_at: number;
-  delete_at: number | null;
-  delete_reason: string | null;
-}
 
 /**
  * The counter of gateways that share PostgreSQL and no Redis: the count
@@ -55,11 +54,7 @@ export class PostgresDownloadCounter implements IndexDownloadCounter {
       'SELECT downloads_left, expires_at, delete_at, delete_reason FROM files WHERE id = $1',
       [fileId],
     );
-    if (!row) return { open: false, reason: 'missing' };
-    if (row.expires_at <= now) return { open: false, reason: 'expired' };
-    if (row.delete_at !== null)
-      return { open: false, reason: row.delete_reason === 'deleted' ? 'deleted' : 'exhausted' };
-    return { open: true, downloadsLeft: row.downloads_left, expiresAt: row.expires_at };
+    return ledgerState(row, now);
   }
 
   // Relative, like the refund, so write-throughs that land out of order still add up to the counter's value.

@@ -1,14 +1,12 @@
-import type { IndexNumbers, IndexTotals, ReplicationPage } from '../../stats/index-totals.js';
+import {
+  liveNumbers,
+  type ExpiredRow,
+  type IndexNumbers,
+  type IndexTotals,
+  type ReplicationPage,
+  type TotalsRow,
+} from '../../stats/index-totals.js';
 import type { PostgresDatabase } from './postgres-database.js';
-
-interface TotalsRow {
-  files: number;
-  file_bytes: number;
-  processing: number;
-  failed: number;
-  variants: number;
-  variant_bytes: number;
-}
 
 /**
  * The totals the triggers of `index_totals` keep, less the files that
@@ -25,23 +23,14 @@ export class PostgresIndexTotals implements IndexTotals {
       this.db.query<TotalsRow>(
         'SELECT files, file_bytes, processing, failed, variants, variant_bytes FROM index_totals WHERE id = 1',
       ),
-      this.db.query<Omit<TotalsRow, 'variants' | 'variant_bytes'>>(
+      this.db.query<ExpiredRow>(
         `SELECT count(*) AS files, coalesce(sum(size), 0)::bigint AS file_bytes,
            count(*) FILTER (WHERE status = 'processing') AS processing, count(*) FILTER (WHERE status = 'failed') AS failed
          FROM files WHERE expires_at <= $1 AND delete_at IS NULL`,
         [now],
       ),
     ]);
-    if (!totals || !expired) throw new Error('the index has no totals row: its schema is older than this gateway');
-    return {
-      files: {
-        live: totals.files - expired.files,
-        bytes: totals.file_bytes - expired.file_bytes,
-        processing: totals.processing - expired.processing,
-        failed: totals.failed - expired.failed,
-      },
-      variants: { count: totals.variants, bytes: totals.variant_bytes },
-    };
+    return liveNumbers(totals, expired!);
   }
 
   async replicationPage(afterId: string, limit: number, downNodeIds: string[], now: number): Promise<ReplicationPage> {

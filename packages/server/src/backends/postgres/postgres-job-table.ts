@@ -1,19 +1,7 @@
-import type { DeadLetter, Job, JobCounts, JobType } from '../../jobs/job-queue.js';
+import type { DeadLetter, Job, JobCounts } from '../../jobs/job-queue.js';
 import type { JobLease, JobTable } from '../../jobs/job-table.js';
+import { toJob, type JobRow } from '../job-rows.js';
 import type { PostgresDatabase } from './postgres-database.js';
-
-interface JobRow {
-  id: string;
-  type: JobType;
-  file_id: string;
-  payload: string | null;
-  run_at: number;
-  requested_run_at: number | null;
-  attempts: number;
-  lost_runs: number;
-  last_error: string | null;
-  failed_at: number | null;
-}
 
 const RETURNED = 'id, type, file_id, payload, run_at, requested_run_at, attempts, lost_runs, last_error, failed_at';
 
@@ -158,15 +146,4 @@ export class PostgresJobTable implements JobTable {
     );
     return rows.map((row) => ({ job: toJob(row), error: row.last_error ?? '', failedAt: row.failed_at ?? 0 }));
   }
-}
-
-function toJob(row: JobRow): Job {
-  return {
-    id: row.id,
-    type: row.type,
-    fileId: row.file_id,
-    ...(row.requested_run_at === null ? {} : { runAt: row.requested_run_at }),
-    attempts: row.attempts,
-    ...(row.payload === null ? {} : { payload: JSON.parse(row.payload) as Record<string, unknown> }),
-  };
 }

@@ -3,7 +3,6 @@ import {
   type BlobLocation,
   type DeleteReason,
   type FileRecord,
-  type FileStatus,
   type MetadataStore,
   type NodeMembership,
   type NodeRecord,
@@ -14,73 +13,8 @@ import {
   type Tombstone,
   type VariantRecord,
 } from '../../metadata/types.js';
+import { FILE_COLUMNS, fileValues, fromRow, type FileRow } from '../file-rows.js';
 import type { PostgresDatabase, Queryable } from './postgres-database.js';
-
-interface FileRow {
-  id: string;
-  title: string;
-  size: number;
-  content_type: string;
-  extension: string;
-  width: number;
-  height: number;
-  sha256: string;
-  max_downloads: number;
-  downloads_left: number;
-  created_at: number;
-  expires_at: number;
-  delete_at: number | null;
-  delete_reason: DeleteReason | null;
-  delete_token_hash: string;
-  status: FileStatus;
-  status_reason: string | null;
-  replicas_wanted: number;
-}
-
-const FILE_COLUMNS = `id, title, size, content_type, extension, width, height, sha256, max_downloads, downloads_left,
-  created_at, expires_at, delete_at, delete_reason, delete_token_hash, status, status_reason, replicas_wanted`;
-
-const fromRow = (row: FileRow): FileRecord => ({
-  id: row.id,
-  title: row.title,
-  size: row.size,
-  contentType: row.content_type,
-  extension: row.extension,
-  width: row.width,
-  height: row.height,
-  sha256: row.sha256,
-  maxDownloads: row.max_downloads,
-  downloadsLeft: row.downloads_left,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  deleteAt: row.delete_at,
-  deleteReason: row.delete_reason,
-  deleteTokenHash: row.delete_token_hash,
-  status: row.status,
-  statusReason: row.status_reason,
-  replicasWanted: row.replicas_wanted,
-});
-
-const fileValues = (file: FileRecord): unknown[] => [
-  file.id,
-  file.title,
-  file.size,
-  file.contentType,
-  file.extension,
-  file.width,
-  file.height,
-  file.sha256,
-  file.maxDownloads,
-  file.downloadsLeft,
-  file.createdAt,
-  file.expiresAt,
-  file.deleteAt,
-  file.deleteReason,
-  file.deleteTokenHash,
-  file.status,
-  file.statusReason,
-  file.replicasWanted,
-];
 
 const INSERT_REPLICA = `INSERT INTO replicas (file_id, blob_key, node_id, state, since)
   SELECT id, $2, $3, $4, $5 FROM files WHERE id = $1

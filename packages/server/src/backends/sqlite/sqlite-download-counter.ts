@@ -1,12 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { IndexDownloadCounter, LedgerState, TakeResult } from '../download-counter/download-counter.js';
-
-interface CountRow {
-  downloads_left: number;
-  expires_at: number;
-  delete_at: number | null;
-  delete_reason: string | null;
-}
+import {
+  ledgerState,
+  type CountRow,
+  type IndexDownloadCounter,
+  type LedgerState,
+  type TakeResult,
+} from '../download-counter/download-counter.js';
 
 /**
  * The embedded counter: the count lives in the files row, so taking a
@@ -67,12 +66,7 @@ export class SqliteDownloadCounter implements IndexDownloadCounter {
   async forget(): Promise<void> {}
 
   async state(fileId: string, now: number): Promise<LedgerState> {
-    const row = this.stateStatement.get(fileId);
-    if (!row) return { open: false, reason: 'missing' };
-    if (row.expires_at <= now) return { open: false, reason: 'expired' };
-    if (row.delete_at !== null)
-      return { open: false, reason: row.delete_reason === 'deleted' ? 'deleted' : 'exhausted' };
-    return { open: true, downloadsLeft: row.downloads_left, expiresAt: row.expires_at };
+    return ledgerState(this.stateStatement.get(fileId), now);
   }
 
   async recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<void> {

@@ -1,21 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { IndexNumbers, IndexTotals, ReplicationPage } from '../../stats/index-totals.js';
-
-interface TotalsRow {
-  files: number;
-  file_bytes: number;
-  processing: number;
-  failed: number;
-  variants: number;
-  variant_bytes: number;
-}
-
-interface ExpiredRow {
-  files: number;
-  file_bytes: number;
-  processing: number;
-  failed: number;
-}
+import {
+  liveNumbers,
+  type ExpiredRow,
+  type IndexNumbers,
+  type IndexTotals,
+  type ReplicationPage,
+  type TotalsRow,
+} from '../../stats/index-totals.js';
 
 /**
  * The totals the triggers of the `index_totals` table keep, less the files
@@ -49,18 +40,7 @@ export class SqliteIndexTotals implements IndexTotals {
   }
 
   async read(now: number): Promise<IndexNumbers> {
-    const totals = this.statements.totals.get();
-    if (!totals) throw new Error('the index has no totals row: its schema is older than this gateway');
-    const expired = this.statements.expired.get(now)!;
-    return {
-      files: {
-        live: totals.files - expired.files,
-        bytes: totals.file_bytes - expired.file_bytes,
-        processing: totals.processing - expired.processing,
-        failed: totals.failed - expired.failed,
-      },
-      variants: { count: totals.variants, bytes: totals.variant_bytes },
-    };
+    return liveNumbers(this.statements.totals.get(), this.statements.expired.get(now)!);
   }
 
   async replicationPage(afterId: string, limit: number, downNodeIds: string[], now: number): Promise<ReplicationPage> {

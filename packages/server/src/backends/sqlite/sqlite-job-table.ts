@@ -1,19 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { DeadLetter, Job, JobCounts, JobType } from '../../jobs/job-queue.js';
+import type { DeadLetter, Job, JobCounts } from '../../jobs/job-queue.js';
 import type { JobLease, JobTable } from '../../jobs/job-table.js';
-
-interface JobRow {
-  id: string;
-  type: JobType;
-  file_id: string;
-  payload: string | null;
-  run_at: number;
-  requested_run_at: number | null;
-  attempts: number;
-  lost_runs: number;
-  last_error: string | null;
-  failed_at: number | null;
-}
+import { toJob, type JobRow } from '../job-rows.js';
 
 /**
  * The embedded queue's table in SQLite. The queue creates it itself (not a
@@ -156,15 +144,4 @@ function addLostRuns(db: Database.Database, table: string): void {
       db.exec(`ALTER TABLE "${table}" ADD COLUMN lost_runs INTEGER NOT NULL DEFAULT 0`);
     }
   }).immediate();
-}
-
-function toJob(row: JobRow): Job {
-  return {
-    id: row.id,
-    type: row.type,
-    fileId: row.file_id,
-    ...(row.requested_run_at === null ? {} : { runAt: row.requested_run_at }),
-    attempts: row.attempts,
-    ...(row.payload === null ? {} : { payload: JSON.parse(row.payload) as Record<string, unknown> }),
-  };
 }

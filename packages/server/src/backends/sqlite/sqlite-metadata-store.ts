@@ -4,7 +4,6 @@ import {
   type BlobLocation,
   type DeleteReason,
   type FileRecord,
-  type FileStatus,
   type MetadataStore,
   type NodeMembership,
   type NodeRecord,
@@ -15,69 +14,7 @@ import {
   type Tombstone,
   type VariantRecord,
 } from '../../metadata/types.js';
-
-interface FileRow {
-  id: string;
-  title: string;
-  size: number;
-  content_type: string;
-  extension: string;
-  width: number;
-  height: number;
-  sha256: string;
-  max_downloads: number;
-  downloads_left: number;
-  created_at: number;
-  expires_at: number;
-  delete_at: number | null;
-  delete_reason: DeleteReason | null;
-  delete_token_hash: string;
-  status: FileStatus;
-  status_reason: string | null;
-  replicas_wanted: number;
-}
-
-const fromRow = (row: FileRow): FileRecord => ({
-  id: row.id,
-  title: row.title,
-  size: row.size,
-  contentType: row.content_type,
-  extension: row.extension,
-  width: row.width,
-  height: row.height,
-  sha256: row.sha256,
-  maxDownloads: row.max_downloads,
-  downloadsLeft: row.downloads_left,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  deleteAt: row.delete_at,
-  deleteReason: row.delete_reason,
-  deleteTokenHash: row.delete_token_hash,
-  status: row.status,
-  statusReason: row.status_reason,
-  replicasWanted: row.replicas_wanted,
-});
-
-const toRow = (file: FileRecord): FileRow => ({
-  id: file.id,
-  title: file.title,
-  size: file.size,
-  content_type: file.contentType,
-  extension: file.extension,
-  width: file.width,
-  height: file.height,
-  sha256: file.sha256,
-  max_downloads: file.maxDownloads,
-  downloads_left: file.downloadsLeft,
-  created_at: file.createdAt,
-  expires_at: file.expiresAt,
-  delete_at: file.deleteAt,
-  delete_reason: file.deleteReason,
-  delete_token_hash: file.deleteTokenHash,
-  status: file.status,
-  status_reason: file.statusReason,
-  replicas_wanted: file.replicasWanted,
-});
+import { fromRow, toRow, type FileRow } from '../file-rows.js';
 
 export class SqliteMetadataStore implements MetadataStore {
   private readonly statements;
