@@ -11,6 +11,7 @@ import { freePort } from '../../../test-support/free-port.js';
 import { startNginx, type RunningNginx } from '../../../test-support/nginx.js';
 import { gatewayProxyConfig, OPERATIONS_EXAMPLE } from '../../../test-support/nginx-config.mjs';
 import { startGatewayProcess, startNodeProcess, type ServerProcess } from '../../../test-support/processes.js';
+import { countBy, killGatewayUnderUploadLoad } from './gateway-kill-under-load.js';
 import { admin, call, uploadBytes, waitFor, type Reply } from './support.js';
 import { deleteRedisKeys, redisKeys } from '../../../test-support/redis-keys.js';
 
@@ -138,68 +139,13 @@ describe.each(BACKENDS)('two gateway processes on one data dir behind nginx ($na
 
   // Last: gateway A stays dead.
   it('keeps every acknowledged upload when a gateway is SIGKILLed under upload load', async () => {
-    const uploaders = 6;
-    const run = randomBytes(4).toString('hex');
-    const outcomes: UploadOutcome[] = [];
-    let killedAt = Infinity;
-    let stop = false;
-    let sequence = 0;
-    const uploader = async () => {
-      while (!stop) {
-        // Each upload its own bytes (after the JPEG's end marker), so a mix-up cannot pass the check.
-        const bytes = Buffer.concat([PHOTO, Buffer.from(`legim-multi-gateway-${run}-${sequence++}`)]);
-        const startedAt = performance.now();
-        let reply: Reply | undefined;
-        let error: string | undefined;
-        try {
-          reply = await uploadBytes(nginx.url, bytes, { downloads: 1, ttl: '10m' });
-        } catch (failure) {
-          error = String((failure as Error).cause ?? failure);
-        }
-        outcomes.push({ bytes, reply, error, startedAfterKill: startedAt > killedAt });
-      }
-    };
-    const load = Array.from({ length: uploaders }, uploader);
-    try {
-      // Both gateways take uploads before the kill, so some are in flight on A when it dies.
-      await waitFor(
-        () => {
-          const posts = nginx.accessLog().filter((entry) => entry.method === 'POST' && entry.status === 201);
-          const byGateway = countBy(posts.map((entry) => entry.upstreams.at(-1)!));
-          return (byGateway.get(hostOf(gatewayA)) ?? 0) >= 5 && (byGateway.get(hostOf(gatewayB)) ?? 0) >= 5;
-        },
-        'uploads acknowledged by both gateways',
-        30_000,
-      );
-      killedAt = performance.now();
-      await gatewayA.kill('SIGKILL');
-      await waitFor(
-        () => outcomes.filter((o) => o.startedAfterKill && o.reply?.status === 201).length >= 20,
-        '20 uploads acknowledged after the kill',
-        30_000,
-      );
-    } finally {
-      stop = true;
-      await Promise.all(load);
-    }
-
-    const acknowledged = outcomes.filter((o) => o.reply?.status === 201);
-    const failed = outcomes.filter((o) => o.reply?.status !== 201);
-    console.info(
-      `gateway SIGKILLed under upload load: ${acknowledged.length} uploads acknowledged, ${failed.length} failed: ` +
-        JSON.stringify(failed.map((o) => o.error ?? `${o.reply!.status} ${o.reply!.json?.error?.code}`)),
-    );
-    // Only uploads that A had taken may fail: at most one in flight per uploader, plus one per
-    // uploader sent on a kept-alive connection to A before nginx saw it close. They fail as
-    // nginx's "no gateway answered" (a sent request is not replayed); B never refuses one.
-    expect(failed.length).toBeLessThanOrEqual(2 * uploaders);
-    for (const o of failed) {
-      expect(o.reply?.status, o.error).toBe(503);
-      expect(o.reply!.json.error.code).toBe('UNAVAILABLE');
-    }
-    const lost = nginx.accessLog().filter((entry) => entry.method === 'POST' && entry.status === 503);
-    expect(lost).toHaveLength(failed.length);
-    for (const entry of lost) expect(entry.upstreams).toEqual([hostOf(gatewayA)]);
+    const acknowledged = await killGatewayUnderUploadLoad({
+      nginx,
+      gatewayA,
+      gatewayB,
+      photo: PHOTO,
+      label: 'multi-gateway',
+    });
 
     // No acknowledged upload is lost: each one downloads through nginx, byte for byte.
     const pending = [...acknowledged];
@@ -225,20 +171,6 @@ describe('docs/operations.md', () => {
     expect(shown).toBe(gatewayProxyConfig(OPERATIONS_EXAMPLE));
   });
 });
-
-interface UploadOutcome {
-  bytes: Buffer;
-  reply: Reply | undefined;
-  /** A network error instead of a reply. */
-  error: string | undefined;
-  startedAfterKill: boolean;
-}
-
-function countBy(values: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
-  return counts;
-}
 
 async function waitForNodesUp(gateway: ServerProcess, count: number): Promise<void> {
   await waitFor(

@@ -13,6 +13,7 @@ import { startNginx, type RunningNginx } from '../../../test-support/nginx.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../../../test-support/private-postgres.js';
 import { startGatewayProcess, startNodeProcess, type ServerProcess } from '../../../test-support/processes.js';
 import { freshDatabase, type TestDatabase } from '../../../test-support/test-database.js';
+import { countBy, killGatewayUnderUploadLoad } from './gateway-kill-under-load.js';
 import { admin, call, queryIndex, uploadBytes, waitFor, type Reply } from './support.js';
 
 // The acceptance of "gateways on several hosts": each gateway has a data folder of its own (as on
@@ -127,67 +128,13 @@ describe('two gateways with their own data folders and one PostgreSQL index, beh
 
   // Last: gateway A stays dead.
   it('keeps every acknowledged upload when one gateway is SIGKILLed under upload load', async () => {
-    const uploaders = 6;
-    const run = randomBytes(4).toString('hex');
-    const outcomes: UploadOutcome[] = [];
-    let killedAt = Infinity;
-    let stop = false;
-    let sequence = 0;
-    const uploader = async () => {
-      while (!stop) {
-        // Each upload its own bytes (after the JPEG's end marker), so a mix-up cannot pass the check.
-        const bytes = Buffer.concat([PHOTO, Buffer.from(`legim-multi-host-${run}-${sequence++}`)]);
-        const startedAt = performance.now();
-        let reply: Reply | undefined;
-        let error: string | undefined;
-        try {
-          reply = await uploadBytes(nginx.url, bytes, { downloads: 1, ttl: '10m' });
-        } catch (failure) {
-          error = String((failure as Error).cause ?? failure);
-        }
-        outcomes.push({ bytes, reply, error, startedAfterKill: startedAt > killedAt });
-      }
-    };
-    const load = Array.from({ length: uploaders }, uploader);
-    try {
-      // Both gateways take uploads before the kill, so some are in flight on A when it dies.
-      await waitFor(
-        () => {
-          const posts = nginx.accessLog().filter((entry) => entry.method === 'POST' && entry.status === 201);
-          const byGateway = countBy(posts.map((entry) => entry.upstreams.at(-1)!));
-          return (byGateway.get(hostOf(gatewayA)) ?? 0) >= 5 && (byGateway.get(hostOf(gatewayB)) ?? 0) >= 5;
-        },
-        'uploads acknowledged by both gateways',
-        30_000,
-      );
-      killedAt = performance.now();
-      await gatewayA.kill('SIGKILL');
-      await waitFor(
-        () => outcomes.filter((o) => o.startedAfterKill && o.reply?.status === 201).length >= 20,
-        '20 uploads acknowledged after the kill',
-        30_000,
-      );
-    } finally {
-      stop = true;
-      await Promise.all(load);
-    }
-
-    const acknowledged = outcomes.filter((o) => o.reply?.status === 201);
-    const failed = outcomes.filter((o) => o.reply?.status !== 201);
-    console.info(
-      `gateway SIGKILLed under upload load (PostgreSQL index): ${acknowledged.length} uploads acknowledged, ` +
-        `${failed.length} failed: ` +
-        JSON.stringify(failed.map((o) => o.error ?? `${o.reply!.status} ${o.reply!.json?.error?.code}`)),
-    );
-    // Only uploads A had taken may fail (see multi-gateway.test.ts): as nginx's 503, never refused by B.
-    expect(failed.length).toBeLessThanOrEqual(2 * uploaders);
-    for (const o of failed) {
-      expect(o.reply?.status, o.error).toBe(503);
-      expect(o.reply!.json.error.code).toBe('UNAVAILABLE');
-    }
-    const lost = nginx.accessLog().filter((entry) => entry.method === 'POST' && entry.status === 503);
-    expect(lost).toHaveLength(failed.length);
-    for (const entry of lost) expect(entry.upstreams).toEqual([hostOf(gatewayA)]);
+    const acknowledged = await killGatewayUnderUploadLoad({
+      nginx,
+      gatewayA,
+      gatewayB,
+      photo: PHOTO,
+      label: 'multi-host, PostgreSQL index',
+    });
 
     // No acknowledged upload is lost: each one downloads from the survivor, byte for byte.
     const pending = [...acknowledged];
@@ -310,14 +257,6 @@ describe('PostgreSQL stopped during a download storm', () => {
   });
 });
 
-interface UploadOutcome {
-  bytes: Buffer;
-  reply: Reply | undefined;
-  /** A network error instead of a reply. */
-  error: string | undefined;
-  startedAfterKill: boolean;
-}
-
 interface StormReply {
   fileId: string;
   /** Where PostgreSQL was when the download was asked for, and when it was answered. */
@@ -325,12 +264,6 @@ interface StormReply {
   endedIn: StormReply['phase'];
   reply: Reply | undefined;
   error: string | undefined;
-}
-
-function countBy(values: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
-  return counts;
 }
 
 async function waitForNodesUp(gateway: ServerProcess, count: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { LegimError } from '@legim/sdk';
 import { randomUUID } from 'node:crypto';
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { ConsumeOptions, Consumer, JobHandler } from './job-queue.js';
@@ -112,7 +113,7 @@ export class TableConsumer implements Consumer {
       await write();
     } catch (error) {
       // The lease then expires and the job runs again: at-least-once, never lost.
-      console.error('legim: recording a job outcome failed:', error);
+      console.error('legim: recording a job outcome failed:', describe(error));
     }
   }
 
@@ -126,8 +127,13 @@ export class TableConsumer implements Consumer {
           console.warn(`legim: job ${lease.job.id} outlived its lease and was taken over; its outcome here is ignored`);
           this.lost.add(lease);
         },
-        (error: unknown) => console.error('legim: renewing a job lease failed:', error),
+        (error: unknown) => console.error('legim: renewing a job lease failed:', describe(error)),
       );
     }
   }
+}
+
+/** A typed error (the index unreachable) is its message; anything else keeps its stack for whoever reads the log. */
+function describe(error: unknown): unknown {
+  return LegimError.is(error) ? error.message : error;
 }

@@ -72,6 +72,10 @@ export class PostgresDatabase implements Queryable {
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.guard(async () => {
       const client = await this.pool.connect();
+      // A connection the server drops while checked out emits 'error' between statements; unheard, that
+      // would crash the process. The transaction's next statement fails instead, and is answered as such.
+      const dropped = () => {};
+      client.on('error', dropped);
       const tx: Queryable = {
         query: async <Row extends object>(text: string, params: unknown[] = []) =>
           (await client.query<Row>(text, params)).rows,
@@ -80,6 +84,7 @@ export class PostgresDatabase implements Queryable {
         await client.query('BEGIN');
         const result = await work(tx);
         await client.query('COMMIT');
+        client.off('error', dropped);
         client.release();
         return result;
       } catch (error) {
@@ -88,6 +93,7 @@ export class PostgresDatabase implements Queryable {
           () => true,
           () => false,
         );
+        client.off('error', dropped);
         client.release(!rolledBack);
         throw error;
       }
