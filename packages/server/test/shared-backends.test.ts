@@ -12,9 +12,9 @@ import { RedlockLeaseStore } from '../src/backends/locks/redlock.js';
 import { openBackends, openIndexEngine, type Backends } from '../src/backends/open-backends.js';
 import type { FileRecord } from '../src/metadata/types.js';
 import { waitFor } from './support.js';
+import { fileRecord, HOUR } from './index-contract/fixtures.js';
 
 const SHARED_REDIS = 'redis://127.0.0.1:6379';
-const HOUR = 3600_000;
 
 /**
  * Two "gateways" on one index (a SQLite file or a PostgreSQL schema), each
@@ -65,31 +65,6 @@ async function openPair(engine: EngineKind, redisUrl: string | undefined): Promi
       await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
-}
-
-function fileRecord(overrides: Partial<FileRecord>): FileRecord {
-  const now = Date.now();
-  return {
-    id: randomUUID(),
-    title: 'test',
-    size: 1,
-    contentType: 'image/png',
-    extension: 'png',
-    width: 1,
-    height: 1,
-    sha256: '0'.repeat(64),
-    maxDownloads: 5,
-    downloadsLeft: 5,
-    createdAt: now,
-    expiresAt: now + HOUR,
-    deleteAt: null,
-    deleteReason: null,
-    deleteTokenHash: 'x',
-    status: 'ready',
-    statusReason: null,
-    replicasWanted: 1,
-    ...overrides,
   };
 }
 
