@@ -12,7 +12,7 @@ import { RedlockLeaseStore } from '../src/backends/locks/redlock.js';
 import { openBackends, openIndexEngine, type Backends } from '../src/backends/open-backends.js';
 import type { FileRecord } from '../src/metadata/types.js';
 import { waitFor } from './support.js';
-import { fileRecord, HOUR } from './index-contract/fixtures.js';
+import { fileRecord } from './index-contract/fixtures.js';
 
 const SHARED_REDIS = 'redis://127.0.0.1:6379';
 
