@@ -7,5 +7,5 @@ import { registerIndexRebuild } from './index-rebuild.js';
 export function registerIndex(program: Command, context: CliContext): void {
   const index = program.command('index').description("operate on the gateways' index (files, copies, nodes, jobs)");
   registerIndexRebuild(index, context);
-  registerIndexCopy(index, context);
+  registerIndexCopy(index);
 }

@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatRows, print, printJson, printNote } from '../output.js';
 
@@ -12,7 +11,7 @@ interface CopyOptions {
   json?: boolean;
 }
 
-export function registerIndexCopy(index: Command, context: CliContext): void {
+export function registerIndexCopy(index: Command): void {
   index
     .command('copy')
     .description(
@@ -25,9 +24,9 @@ export function registerIndexCopy(index: Command, context: CliContext): void {
     .action(async (options: CopyOptions) => {
       // Loaded here so that client commands never load the engines.
       const { copyIndex, openIndexEngine, parseDatabase, redactDatabaseUrl } = await import('@legim/server');
-      const from = await openIndexEngine(parseDatabase(sourceValue(options.from), context.env.PWD ?? '.'));
+      const from = await openIndexEngine(parseDatabase(sourceValue(options.from), '.'));
       try {
-        const to = await openIndexEngine(parseDatabase(options.to, '.'));
+        const to = await openIndexEngine(parseDatabase(explicit('--to', options.to), '.'));
         try {
           const report = await copyIndex(from, to, {
             queuePrefix: options.queuePrefix,
@@ -46,8 +45,15 @@ export function registerIndexCopy(index: Command, context: CliContext): void {
     });
 }
 
+/** A database named in full: a bare `sqlite` would mean a file in whatever folder this runs in. */
+function explicit(flag: string, value: string): string {
+  if (value === 'sqlite') throw new CliError('INVALID_OPTION', `${flag} sqlite: name the file, as sqlite:<path>`);
+  return value;
+}
+
 /** A data directory means the SQLite index in it; anything else is a database value as `--database` takes it. */
 function sourceValue(from: string): string {
+  explicit('--from', from);
   if (from.startsWith('sqlite:') && !existsSync(from.slice('sqlite:'.length))) {
     throw new CliError('INVALID_OPTION', `no index at ${from.slice('sqlite:'.length)}: nothing to copy`);
   }
