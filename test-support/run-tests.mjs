@@ -5,8 +5,8 @@
 // With no filter every suite must run: a missing service stops here with one
 // line saying how to install it. With a filter the user asked for a subset,
 // so a missing service is only reported.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,7 +136,7 @@ async function startTestPostgres() {
 
 function postgresBin() {
   if (!existsSync('/usr/lib/postgresql')) return undefined;
-  const versions = execFileSync('ls', ['/usr/lib/postgresql']).toString().trim().split('\n').filter(Boolean);
+  const versions = readdirSync('/usr/lib/postgresql');
   const latest = versions.sort((a, b) => Number(b) - Number(a))[0];
   return latest && existsSync(`/usr/lib/postgresql/${latest}/bin/initdb`)
     ? `/usr/lib/postgresql/${latest}/bin`
