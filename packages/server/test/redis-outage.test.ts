@@ -172,6 +172,33 @@ describe('Redis returning with the counts it had before the outage', () => {
   });
 });
 
+describe('Deleting while Redis is unreachable', () => {
+  let setup: Awaited<ReturnType<typeof startOnPrivateRedis>>;
+  beforeAll(async () => {
+    setup = await startOnPrivateRedis({ persist: true });
+  });
+  afterAll(async () => {
+    await setup?.close();
+  });
+
+  it('answers 204 and every download is refused, also after Redis returns with the open count', async () => {
+    const up = await uploadBytes(setup.url, PHOTO, { downloads: 5 });
+    const id: string = up.json.id;
+    expect((await call(up.json.url)).status).toBe(200);
+    await setup.redis.kill();
+    const deleted = await call(`${setup.url}/v1/files/${id}`, { method: 'DELETE', headers: admin });
+    expect(deleted.status).toBe(204);
+    const during = await call(up.json.url);
+    expect([during.status, during.json.error.code]).toEqual([410, 'DELETED']);
+
+    await setup.redis.start();
+    expect(await setup.count(id)).toMatchObject({ left: 4 });
+    await waitFor(async () => (await setup.health()).counter.reachable === true, 'the counter back on Redis');
+    const after = await call(up.json.url);
+    expect([after.status, after.json.error.code]).toEqual([410, 'DELETED']);
+  });
+});
+
 function okCount(replies: Reply[]): number {
   return replies.filter((r) => r.status === 200).length;
 }
