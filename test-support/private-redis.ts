@@ -9,25 +9,38 @@ import { freePort } from './free-port.js';
 /**
  * A Redis server of a test's own, to kill and restart at will (the shared
  * one on 6379 is never touched). Like the shared one it keeps nothing on
- * disk, so a restart comes back empty.
+ * disk, so a restart comes back empty; with `persist` it writes every
+ * command to an append-only file first, so it comes back with its data.
  */
 export interface PrivateRedis {
   readonly url: string;
   readonly port: number;
   /** SIGKILL: gone at once, as in a crash. */
   kill(): Promise<void>;
-  /** Starts it again on the same port, empty. */
+  /** Starts it again on the same port: empty, or with its data if it persists. */
   start(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { persist?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'legim-redis-'));
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const durability = options.persist ? ['yes', '--appendfsync', 'always'] : ['no'];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--dir',
+      dir,
+      '--appendonly',
+      ...durability,
+    ];
     const started = spawn('redis-server', args, { stdio: 'ignore' });
     child = started;
     await waitUntilServing(port, started);

@@ -47,7 +47,9 @@ export class FileService {
     }
     const allowed = secretsEqual(hashToken(token), file.deleteTokenHash) || secretsEqual(token, adminKey);
     if (!allowed) throw new LegimError('FORBIDDEN', 'this token does not allow deleting this file');
-    // The shared counter first: if it cannot be closed, nothing changed and the client may retry.
+    // Redis first, so its gateways refuse at once; with Redis unreachable this does nothing and the
+    // index mark alone stops every gateway (the index refuses a Redis take's write-through for a
+    // deleted file). The delete answers only once the index is marked: it never fails open.
     await counter.close(file.id, file.expiresAt);
     const purgeAt = Date.now() + deleteGraceMs;
     await metadata.scheduleDeletion(file.id, purgeAt, 'deleted');

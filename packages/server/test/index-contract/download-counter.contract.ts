@@ -85,6 +85,21 @@ export function downloadCounterContract(harness: EngineHarness): void {
       });
     });
 
+    it('refuses a recorded take the index has no download for: the index bounds every counter', async () => {
+      const now = Date.now();
+      // A fast counter that went stale still says 5 left; the index has 1.
+      const file = await addFile({ maxDownloads: 5, downloadsLeft: 1 });
+      expect(await counter().recordTake(file.id, 4, now + 5000)).toBe(true);
+      expect(await counter().recordTake(file.id, 3, now + 5000)).toBe(false);
+      expect(await counter().state(file.id, now)).toEqual({ open: false, reason: 'exhausted' });
+
+      const deleted = await addFile({ downloadsLeft: 3 });
+      await harness.engine().metadata.scheduleDeletion(deleted.id, now + 1000, 'deleted');
+      expect(await counter().recordTake(deleted.id, 2, now + 5000)).toBe(false);
+      expect(await counter().state(deleted.id, now)).toEqual({ open: false, reason: 'deleted' });
+      expect(await counter().recordTake(randomUUID(), 2, now + 5000)).toBe(false);
+    });
+
     it('schedules the deletion when a recorded take was the last one', async () => {
       const file = await addFile({ maxDownloads: 1, downloadsLeft: 1 });
       const deleteAt = Date.now() + 5000;

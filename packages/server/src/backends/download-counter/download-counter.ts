@@ -29,8 +29,14 @@ export type LedgerState =
  */
 export interface DownloadLedger {
   state(fileId: string, now: number): Promise<LedgerState>;
-  /** A download was taken elsewhere; `downloadsLeft` is what the counter has left. */
-  recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<void>;
+  /**
+   * A download was taken elsewhere; `downloadsLeft` is what the counter has
+   * left. False: the index refuses it (none left there, the owner deleted the
+   * file, or it is gone), and the download must not be served. This is what
+   * bounds the downloads of every gateway by the limit whatever the fast
+   * counter says (one conditional UPDATE, serialised on the row).
+   */
+  recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<boolean>;
   recordRefund(fileId: string): Promise<void>;
 }
 

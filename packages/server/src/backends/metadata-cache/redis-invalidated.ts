@@ -43,9 +43,15 @@ export class RedisInvalidatedCache implements MetadataCache {
     if (this.subscribed) this.local.set(id, value);
   }
 
+  /**
+   * A publish that fails (Redis unreachable) must not fail the delete that
+   * already marked the index: gateways cut off from Redis bypass their cache
+   * anyway, and a cached entry never lets a download through on its own (the
+   * counter, on Redis or the index, refuses a deleted file).
+   */
   async invalidate(id: string): Promise<void> {
     await this.local.invalidate(id);
-    await this.publisher.publish(this.channel, id);
+    await this.publisher.publish(this.channel, id).catch(() => {});
   }
 
   async close(): Promise<void> {

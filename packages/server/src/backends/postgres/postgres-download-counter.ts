@@ -57,16 +57,21 @@ export class PostgresDownloadCounter implements IndexDownloadCounter {
     return ledgerState(row, now);
   }
 
-  // Relative, like the refund, so write-throughs that land out of order still add up to the counter's value.
-  async recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<void> {
-    await this.db.query(
+  // Relative, like the refund, so write-throughs that land out of order still add up to the
+  // counter's value; conditional, so the index alone bounds what every gateway serves. The
+  // deletion is scheduled when either count reaches 0 (an exhausted mark does not stop the
+  // write-throughs still in flight: they were counted within the limit).
+  async recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>(
       `UPDATE files SET
-         downloads_left = greatest(downloads_left - 1, 0),
-         delete_at = CASE WHEN $2 = 0 AND delete_at IS NULL THEN $3 ELSE delete_at END,
-         delete_reason = CASE WHEN $2 = 0 AND delete_reason IS NULL THEN 'exhausted' ELSE delete_reason END
-       WHERE id = $1`,
+         downloads_left = downloads_left - 1,
+         delete_at = CASE WHEN ($2 = 0 OR downloads_left = 1) AND delete_at IS NULL THEN $3 ELSE delete_at END,
+         delete_reason = CASE WHEN ($2 = 0 OR downloads_left = 1) AND delete_reason IS NULL THEN 'exhausted' ELSE delete_reason END
+       WHERE id = $1 AND downloads_left > 0 AND delete_reason IS DISTINCT FROM 'deleted'
+       RETURNING id`,
       [fileId, downloadsLeft, deleteAt],
     );
+    return rows.length === 1;
   }
 
   async recordRefund(fileId: string): Promise<void> {

@@ -38,13 +38,16 @@ export class SqliteDownloadCounter implements IndexDownloadCounter {
          delete_reason = CASE WHEN delete_reason = 'exhausted' THEN NULL ELSE delete_reason END
        WHERE id = ?`,
     );
-    // Relative, like the refund, so write-throughs that land out of order still add up to the counter's value.
+    // Relative, like the refund, so write-throughs that land out of order still add up to the
+    // counter's value; conditional, so the index alone bounds what every gateway serves. The
+    // deletion is scheduled when either count reaches 0 (an exhausted mark does not stop the
+    // write-throughs still in flight: they were counted within the limit).
     this.recordTakeStatement = db.prepare<{ id: string; left: number; deleteAt: number }>(
       `UPDATE files SET
-         downloads_left = max(downloads_left - 1, 0),
-         delete_at = CASE WHEN @left = 0 AND delete_at IS NULL THEN @deleteAt ELSE delete_at END,
-         delete_reason = CASE WHEN @left = 0 AND delete_reason IS NULL THEN 'exhausted' ELSE delete_reason END
-       WHERE id = @id`,
+         downloads_left = downloads_left - 1,
+         delete_at = CASE WHEN (@left = 0 OR downloads_left = 1) AND delete_at IS NULL THEN @deleteAt ELSE delete_at END,
+         delete_reason = CASE WHEN (@left = 0 OR downloads_left = 1) AND delete_reason IS NULL THEN 'exhausted' ELSE delete_reason END
+       WHERE id = @id AND downloads_left > 0 AND (delete_reason IS NULL OR delete_reason <> 'deleted')`,
     );
   }
 
@@ -69,8 +72,8 @@ export class SqliteDownloadCounter implements IndexDownloadCounter {
     return ledgerState(this.stateStatement.get(fileId), now);
   }
 
-  async recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<void> {
-    this.recordTakeStatement.run({ id: fileId, left: downloadsLeft, deleteAt });
+  async recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<boolean> {
+    return this.recordTakeStatement.run({ id: fileId, left: downloadsLeft, deleteAt }).changes === 1;
   }
 
   async recordRefund(fileId: string): Promise<void> {
