@@ -10,7 +10,8 @@ export type {
   JobType,
   NewJob,
 } from './job-queue.js';
-export type { JobLease, JobTable } from './job-table.js';
+export type { JobLease, JobTable, RetryKind } from './job-table.js';
+export { isTransient } from './transient.js';
 export type { Outbox, OutboxEntry } from './outbox.js';
 export { TableJobQueue } from './table-job-queue.js';
 export { MemoryOutbox } from './memory-outbox.js';
