@@ -4,6 +4,7 @@ export type {
   DeadLetter,
   Job,
   JobCounts,
+  JobBackoff,
   JobHandler,
   JobQueue,
   JobQueueOptions,

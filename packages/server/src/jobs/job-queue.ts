@@ -97,6 +97,9 @@ export interface JobQueueOptions {
   prefix?: string;
 }
 
+/** The back-off settings a process may tune apart from `maxAttempts` (tests, chaos drills). */
+export type JobBackoff = Pick<JobQueueOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'transientBackoffMaxMs'>;
+
 /**
  * Durable background jobs with at-least-once delivery: a job is acknowledged
  * only after its handler resolved, so a crash at any point means it runs
