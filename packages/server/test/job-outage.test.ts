@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startWorker, type Job, type RunningWorker } from '@legim/server';
+import { startWorker, type RunningWorker } from '@legim/server';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes } from '../../../test-support/fixtures.js';
 import { startSwitchProxy, type SwitchProxy } from '../../../test-support/switch-proxy.js';
-import { deleteTopology, rabbitNames, resolveOptions, type JobBackoff } from '../src/jobs/index.js';
+import { deleteTopology, rabbitNames, resolveOptions, type Job, type JobBackoff } from '../src/jobs/index.js';
 import { call, uploadBytes, waitFor } from './support.js';
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
