@@ -1,3 +1,4 @@
+import { LegimError } from '@legim/sdk';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it as vitestIt } from 'vitest';
 import { waitFor } from '../../../test-support/wait.js';
@@ -122,6 +123,65 @@ export function jobQueueContract(
       await sleep(300);
       expect(seen.runs.map((run) => run.job.attempts)).toEqual([1, 2, 3]);
       expect(await queue.deadLetters(10)).toHaveLength(1); // reading does not consume
+    });
+
+    it('spends no attempt on runs a dependency outage cut short: waits, capped, then completes', async () => {
+      const queue = await open({ transientBackoffMaxMs: 200 });
+      const outageRuns = 6; // twice maxAttempts
+      const seen = recorder(async () => {
+        if (seen.runs.length <= outageRuns) throw new LegimError('UNAVAILABLE', 'the gateway is unreachable');
+      });
+      const given: DeadLetter[] = [];
+      await queue.consume(seen.handler, { concurrency: 1, onDeadLetter: async (letter) => void given.push(letter) });
+      const id = await queue.enqueue({ type: 'process', fileId: 'outage' });
+      await waitFor(() => seen.succeeded.has(id), 'the job to complete after the outage', 10_000);
+      // Every run is the first attempt: none of the outage's runs counted.
+      expect(seen.runs.map((run) => run.job.attempts)).toEqual(Array(outageRuns + 1).fill(1));
+      const gaps = seen.runs.slice(1).map((run, i) => run.at - seen.runs[i]!.at);
+      expect(gaps[0]).toBeGreaterThanOrEqual(45); // the back-off's base
+      expect(Math.max(...gaps)).toBeLessThan(1000); // capped at 200 ms, plus polling
+      expect(given).toEqual([]);
+      expect(await queue.deadLetters(10)).toEqual([]);
+    });
+
+    it('counts only the own failures of a job whose runs also meet outages, and dead-letters it after maxAttempts', async () => {
+      const queue = await open();
+      // Runs alternate: a dependency unreachable, then the job's own failure.
+      const seen = recorder(async (job) => {
+        if (seen.runs.length % 2 === 1) throw new LegimError('INDEX_UNAVAILABLE', 'the index is unreachable');
+        throw new LegimError('INVALID_IMAGE', `not an image (attempt ${job.attempts})`);
+      });
+      await queue.consume(seen.handler, { concurrency: 1 });
+      await queue.enqueue({ type: 'process', fileId: 'poison-in-an-outage' });
+      let dead: DeadLetter[] = [];
+      await waitFor(async () => (dead = await queue.deadLetters(10)).length === 1, 'the job to be dead-lettered');
+      expect(seen.runs.map((run) => run.job.attempts)).toEqual([1, 1, 2, 2, 3, 3]);
+      expect(dead[0]).toMatchObject({ job: { attempts: 3 }, error: 'not an image (attempt 3)' });
+    });
+
+    it('keeps a given-up job while its dead-letter hook cannot reach a dependency, and records it once after', async () => {
+      const queue = await open();
+      const seen = recorder(async () => {
+        throw new Error('cannot decode image');
+      });
+      const hookCalls: DeadLetter[] = [];
+      const onDeadLetter = async (letter: DeadLetter) => {
+        hookCalls.push(letter);
+        if (hookCalls.length <= 2) throw new LegimError('UNAVAILABLE', 'the gateway is unreachable');
+      };
+      await queue.consume(seen.handler, { concurrency: 1, onDeadLetter });
+      const id = await queue.enqueue({ type: 'process', fileId: 'poison' });
+      await waitFor(() => hookCalls.length === 3, 'the hook to be called a third time');
+      let dead: DeadLetter[] = [];
+      await waitFor(async () => (dead = await queue.deadLetters(10)).length === 1, 'the job to be dead-lettered');
+      await sleep(300);
+      expect(await queue.deadLetters(10)).toHaveLength(1);
+      expect(hookCalls).toHaveLength(3);
+      for (const call of hookCalls) {
+        expect(call).toMatchObject({ job: { id, attempts: 3 }, error: 'cannot decode image' });
+      }
+      expect(dead[0]).toMatchObject({ job: { id, attempts: 3 }, error: 'cannot decode image' });
+      expect(seen.runs).toHaveLength(3); // the handler is not run again while the hook waits
     });
 
     it('counts runs whose worker died, and dead-letters a job that kills every worker after maxAttempts', async () => {

@@ -1,5 +1,5 @@
 import type { Health, Stats } from '@legim/sdk';
-import type { JobQueue } from '../jobs/job-queue.js';
+import type { JobBackoff, JobQueue } from '../jobs/job-queue.js';
 import { MemoryOutbox } from '../jobs/memory-outbox.js';
 import { TableJobQueue } from '../jobs/table-job-queue.js';
 import type { MetadataStore } from '../metadata/types.js';
@@ -21,6 +21,8 @@ export interface BackendConfig {
   amqpUrl: string | undefined;
   queuePrefix: string;
   jobAttempts: number;
+  /** The queue's default back-off unless set. */
+  jobBackoff?: JobBackoff;
 }
 
 /** Every backend concern of a gateway (or a worker on the index), opened from one configuration. */
@@ -97,13 +99,16 @@ export async function openIndexEngine(database: DatabaseConfig): Promise<IndexEn
  * it has no index, and enqueues nothing itself (retries go through the
  * broker's retry queues), so nothing it would keep must outlive it.
  */
-export async function openBrokerJobQueue(amqpUrl: string, options: { prefix: string; maxAttempts: number }) {
+export async function openBrokerJobQueue(
+  amqpUrl: string,
+  options: { prefix: string; maxAttempts: number } & JobBackoff,
+) {
   const { RabbitJobQueue } = await import('../jobs/rabbitmq.js');
   return RabbitJobQueue.connect(amqpUrl, { ...options, outbox: new MemoryOutbox() });
 }
 
 async function openJobQueue(config: BackendConfig, index: IndexEngine): Promise<JobQueue> {
-  const options = { maxAttempts: config.jobAttempts, prefix: config.queuePrefix };
+  const options = { ...config.jobBackoff, maxAttempts: config.jobAttempts, prefix: config.queuePrefix };
   if (config.amqpUrl === undefined) return new TableJobQueue(await index.jobTable(config.queuePrefix), options);
   const { RabbitJobQueue } = await import('../jobs/rabbitmq.js');
   return RabbitJobQueue.connect(config.amqpUrl, { ...options, outbox: await index.outbox(config.queuePrefix) });

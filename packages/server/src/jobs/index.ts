@@ -4,13 +4,15 @@ export type {
   DeadLetter,
   Job,
   JobCounts,
+  JobBackoff,
   JobHandler,
   JobQueue,
   JobQueueOptions,
   JobType,
   NewJob,
 } from './job-queue.js';
-export type { JobLease, JobTable } from './job-table.js';
+export type { JobLease, JobTable, RetryKind } from './job-table.js';
+export { isTransient } from './transient.js';
 export type { Outbox, OutboxEntry } from './outbox.js';
 export { TableJobQueue } from './table-job-queue.js';
 export { MemoryOutbox } from './memory-outbox.js';

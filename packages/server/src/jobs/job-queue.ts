@@ -11,6 +11,8 @@ export interface Job {
    * Which run this is, counting from 1. A failed run counts, and so does a run
    * cut short by a dead worker (a crash, an OOM kill, a lost connection), so a
    * job that kills its workers still ends dead-lettered after `maxAttempts`.
+   * A run that failed because a dependency was unreachable (see
+   * `isTransient`) does not count: the next run has the same number.
    */
   attempts: number;
   payload?: Record<string, unknown>;
@@ -40,8 +42,11 @@ export interface ConsumeOptions {
   /**
    * Called when this consumer dead-letters a job, before the dead letter is
    * recorded: after the last attempt failed, or when the worker died during
-   * it. The one place to react to a job given up on. Its errors are logged
-   * and do not stop the dead-lettering. It may run more than once for one job.
+   * it. The one place to react to a job given up on. If it throws a
+   * transient error (a dependency unreachable, see `isTransient`) the job is
+   * not dead-lettered yet: it is kept, and the hook is called again after a
+   * back-off, until it succeeds. Other errors are logged and do not stop the
+   * dead-lettering. It may run more than once for one job.
    */
   onDeadLetter?: (letter: DeadLetter) => Promise<void>;
 }
@@ -68,12 +73,22 @@ export interface JobCounts {
 }
 
 export interface JobQueueOptions {
-  /** Runs of a failing job (failed, or cut short by a dead worker) before it is dead-lettered. Default 5. */
+  /**
+   * Runs of a failing job (failed, or cut short by a dead worker) before it
+   * is dead-lettered. Default 5. Runs that failed because a dependency was
+   * unreachable are not counted: the job waits and runs again, forever.
+   */
   maxAttempts?: number;
   /** Delay before the first retry; each further retry doubles it. Default 1000. */
   backoffBaseMs?: number;
   /** Cap on the retry delay. Default 60000. */
   backoffMaxMs?: number;
+  /**
+   * Cap on the delay of a job waiting out an outage (its runs fail
+   * transiently; the delay doubles from `backoffBaseMs`): how long after a
+   * dependency is back, at worst, the job runs again. Default 30000.
+   */
+  transientBackoffMaxMs?: number;
   /** Embedded: how long a claimed job stays with a worker that stopped renewing its lease. Default 30000. */
   leaseMs?: number;
   /** How often to look for due jobs (embedded) or due delayed publishes (RabbitMQ). Default 100. */
@@ -82,11 +97,16 @@ export interface JobQueueOptions {
   prefix?: string;
 }
 
+/** The back-off settings a process may tune apart from `maxAttempts` (tests, chaos drills). */
+export type JobBackoff = Pick<JobQueueOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'transientBackoffMaxMs'>;
+
 /**
  * Durable background jobs with at-least-once delivery: a job is acknowledged
  * only after its handler resolved, so a crash at any point means it runs
  * again, never that it is lost. A handler that throws is retried with
- * exponential back-off, and after `maxAttempts` runs the job is dead-lettered
+ * exponential back-off. A transient error (a dependency unreachable, see
+ * `isTransient`) spends no attempt: the job waits out the outage. Otherwise,
+ * after `maxAttempts` runs the job is dead-lettered
  * with the last error; runs cut short by a dead worker count too, so a job
  * that crashes every worker taking it is dead-lettered as well, not run
  * forever. Implementations own their connections; nothing about them shows

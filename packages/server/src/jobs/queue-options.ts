@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ConsumeOptions, DeadLetter, Job, JobQueueOptions, NewJob } from './job-queue.js';
+import type { Job, JobQueueOptions, NewJob } from './job-queue.js';
 
 export type ResolvedOptions = Required<JobQueueOptions>;
 
@@ -7,6 +7,7 @@ const DEFAULTS: ResolvedOptions = {
   maxAttempts: 5,
   backoffBaseMs: 1000,
   backoffMaxMs: 60_000,
+  transientBackoffMaxMs: 30_000,
   leaseMs: 30_000,
   pollMs: 100,
   prefix: 'legim',
@@ -17,7 +18,14 @@ export function resolveOptions(options: JobQueueOptions = {}): ResolvedOptions {
   if (!/^[A-Za-z0-9_]+$/.test(resolved.prefix)) {
     throw new TypeError(`job queue prefix "${resolved.prefix}" may hold only letters, digits and "_"`);
   }
-  for (const key of ['maxAttempts', 'backoffBaseMs', 'backoffMaxMs', 'leaseMs', 'pollMs'] as const) {
+  for (const key of [
+    'maxAttempts',
+    'backoffBaseMs',
+    'backoffMaxMs',
+    'transientBackoffMaxMs',
+    'leaseMs',
+    'pollMs',
+  ] as const) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) {
       throw new TypeError(`job queue option ${key} must be a positive integer, got ${resolved[key]}`);
     }
@@ -36,11 +44,25 @@ export function retryDelay(attempts: number, options: ResolvedOptions): number {
   return Math.min(options.backoffBaseMs * 2 ** Math.max(0, attempts - 1), options.backoffMaxMs);
 }
 
-/** Every distinct retry delay a job can meet before it is dead-lettered. */
+/**
+ * Delay after the `waits`-th run in a row that a dependency's outage cut
+ * short: the same doubling from base, capped at `transientBackoffMaxMs`,
+ * so a job notices soon enough that the outage is over, however long it was.
+ */
+export function waitDelay(waits: number, options: ResolvedOptions): number {
+  return Math.min(options.backoffBaseMs * 2 ** Math.max(0, waits - 1), options.transientBackoffMaxMs);
+}
+
+/** Every distinct delay a job can meet: retries before it is dead-lettered, and waits, however many. */
 export function retryDelays(options: ResolvedOptions): number[] {
   const delays = new Set<number>();
   for (let attempts = 1; attempts < options.maxAttempts; attempts++) delays.add(retryDelay(attempts, options));
-  return [...delays];
+  for (let waits = 1; ; waits++) {
+    const delay = waitDelay(waits, options);
+    delays.add(delay);
+    if (delay >= options.transientBackoffMaxMs) break;
+  }
+  return [...delays].sort((a, b) => a - b);
 }
 
 /** The job a new enqueue describes, before its first run. */
@@ -59,15 +81,6 @@ export function newJob(job: NewJob): Job {
 export function workerDiedReason(deaths: number, lastError: string | null | undefined): string {
   const times = deaths === 1 ? 'once' : `${deaths} times`;
   return `the worker died ${times} while running this job${lastError ? `; before that a run failed with: ${lastError}` : ''}`;
-}
-
-/** Runs a consumer's dead-letter hook. A failing hook is logged: the dead letter is recorded all the same. */
-export async function notifyDeadLetter(hook: ConsumeOptions['onDeadLetter'], letter: DeadLetter): Promise<void> {
-  try {
-    await hook?.(letter);
-  } catch (error) {
-    console.error(`legim: reacting to the dead-lettered job ${letter.job.id} failed:`, error);
-  }
 }
 
 export function errorMessage(error: unknown): string {

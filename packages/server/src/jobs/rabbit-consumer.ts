@@ -1,6 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { ConsumeOptions, Consumer, Job, JobHandler } from './job-queue.js';
-import { errorMessage, notifyDeadLetter, retryDelay, workerDiedReason, type ResolvedOptions } from './queue-options.js';
+import { outcomeOf, reactToDeadLetter } from './job-outcome.js';
+import { errorMessage, waitDelay, workerDiedReason, type ResolvedOptions } from './queue-options.js';
 import { decodeDelivery, type Delivery, type RabbitPublisher } from './rabbit-publisher.js';
 import type { RabbitLink, RabbitSession } from './rabbit-session.js';
 import type { RabbitNames } from './rabbit-topology.js';
@@ -135,10 +136,15 @@ export class RabbitConsumer implements Consumer {
       return this.settle(attachment, (ch) => ch.nack(message, false, false));
     }
     const { job, lostRuns, lastError } = delivery;
+    // Given up on earlier; only the reaction to that was left to do.
+    if (delivery.givingUp) {
+      return this.reroute(attachment, message, () => this.deadLetter(job, lastError ?? '', delivery));
+    }
     if (job.attempts > this.options.maxAttempts) {
       // Its last attempt never reported back: the worker died with it. Not run again.
       const reason = workerDiedReason(lostRuns, lastError);
-      return this.reroute(attachment, message, () => this.deadLetter({ ...job, attempts: job.attempts - 1 }, reason));
+      const ran = { ...job, attempts: job.attempts - 1 };
+      return this.reroute(attachment, message, () => this.deadLetter(ran, reason, delivery));
     }
     let failure: { error: unknown } | undefined;
     try {
@@ -147,16 +153,28 @@ export class RabbitConsumer implements Consumer {
       failure = { error };
     }
     if (this.cannotSettle(attachment)) return;
-    if (!failure) return this.settle(attachment, (ch) => ch.ack(message));
-    const error = errorMessage(failure.error);
-    return this.reroute(attachment, message, () =>
-      job.attempts >= this.options.maxAttempts
-        ? this.deadLetter(job, error)
-        : this.publisher.retry({ ...job, attempts: job.attempts + 1 }, retryDelay(job.attempts, this.options), {
+    const outcome = outcomeOf(failure, job.attempts, delivery.waits, this.options);
+    if (outcome.kind === 'done') return this.settle(attachment, (ch) => ch.ack(message));
+    return this.reroute(attachment, message, () => {
+      switch (outcome.kind) {
+        case 'dead':
+          return this.deadLetter(job, outcome.error, delivery);
+        case 'retry':
+          // A new message: its body carries the next run's number, and its delivery count starts again.
+          return this.publisher.retry({ ...job, attempts: job.attempts + 1 }, outcome.delayMs, {
             lostRuns,
-            lastError: error,
-          }),
-    );
+            lastError: outcome.error,
+            waits: 0,
+          });
+        case 'wait':
+          // The same run number again: a dependency's outage is not the job's failure.
+          return this.publisher.retry(job, outcome.delayMs, {
+            lostRuns,
+            lastError: outcome.error,
+            waits: delivery.waits + 1,
+          });
+      }
+    });
   }
 
   /** Acks once the job's next step is confirmed; if it cannot be, hands the message back to run again. */
@@ -170,10 +188,22 @@ export class RabbitConsumer implements Consumer {
     this.settle(attachment, (ch) => ch.ack(message));
   }
 
-  private async deadLetter(job: Job, error: string): Promise<void> {
+  /**
+   * Publishes the dead letter once the hook has reacted. A hook that must
+   * wait for a dependency keeps the job: parked in a retry queue, uncounted,
+   * to come back and call the hook again; `job.attempts` is what the letter reports.
+   */
+  private async deadLetter(job: Job, error: string, delivery: Delivery): Promise<void> {
     const failedAt = Date.now();
-    await notifyDeadLetter(this.onDeadLetter, { job, error, failedAt });
-    await this.publisher.deadLetter(job, error, failedAt);
+    if (await reactToDeadLetter(this.onDeadLetter, { job, error, failedAt })) {
+      return this.publisher.deadLetter(job, error, failedAt);
+    }
+    await this.publisher.retry(job, waitDelay(delivery.waits + 1, this.options), {
+      lostRuns: delivery.lostRuns,
+      lastError: error,
+      waits: delivery.waits + 1,
+      givingUp: true,
+    });
   }
 
   /** A lost channel's deliveries are back in the queue already; an abandoned consumer's soon will be. */

@@ -8,6 +8,10 @@ const ERROR_HEADER = 'x-legim-error';
 const FAILED_AT_HEADER = 'x-legim-failed-at';
 /** On a retry: runs of the job, before this message, whose worker died. */
 const LOST_RUNS_HEADER = 'x-legim-lost-runs';
+/** On a retry: runs in a row, just before this message, that a dependency's outage cut short (not counted). */
+const WAITS_HEADER = 'x-legim-waits';
+/** On a retry: the job was given up on; its next delivery only calls the dead-letter hook (the reason is the error). */
+const GIVING_UP_HEADER = 'x-legim-giving-up';
 /** Set by a quorum queue on a message it delivers again: how often it came back unacknowledged. */
 const DELIVERY_COUNT_HEADER = 'x-delivery-count';
 // amqplib refuses header tables over 64 KiB; an error message has no business being that long.
@@ -30,11 +34,16 @@ export class RabbitPublisher {
     return this.publish(this.names.workExchange, WORK_ROUTING_KEY, job);
   }
 
-  /** Parks the job in the retry queue for `delayMs`, from where it returns to the work queue. */
-  retry(job: Job, delayMs: number, history: { lostRuns: number; lastError: string }): Promise<void> {
+  /**
+   * Parks the job in the retry queue for `delayMs`, from where it returns to
+   * the work queue. `job.attempts` is the run number its next delivery gets.
+   */
+  retry(job: Job, delayMs: number, history: RetryHistory): Promise<void> {
     return this.publish(this.names.retryExchange, String(delayMs), job, {
       [LOST_RUNS_HEADER]: history.lostRuns,
       [ERROR_HEADER]: history.lastError.slice(0, MAX_ERROR_CHARS),
+      [WAITS_HEADER]: history.waits,
+      ...(history.givingUp ? { [GIVING_UP_HEADER]: 1 } : {}),
     });
   }
 
@@ -65,6 +74,14 @@ export class RabbitPublisher {
   }
 }
 
+/** What a retried job's message carries about its earlier runs. */
+export interface RetryHistory {
+  lostRuns: number;
+  lastError: string;
+  waits: number;
+  givingUp?: boolean;
+}
+
 /** Reads a message body back into a job; throws on anything that is not one. */
 export function decodeJob(content: Buffer): Job {
   const job = JSON.parse(content.toString('utf8')) as Partial<Job> | null;
@@ -89,6 +106,10 @@ export interface Delivery {
   lostRuns: number;
   /** The error of the last run that failed, if one did. */
   lastError: string | undefined;
+  /** Runs in a row, just before this delivery, that a dependency's outage cut short. */
+  waits: number;
+  /** Given up on: this delivery only calls the dead-letter hook again, `lastError` being why. */
+  givingUp: boolean;
 }
 
 /**
@@ -104,6 +125,8 @@ export function decodeDelivery(message: Message): Delivery {
     job: { ...job, attempts: job.attempts + returned },
     lostRuns: count(headers[LOST_RUNS_HEADER]) + returned,
     lastError: headers[ERROR_HEADER] === undefined ? undefined : String(headers[ERROR_HEADER]),
+    waits: count(headers[WAITS_HEADER]),
+    givingUp: count(headers[GIVING_UP_HEADER]) > 0,
   };
 }
 

@@ -2,7 +2,8 @@ import { LegimError } from '@legim/sdk';
 import { randomUUID } from 'node:crypto';
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { ConsumeOptions, Consumer, JobHandler } from './job-queue.js';
-import { errorMessage, notifyDeadLetter, retryDelay, workerDiedReason, type ResolvedOptions } from './queue-options.js';
+import { outcomeOf, reactToDeadLetter } from './job-outcome.js';
+import { waitDelay, workerDiedReason, type ResolvedOptions } from './queue-options.js';
 import type { JobLease, JobTable } from './job-table.js';
 
 /**
@@ -80,6 +81,8 @@ export class TableConsumer implements Consumer {
   }
 
   private async execute(lease: JobLease): Promise<void> {
+    // Given up on earlier; only the reaction to that was left to do.
+    if (lease.givingUp) return this.deadLetter(lease, lease.lastError ?? '');
     if (lease.job.attempts > this.options.maxAttempts) {
       // Its last attempt never reported back: the worker died with it. Not run again.
       const ran = { ...lease, job: { ...lease.job, attempts: lease.job.attempts - 1 } };
@@ -92,20 +95,34 @@ export class TableConsumer implements Consumer {
       failure = { error };
     }
     if (this.state === 'abandoned') return;
-    const { attempts } = lease.job;
-    if (!failure) await this.record(() => this.table.complete(lease));
-    else if (attempts >= this.options.maxAttempts) await this.deadLetter(lease, errorMessage(failure.error));
-    else {
-      const runAt = Date.now() + retryDelay(attempts, this.options);
-      await this.record(() => this.table.retry(lease, runAt, errorMessage(failure.error)));
+    const outcome = outcomeOf(failure, lease.job.attempts, lease.waits, this.options);
+    switch (outcome.kind) {
+      case 'done':
+        return this.record(() => this.table.complete(lease));
+      case 'dead':
+        return this.deadLetter(lease, outcome.error);
+      case 'retry':
+      case 'wait': {
+        const runAt = Date.now() + outcome.delayMs;
+        const kind = { counted: outcome.kind === 'retry' };
+        return this.record(() => this.table.retry(lease, runAt, outcome.error, kind));
+      }
     }
   }
 
+  /**
+   * Records the dead letter once the hook has reacted. A hook that must wait
+   * for a dependency keeps the job: it comes back, after a back-off that
+   * costs no attempt, to call the hook again (`lease.job.attempts` is the
+   * attempts the letter reports, given back so the next claim restores it).
+   */
   private async deadLetter(lease: JobLease, error: string): Promise<void> {
     const failedAt = Date.now();
-    await notifyDeadLetter(this.onDeadLetter, { job: lease.job, error, failedAt });
+    const reacted = await reactToDeadLetter(this.onDeadLetter, { job: lease.job, error, failedAt });
     if (this.state === 'abandoned') return;
-    await this.record(() => this.table.kill(lease, error, failedAt));
+    if (reacted) return this.record(() => this.table.kill(lease, error, failedAt));
+    const runAt = Date.now() + waitDelay(lease.waits + 1, this.options);
+    await this.record(() => this.table.retry(lease, runAt, error, { counted: false, givingUp: true }));
   }
 
   private async record(write: () => Promise<void>): Promise<void> {

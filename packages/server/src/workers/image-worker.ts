@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { LegimError } from '@legim/sdk';
 import type { NodeRegistry } from '../cluster/node-registry.js';
-import type { Job } from '../jobs/index.js';
+import { isTransient, type Job } from '../jobs/index.js';
 import {
   isPermanentProcessingError,
   processImage,
@@ -109,6 +110,9 @@ export class ImageWorker {
         lastError = error;
       }
     }
-    throw new Error(`no replica of ${file.id} could be read`, { cause: lastError });
+    const message = `no replica of ${file.id} could be read`;
+    // Every holder unreachable is an outage the job waits out, not a failure of its own.
+    if (isTransient(lastError)) throw new LegimError('UNAVAILABLE', message, { cause: lastError });
+    throw new Error(message, { cause: lastError });
   }
 }

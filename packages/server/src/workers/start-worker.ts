@@ -1,7 +1,7 @@
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { DatabaseConfig } from '../backends/database-config.js';
 import type { GatewayConfig } from '../config.js';
-import type { Job } from '../jobs/index.js';
+import type { Job, JobBackoff } from '../jobs/index.js';
 import { DEFAULT_VARIANTS } from '../processing/index.js';
 import { ImageWorker } from './image-worker.js';
 import { lowerPriority } from './lower-priority.js';
@@ -15,6 +15,8 @@ export interface WorkerSettings extends Pick<
 > {
   /** Jobs run at once. */
   concurrency: number;
+  /** The job queue's back-off (default: the queue's own); not a CLI flag, for tests and embedding. */
+  jobBackoff?: JobBackoff;
   /**
    * Lowers this process's CPU priority (0 normal, 19 lowest) as it starts,
    * e.g. for a worker beside a gateway or storage node; unset leaves it.

@@ -86,7 +86,11 @@ async function openRemote(
   let jobs: JobQueue | undefined;
   try {
     await registry.load();
-    jobs = await openBrokerJobQueue(config.amqpUrl, { prefix: config.queuePrefix, maxAttempts: config.jobAttempts });
+    jobs = await openBrokerJobQueue(config.amqpUrl, {
+      ...config.jobBackoff,
+      prefix: config.queuePrefix,
+      maxAttempts: config.jobAttempts,
+    });
   } catch (error) {
     await registry.close();
     await client.close();

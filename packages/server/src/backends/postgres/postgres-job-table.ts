@@ -1,9 +1,10 @@
 import type { DeadLetter, Job, JobCounts } from '../../jobs/job-queue.js';
-import type { JobLease, JobTable } from '../../jobs/job-table.js';
-import { toJob, type JobRow } from '../job-rows.js';
+import type { JobLease, JobTable, RetryKind } from '../../jobs/job-table.js';
+import { toJob, toLease, type JobRow } from '../job-rows.js';
 import type { PostgresDatabase } from './postgres-database.js';
 
-const RETURNED = 'id, type, file_id, payload, run_at, requested_run_at, attempts, lost_runs, last_error, failed_at';
+const RETURNED =
+  'id, type, file_id, payload, run_at, requested_run_at, attempts, lost_runs, waits, giving_up, last_error, failed_at';
 
 /**
  * The embedded queue's table in PostgreSQL: workers on every host claim from
@@ -34,9 +35,14 @@ export class PostgresJobTable implements JobTable {
           lease_token TEXT,
           attempts INTEGER NOT NULL DEFAULT 0,
           lost_runs INTEGER NOT NULL DEFAULT 0,
+          waits INTEGER NOT NULL DEFAULT 0,
+          giving_up BOOLEAN NOT NULL DEFAULT false,
           last_error TEXT,
           failed_at BIGINT
         )`);
+      // Tables made before a transient wait was given back.
+      await tx.query(`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS waits INTEGER NOT NULL DEFAULT 0`);
+      await tx.query(`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS giving_up BOOLEAN NOT NULL DEFAULT false`);
       await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS "${prefix}_jobs_dedupe" ON ${t} (dedupe_key)
         WHERE dedupe_key IS NOT NULL AND state <> 'dead'`);
       await tx.query(`CREATE INDEX IF NOT EXISTS "${prefix}_jobs_ready" ON ${t} (run_at) WHERE state = 'ready'`);
@@ -94,9 +100,7 @@ export class PostgresJobTable implements JobTable {
          .join(', ')}`,
       [now, now + leaseMs, token, limit],
     );
-    return rows
-      .sort((a, b) => a.run_at - b.run_at)
-      .map((row) => ({ job: toJob(row), token, lastError: row.last_error, lostRuns: row.lost_runs }));
+    return rows.sort((a, b) => a.run_at - b.run_at).map((row) => toLease(row, token));
   }
 
   async renew(lease: JobLease, leaseUntil: number): Promise<boolean> {
@@ -111,11 +115,13 @@ export class PostgresJobTable implements JobTable {
     await this.db.query(`DELETE FROM ${this.table} WHERE id = $1 AND lease_token = $2`, [lease.job.id, lease.token]);
   }
 
-  async retry(lease: JobLease, runAt: number, error: string): Promise<void> {
+  async retry(lease: JobLease, runAt: number, error: string, kind: RetryKind): Promise<void> {
     await this.db.query(
-      `UPDATE ${this.table} SET state = 'ready', run_at = $3, lease_until = NULL, lease_token = NULL, last_error = $4
+      `UPDATE ${this.table} SET state = 'ready', run_at = $3, lease_until = NULL, lease_token = NULL, last_error = $4,
+         attempts = CASE WHEN $5::boolean THEN attempts ELSE $6::int - 1 END,
+         waits = CASE WHEN $5::boolean THEN 0 ELSE waits + 1 END, giving_up = $7
        WHERE id = $1 AND lease_token = $2`,
-      [lease.job.id, lease.token, runAt, error],
+      [lease.job.id, lease.token, runAt, error, kind.counted, lease.job.attempts, kind.givingUp ?? false],
     );
   }
 

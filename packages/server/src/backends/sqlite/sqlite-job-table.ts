@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DeadLetter, Job, JobCounts } from '../../jobs/job-queue.js';
-import type { JobLease, JobTable } from '../../jobs/job-table.js';
-import { toJob, type JobRow } from '../job-rows.js';
+import type { JobLease, JobTable, RetryKind } from '../../jobs/job-table.js';
+import { toJob, toLease, type JobRow } from '../job-rows.js';
 
 /**
  * The embedded queue's table in SQLite. The queue creates it itself (not a
@@ -31,6 +31,10 @@ export class SqliteJobTable implements JobTable {
         attempts INTEGER NOT NULL DEFAULT 0,
         -- claims taken over from a worker whose lease expired: runs it died in
         lost_runs INTEGER NOT NULL DEFAULT 0,
+        -- runs in a row given back because a dependency was unreachable: the back-off of the next wait
+        waits INTEGER NOT NULL DEFAULT 0,
+        -- 1: given up on; only its dead-letter hook is left to run
+        giving_up INTEGER NOT NULL DEFAULT 0,
         last_error TEXT,
         failed_at INTEGER
       ) STRICT;
@@ -39,7 +43,7 @@ export class SqliteJobTable implements JobTable {
       CREATE INDEX IF NOT EXISTS "${prefix}_jobs_ready" ON ${t} (run_at) WHERE state = 'ready';
       CREATE INDEX IF NOT EXISTS "${prefix}_jobs_leased" ON ${t} (lease_until) WHERE state = 'leased';
       CREATE INDEX IF NOT EXISTS "${prefix}_jobs_dead" ON ${t} (failed_at) WHERE state = 'dead';`);
-    addLostRuns(db, `${prefix}_jobs`);
+    addColumns(db, `${prefix}_jobs`);
     const owned = 'id = @id AND lease_token = @token';
     this.statements = {
       findByKey: db.prepare<[string], { id: string }>(`SELECT id FROM ${t} WHERE dedupe_key = ? AND state != 'dead'`),
@@ -58,12 +62,15 @@ export class SqliteJobTable implements JobTable {
              SELECT * FROM (SELECT id, run_at FROM ${t}
                WHERE state = 'leased' AND lease_until <= @now ORDER BY lease_until LIMIT @limit))
            ORDER BY run_at LIMIT @limit)
-         RETURNING id, type, file_id, payload, run_at, requested_run_at, attempts, lost_runs, last_error, failed_at`,
+         RETURNING id, type, file_id, payload, run_at, requested_run_at, attempts, lost_runs, waits, giving_up, last_error,
+           failed_at`,
       ),
       renew: db.prepare(`UPDATE ${t} SET lease_until = @leaseUntil WHERE ${owned} AND state = 'leased'`),
       complete: db.prepare(`DELETE FROM ${t} WHERE ${owned}`),
       retry: db.prepare(
-        `UPDATE ${t} SET state = 'ready', run_at = @runAt, lease_until = NULL, lease_token = NULL, last_error = @error
+        `UPDATE ${t} SET state = 'ready', run_at = @runAt, lease_until = NULL, lease_token = NULL, last_error = @error,
+           attempts = CASE WHEN @counted THEN attempts ELSE @attempts - 1 END,
+           waits = CASE WHEN @counted THEN 0 ELSE waits + 1 END, giving_up = @givingUp
          WHERE ${owned}`,
       ),
       kill: db.prepare(
@@ -102,9 +109,7 @@ export class SqliteJobTable implements JobTable {
 
   async claim(now: number, leaseMs: number, token: string, limit: number): Promise<JobLease[]> {
     const rows = this.statements.claim.all({ now, leaseUntil: now + leaseMs, token, limit });
-    return rows
-      .sort((a, b) => a.run_at - b.run_at)
-      .map((row) => ({ job: toJob(row), token, lastError: row.last_error, lostRuns: row.lost_runs }));
+    return rows.sort((a, b) => a.run_at - b.run_at).map((row) => toLease(row, token));
   }
 
   async renew(lease: JobLease, leaseUntil: number): Promise<boolean> {
@@ -115,8 +120,16 @@ export class SqliteJobTable implements JobTable {
     this.statements.complete.run({ id: lease.job.id, token: lease.token });
   }
 
-  async retry(lease: JobLease, runAt: number, error: string): Promise<void> {
-    this.statements.retry.run({ id: lease.job.id, token: lease.token, runAt, error });
+  async retry(lease: JobLease, runAt: number, error: string, kind: RetryKind): Promise<void> {
+    this.statements.retry.run({
+      id: lease.job.id,
+      token: lease.token,
+      runAt,
+      error,
+      counted: kind.counted ? 1 : 0,
+      attempts: lease.job.attempts,
+      givingUp: kind.givingUp ? 1 : 0,
+    });
   }
 
   async kill(lease: JobLease, error: string, now: number): Promise<void> {
@@ -136,12 +149,15 @@ export class SqliteJobTable implements JobTable {
   }
 }
 
-/** Tables made before `lost_runs` existed get it; the write lock keeps two processes from both adding it. */
-function addLostRuns(db: Database.Database, table: string): void {
+const LATER_COLUMNS = ['lost_runs', 'waits', 'giving_up'];
+
+/** Tables made before these columns existed get them; the write lock keeps two processes from both adding one. */
+function addColumns(db: Database.Database, table: string): void {
   db.transaction(() => {
     const columns = db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all(table);
-    if (!columns.some((column) => column.name === 'lost_runs')) {
-      db.exec(`ALTER TABLE "${table}" ADD COLUMN lost_runs INTEGER NOT NULL DEFAULT 0`);
+    for (const name of LATER_COLUMNS) {
+      if (columns.some((column) => column.name === name)) continue;
+      db.exec(`ALTER TABLE "${table}" ADD COLUMN ${name} INTEGER NOT NULL DEFAULT 0`);
     }
   }).immediate();
 }
