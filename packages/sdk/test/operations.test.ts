@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
 import { fixture, fixtureBytes } from '../../../test-support/fixtures.js';
 import { freePort } from '../../../test-support/free-port.js';
@@ -28,8 +28,12 @@ async function subscribers(): Promise<number> {
 }
 
 /** Iterates `legim.events()` in the background, keeping what arrives. */
+/** Every stream a test opened; closed after each test, so a failed one cannot hold the next test's subscription count. */
+const following = new Set<AbortController>();
+
 function follow(legim: Legim) {
   const controller = new AbortController();
+  following.add(controller);
   const seen: LegimEvent[] = [];
   const done = (async () => {
     for await (const event of legim.events({ signal: controller.signal })) seen.push(event);
@@ -85,6 +89,11 @@ describe('stats()', () => {
 });
 
 describe('events()', () => {
+  afterEach(() => {
+    for (const controller of following) controller.abort();
+    following.clear();
+  });
+
   it('reports uploads, downloads, processing and every kind of deletion', async () => {
     const legim = client();
     const events = follow(legim);

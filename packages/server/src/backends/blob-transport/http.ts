@@ -6,8 +6,8 @@ import type { NodeStats } from '../../metadata/types.js';
 import type { BlobRead, BlobStat, BlobTransport, BlobUpload, StoredBlob, UploadOptions } from './blob-transport.js';
 
 const PROBE_TIMEOUT_MS = 2000;
-/** A download waits on its checkpoint: a node that does not answer in this long counts as a failed copy. */
-const CHECKPOINT_TIMEOUT_MS = 3000;
+/** A download waits on its checkpoint (an fsync'd sidecar rewrite: seconds on a busy disk); a node silent this long counts as down. */
+const CHECKPOINT_TIMEOUT_MS = 10_000;
 /** A node that stops answering mid-transfer is given up on after this long. */
 const IDLE_TIMEOUT_MS = 30_000;
 
