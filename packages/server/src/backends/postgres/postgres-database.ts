@@ -17,9 +17,10 @@ export interface PostgresOptions {
 }
 
 /** BIGINT columns hold epoch milliseconds and counts, all well inside a JavaScript number: read them as numbers, not strings. */
+const INT8_OID: number = pg.types.builtins.INT8;
 const TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === INT8_OID ? Number : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
 };
 
 /** SQLSTATE classes and codes that mean "the server is not there right now", not "the statement is wrong". */
