@@ -16,8 +16,9 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
 }
 
-/** BIGINT columns hold epoch milliseconds and counts, all well inside a JavaScript number: read them as numbers, not strings. */
 const INT8_OID: number = pg.types.builtins.INT8;
+
+/** BIGINT columns hold epoch milliseconds and counts, all well inside a JavaScript number: read them as numbers, not strings. */
 const TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID ? Number : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
