@@ -53,7 +53,7 @@ export async function openBackends(config: BackendConfig, name: string): Promise
   try {
     const redis = config.redisUrl
       ? await (
-          await import('./redis/open-redis-backends.js')
+          await import('./open-redis-backends.js')
         ).openRedisBackends(config.redisUrl, config.redisPrefix, index.counter, name)
       : undefined;
     if (redis) closing.unshift(redis.close);

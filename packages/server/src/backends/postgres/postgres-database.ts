@@ -1,11 +1,7 @@
 import { LegimError } from '@legim/sdk';
 import pg from 'pg';
 import { migrate } from './migrations.js';
-
-/** Something that runs SQL: the pool, or one connection inside a transaction. */
-export interface Queryable {
-  query<Row extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
-}
+import type { Queryable } from './queryable.js';
 
 export interface PostgresOptions {
   url: string;
