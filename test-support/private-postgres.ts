@@ -114,6 +114,7 @@ class Server implements PrivatePostgres {
     } catch (error) {
       throw new Error(
         `private PostgreSQL on port ${this.port} did not start: ${(error as Error).message}\n${this.logTail()}`,
+        { cause: error },
       );
     }
     this.running = true;

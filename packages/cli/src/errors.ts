@@ -80,7 +80,7 @@ export async function describeFailure(error: unknown, context: FailureContext = 
   if (LegimError.is(error)) return fromLegimError(error);
 
   const network = findCode(error, NETWORK_CODES);
-  if (network) return abort(unreachable(context.server, NETWORK_CODES[network]!), 'NETWORK_ERROR');
+  if (network) return abort(unreachable(context.server, NETWORK_CODES[network]), 'NETWORK_ERROR');
 
   const fsCode = findCode(error, FS_CODES);
   if (fsCode) {

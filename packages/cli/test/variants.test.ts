@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Legim, type FileInfo, type UploadedFile } from '@legim/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
-import { fixture, fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
+import { fixture, sha256 } from '../../../test-support/fixtures.js';
 import { poisonPng } from '../../../test-support/poison-png.js';
 import { hasStack, lines, runCli, sandbox, type Sandbox } from './helpers.js';
 

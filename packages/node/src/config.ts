@@ -125,7 +125,7 @@ function mergeDefined(...sources: Settings[]): Settings {
   for (const source of sources) {
     for (const [name, value] of Object.entries(source)) if (value !== undefined) merged[name] = value;
   }
-  return merged as Settings;
+  return merged;
 }
 
 function settingsFromYaml(text: string): Settings {

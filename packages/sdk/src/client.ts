@@ -373,7 +373,7 @@ function normalizeUrl(url: unknown): string {
     );
   }
   if (parsed.search !== '' || parsed.hash !== '') {
-    throw new LegimError('INVALID_OPTION', `the Legim server URL ${url} must not have a query or fragment`);
+    throw new LegimError('INVALID_OPTION', `the Legim server URL ${String(url)} must not have a query or fragment`);
   }
   return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
 }

@@ -55,7 +55,7 @@ export function resumableBody(ctx: HttpContext, options: ResumableBodyOptions): 
     } catch (resumeError) {
       // The server's answer (gone, expired) says more than a second network failure, which repeats the first.
       const answered = LegimError.is(resumeError) && resumeError.code !== 'NETWORK_ERROR';
-      out.destroy((answered ? resumeError : broken) as Error);
+      out.destroy(answered ? resumeError : broken);
     }
   };
 

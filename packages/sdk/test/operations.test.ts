@@ -73,9 +73,8 @@ describe('stats()', () => {
 
   it('events() throws when the gateway cannot be reached at first', async () => {
     const nobody = new Legim({ url: `http://127.0.0.1:${await freePort()}`, apiKey: testAdminKey });
-    const error = await nobody
-      .events()
-      [Symbol.asyncIterator]()
+    const events = nobody.events();
+    const error = await events[Symbol.asyncIterator]()
       .next()
       .catch((e: unknown) => e);
     expect(LegimError.is(error) && error.code).toBe('NETWORK_ERROR');

@@ -9,5 +9,5 @@ export type { MetadataStore, FileRecord, NodeRecord } from './metadata/types.js'
 export type { DownloadCounter } from './backends/download-counter/download-counter.js';
 export type { BlobTransport } from './backends/blob-transport/blob-transport.js';
 export type { MetadataCache, CachedFile } from './backends/metadata-cache/metadata-cache.js';
-export { startWorker, type RunningWorker, type WorkerConfig } from './workers/start-worker.js';
-export { parseWorkerConfig, type WorkerFlags } from './workers/worker-config.js';
+export { startWorker, type RunningWorker } from './workers/start-worker.js';
+export { parseWorkerConfig, type WorkerConfig, type WorkerFlags } from './workers/worker-config.js';

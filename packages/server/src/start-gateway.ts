@@ -7,7 +7,7 @@ import { LocalBlobTransport } from './backends/blob-transport/local.js';
 import { openBackends } from './backends/open-backends.js';
 import { ClusterService } from './cluster/cluster-service.js';
 import { NodeDrainer } from './cluster/node-drainer.js';
-import { openClusterView } from './cluster/open-cluster-view.js';
+import { openClusterView } from './open-cluster-view.js';
 import type { GatewayConfig } from './config.js';
 import { DownloadCheckpoints } from './download/download-checkpoints.js';
 import { DownloadService } from './download/download-service.js';
@@ -30,7 +30,7 @@ import { ImageWorker } from './workers/image-worker.js';
 import { VariantWriter } from './workers/variant-writer.js';
 import { ProcessingWatchdog } from './workers/processing-watchdog.js';
 import { GatewayEvents } from './events/gateway-events.js';
-import { ProcessingReports } from './events/processing-reports.js';
+import { ProcessingReports } from './workers/processing-reports.js';
 import { createOperations } from './stats/gateway-operations.js';
 
 export interface RunningGateway {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +29,6 @@ describe('two gateways with their own data folders and one PostgreSQL index, beh
   let gatewayA: ServerProcess;
   let gatewayB: ServerProcess;
   const nodes: ServerProcess[] = [];
-  const hostOf = (gateway: ServerProcess) => new URL(gateway.url).host;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'legim-multi-host-'));

@@ -106,7 +106,7 @@ describe('RabbitMQ restart while uploads continue', () => {
     })();
 
     const t0 = Date.now();
-    let backAt = 0;
+    let backAt: number;
     const mark = (what: string) =>
       console.log(`[rabbitmq-restart] +${((Date.now() - t0) / 1000).toFixed(1)} s ${what}`);
     try {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
+import { startCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
-import { startPrivateRedis, type PrivateRedis } from '../../../test-support/private-redis.js';
+import { startPrivateRedis } from '../../../test-support/private-redis.js';
 import { admin, call, uploadBytes, waitFor, type Reply } from './support.js';
 
 const PHOTO = fixtureBytes('photo-small-flower-1600x1203.jpg');

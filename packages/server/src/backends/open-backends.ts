@@ -36,7 +36,7 @@ export interface Backends {
   /** Which engine does what, for the health and stats views. */
   engines: { index: IndexEngine['kind']; counter: Health['counter']['backend']; jobs: Stats['jobs']['backend'] };
   /** Where downloads are counted and whether it answers now. */
-  counterState(): Health['counter'];
+  counterState: () => Health['counter'];
   /** Whether the index answered its last use. */
   indexReachable(): boolean;
   close(): Promise<void>;
@@ -53,7 +53,7 @@ export async function openBackends(config: BackendConfig, name: string): Promise
   try {
     const redis = config.redisUrl
       ? await (
-          await import('./redis/open-redis-backends.js')
+          await import('./open-redis-backends.js')
         ).openRedisBackends(config.redisUrl, config.redisPrefix, index.counter, name)
       : undefined;
     if (redis) closing.unshift(redis.close);

@@ -67,7 +67,7 @@ export class DownloadService {
       throw error;
     }
     if (taken.downloadsLeft === 0) this.scheduleDeletion(file.id, now + config.deleteGraceMs);
-    let bytes = 0;
+    let bytes: number;
     try {
       const headers = { ...downloadHeaders(file, taken.downloadsLeft), 'Legim-Resume': resumeTokens.issue(file, now) };
       bytes = await this.deps.reader.serve({ key: file.id, size: file.size, nodeIds: replicaNodeIds, headers }, res);

@@ -44,7 +44,7 @@ export class GatewayEvents {
 
   /** Records an event and hands it to every listener; bound, so it can be passed around as a callback. */
   readonly emit: EmitEvent = (report) => {
-    const numbered = { id: this.nextId++, event: { ...report, at: new Date().toISOString() } as LegimEvent };
+    const numbered = { id: this.nextId++, event: { ...report, at: new Date().toISOString() } };
     this.ring[numbered.id % this.capacity] = numbered;
     for (const listener of this.listeners) listener(numbered);
   };

@@ -1,10 +1,10 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LegimError } from '@legim/sdk';
 import { findLiveFile, findServableFile } from '../download/file-lookup.js';
 import type { DownloadCounter } from '../backends/download-counter/download-counter.js';
 import type { MetadataCache } from '../backends/metadata-cache/metadata-cache.js';
 import type { JobQueue } from '../jobs/index.js';
-import { bearerToken, secretsEqual } from '../http/auth.js';
 import type { FileRecord, MetadataStore, VariantRecord } from '../metadata/types.js';
 import { hashToken } from '../upload/upload-service.js';
 import type { EmitEvent } from '../events/gateway-events.js';
@@ -58,4 +58,14 @@ export class FileService {
     // Now, when the file stops being served; the reaper reports only expiries and used-up files.
     this.deps.emit?.({ type: 'file.deleted', fileId: file.id, reason: 'deleted' });
   }
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/** Constant-time comparison (hashing first makes the lengths equal). */
+function secretsEqual(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

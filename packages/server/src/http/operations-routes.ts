@@ -1,18 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { sendJson } from '@legim/node';
-import type { EventStream } from '../events/event-stream.js';
+import type { OperationsApi } from '../stats/gateway-operations.js';
 import { METRICS_CONTENT_TYPE } from '../stats/prometheus.js';
-import type { StatsService } from '../stats/stats-service.js';
-import type { TrafficCounters } from '../stats/traffic-counters.js';
 import type { Router } from './router.js';
-
-/** What the operators' monitoring endpoints serve from. */
-export interface OperationsApi {
-  stats: StatsService;
-  events: EventStream;
-  /** Also counts refused downloads, which the download route reports. */
-  traffic: TrafficCounters;
-}
 
 /**
  * `GET /v1/stats`, `GET /v1/events` (Server-Sent Events) and `GET /metrics`

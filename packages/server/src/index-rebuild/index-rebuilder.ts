@@ -232,7 +232,7 @@ export class IndexRebuilder {
     const locations: BlobLocation[] = group.blobs.flatMap((blob) =>
       blob.entries.map((entry) => ({ nodeId: nodes[entry.source]!.id, key: blob.key })),
     );
-    const checkpoint = Math.max(0, ...originalBlob!.entries.map((entry) => entry.item.downloadsTaken ?? 0));
+    const checkpoint = Math.max(0, ...originalBlob.entries.map((entry) => entry.item.downloadsTaken ?? 0));
     const deletedAt = await tombstones.latestDelete(fileId);
     if (deletedAt !== undefined) return this.keepGone(fileId, 'deleted', deletedAt, locations);
     if (meta.expiresAt <= now) return this.keepGone(fileId, 'expired', meta.expiresAt, locations);

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
 import { errorMessage } from './queue-options.js';
 import { WORK_ROUTING_KEY, type RabbitNames } from './rabbit-topology.js';
@@ -64,11 +65,20 @@ export async function moveLegacyJobs(connection: ChannelModel, names: RabbitName
 }
 
 function republish(channel: ConfirmChannel, exchange: string, message: GetMessage): Promise<void> {
-  const { contentType, messageId, type, headers } = message.properties as Options.Publish;
-  const options: Options.Publish = { persistent: true, contentType, messageId, type, headers };
+  // amqplib types these properties `any`; they are the strings (or absent) the publisher set.
+  const { properties } = message;
+  const options: Options.Publish = {
+    persistent: true,
+    contentType: properties.contentType as string | undefined,
+    messageId: properties.messageId as string | undefined,
+    type: properties.type as string | undefined,
+    headers: properties.headers,
+  };
   return new Promise((resolve, reject) => {
     channel.publish(exchange, WORK_ROUTING_KEY, message.content, options, (error: unknown) =>
-      error ? reject(error instanceof Error ? error : new Error(`publish not confirmed: ${String(error)}`)) : resolve(),
+      error
+        ? reject(error instanceof Error ? error : new Error(`publish not confirmed: ${inspect(error)}`))
+        : resolve(),
     );
   });
 }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { GetMessage, Message, Options } from 'amqplib';
 import type { DeadLetter, Job, JobType } from './job-queue.js';
 import type { RabbitSession } from './rabbit-session.js';
@@ -67,7 +68,7 @@ export class RabbitPublisher {
     return new Promise((resolve, reject) => {
       link.publisher.publish(exchange, routingKey, Buffer.from(JSON.stringify(job)), options, (error: unknown) =>
         error
-          ? reject(error instanceof Error ? error : new Error(`publish not confirmed: ${String(error)}`))
+          ? reject(error instanceof Error ? error : new Error(`publish not confirmed: ${inspect(error)}`))
           : resolve(),
       );
     });

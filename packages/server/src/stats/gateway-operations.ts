@@ -2,7 +2,6 @@ import type { Stats } from '@legim/sdk';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import { EventStream } from '../events/event-stream.js';
 import type { GatewayEvents } from '../events/gateway-events.js';
-import type { OperationsApi } from '../http/operations-routes.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { IndexTotals } from './index-totals.js';
 import { ReplicationCensus } from './replication-census.js';
@@ -13,6 +12,14 @@ import { TrafficCounters } from './traffic-counters.js';
 const MAX_EVENT_SUBSCRIBERS = 100;
 /** Under the 60 s idle cut-off of the gateway and the usual proxy read timeouts. */
 const HEARTBEAT_MS = 15_000;
+
+/** What the operators' monitoring endpoints serve from. */
+export interface OperationsApi {
+  stats: StatsService;
+  events: EventStream;
+  /** Also counts refused downloads, which the download route reports. */
+  traffic: TrafficCounters;
+}
 
 export interface OperationsDeps {
   events: GatewayEvents;

@@ -45,6 +45,7 @@ function ttl(raw: string | undefined, config: GatewayConfig): number {
 
 function title(raw: string): string {
   // Control characters would break headers and terminals.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const cleaned = raw.replace(/[\u0000-\u001f\u007f]/g, '').trim();
   if (cleaned.length > MAX_TITLE)
     throw new LegimError('INVALID_OPTION', `title must be at most ${MAX_TITLE} characters`);

@@ -1,46 +1,12 @@
 import { PeriodicTask } from '../background/periodic-task.js';
-import type { DatabaseConfig } from '../backends/database-config.js';
-import type { GatewayConfig } from '../config.js';
-import type { Job, JobBackoff } from '../jobs/index.js';
+import type { Job } from '../jobs/index.js';
 import { DEFAULT_VARIANTS } from '../processing/index.js';
 import { ImageWorker } from './image-worker.js';
 import { lowerPriority } from './lower-priority.js';
 import { createDeadLetterHandler, createJobHandler } from './job-handler.js';
 import { VariantWriter } from './variant-writer.js';
 import { openWorkerBackend } from './worker-backend.js';
-
-export interface WorkerSettings extends Pick<
-  GatewayConfig,
-  'amqpUrl' | 'queuePrefix' | 'jobAttempts' | 'maxPixels' | 'healthIntervalMs' | 'redisUrl' | 'redisPrefix'
-> {
-  /** Jobs run at once. */
-  concurrency: number;
-  /** The job queue's back-off (default: the queue's own); not a CLI flag, for tests and embedding. */
-  jobBackoff?: JobBackoff;
-  /**
-   * Lowers this process's CPU priority (0 normal, 19 lowest) as it starts,
-   * e.g. for a worker beside a gateway or storage node; unset leaves it.
-   */
-  nice?: number;
-}
-
-/** How a worker on another host reaches the gateway's internal API. */
-export interface GatewayLink {
-  url: string;
-  clusterSecret: string;
-}
-
-/**
- * Where the worker finds the metadata: the gateway's index (its data
- * directory for the identity, and its database: the SQLite file on the
- * gateway's host, or PostgreSQL from any host) or the gateway's URL and the
- * cluster secret (any host; needs RabbitMQ for the jobs).
- */
-export type WorkerConfig = WorkerSettings &
-  (
-    | { dataDir: string; database: DatabaseConfig; gateway?: undefined }
-    | { gateway: GatewayLink; dataDir?: undefined; database?: undefined }
-  );
+import type { WorkerConfig } from './worker-config.js';
 
 export interface RunningWorker {
   /** Finishes the jobs in hand, then stops. */

@@ -4,14 +4,14 @@ import { LegimError } from '@legim/sdk';
 import { HttpBlobTransport } from '../backends/blob-transport/http.js';
 import { openBackends, openBrokerJobQueue } from '../backends/open-backends.js';
 import { NodeRegistry } from '../cluster/node-registry.js';
-import { openClusterView } from '../cluster/open-cluster-view.js';
+import { openClusterView } from '../open-cluster-view.js';
 import { FileReaper } from '../expiry/file-reaper.js';
 import { HealthMonitor } from '../health/health-monitor.js';
 import { loadIdentity } from '../identity.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import { ReplicaPlacer } from '../placement/replica-placer.js';
 import { GatewayWorkerClient } from './gateway-worker-client.js';
-import type { WorkerConfig } from './start-worker.js';
+import type { WorkerConfig } from './worker-config.js';
 import type { FileReaping, WorkerStore } from './worker-store.js';
 
 /** Everything a worker reads, writes and reaches, from wherever its configuration says. */

@@ -1,6 +1,40 @@
 import { LegimError } from '@legim/sdk';
-import { parseGatewayConfig, type GatewayFlags } from '../config.js';
-import type { WorkerConfig } from './start-worker.js';
+import type { DatabaseConfig } from '../backends/database-config.js';
+import { parseGatewayConfig, type GatewayConfig, type GatewayFlags } from '../config.js';
+import type { JobBackoff } from '../jobs/index.js';
+
+export interface WorkerSettings extends Pick<
+  GatewayConfig,
+  'amqpUrl' | 'queuePrefix' | 'jobAttempts' | 'maxPixels' | 'healthIntervalMs' | 'redisUrl' | 'redisPrefix'
+> {
+  /** Jobs run at once. */
+  concurrency: number;
+  /** The job queue's back-off (default: the queue's own); not a CLI flag, for tests and embedding. */
+  jobBackoff?: JobBackoff;
+  /**
+   * Lowers this process's CPU priority (0 normal, 19 lowest) as it starts,
+   * e.g. for a worker beside a gateway or storage node; unset leaves it.
+   */
+  nice?: number;
+}
+
+/** How a worker on another host reaches the gateway's internal API. */
+export interface GatewayLink {
+  url: string;
+  clusterSecret: string;
+}
+
+/**
+ * Where the worker finds the metadata: the gateway's index (its data
+ * directory for the identity, and its database: the SQLite file on the
+ * gateway's host, or PostgreSQL from any host) or the gateway's URL and the
+ * cluster secret (any host; needs RabbitMQ for the jobs).
+ */
+export type WorkerConfig = WorkerSettings &
+  (
+    | { dataDir: string; database: DatabaseConfig; gateway?: undefined }
+    | { gateway: GatewayLink; dataDir?: undefined; database?: undefined }
+  );
 
 export type WorkerFlags = Pick<
   GatewayFlags,

@@ -165,7 +165,7 @@ const MEMBERSHIPS: readonly NodeMembership[] = ['active', 'draining', 'removed']
 
 function membership(value: unknown): NodeMembership {
   if (value === undefined) return 'active';
-  if (!MEMBERSHIPS.includes(value as NodeMembership)) throw bad(`unknown node membership ${String(value)}`);
+  if (!MEMBERSHIPS.includes(value as NodeMembership)) throw bad(`unknown node membership ${JSON.stringify(value)}`);
   return value as NodeMembership;
 }
 

@@ -131,12 +131,12 @@ export class HttpBlobTransport implements BlobTransport {
 
   async listSidecars(after: string | undefined, limit: number): Promise<SidecarPage> {
     const query = new URLSearchParams({ meta: '1', limit: String(limit), ...(after !== undefined && { after }) });
-    return (await this.json('GET', `/blobs?${query}`, IDLE_TIMEOUT_MS)) as SidecarPage;
+    return (await this.json('GET', `/blobs?${query.toString()}`, IDLE_TIMEOUT_MS)) as SidecarPage;
   }
 
   async listTombstones(after: string | undefined, limit: number): Promise<TombstonePage> {
     const query = new URLSearchParams({ limit: String(limit), ...(after !== undefined && { after }) });
-    return (await this.json('GET', `/tombstones?${query}`, IDLE_TIMEOUT_MS)) as TombstonePage;
+    return (await this.json('GET', `/tombstones?${query.toString()}`, IDLE_TIMEOUT_MS)) as TombstonePage;
   }
 
   /** A small JSON request; a node that does not answer within `timeoutMs` is unreachable. */

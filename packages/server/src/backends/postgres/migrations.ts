@@ -1,4 +1,4 @@
-import type { Queryable } from './postgres-database.js';
+import type { Queryable } from './queryable.js';
 
 /**
  * Append-only: a released migration is never edited, a new one is added.

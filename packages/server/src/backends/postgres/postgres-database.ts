@@ -1,11 +1,7 @@
 import { LegimError } from '@legim/sdk';
 import pg from 'pg';
 import { migrate } from './migrations.js';
-
-/** Something that runs SQL: the pool, or one connection inside a transaction. */
-export interface Queryable {
-  query<Row extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
-}
+import type { Queryable } from './queryable.js';
 
 export interface PostgresOptions {
   url: string;
@@ -16,10 +12,12 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
 }
 
+const INT8_OID: number = pg.types.builtins.INT8;
+
 /** BIGINT columns hold epoch milliseconds and counts, all well inside a JavaScript number: read them as numbers, not strings. */
 const TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === INT8_OID ? Number : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
 };
 
 /** SQLSTATE classes and codes that mean "the server is not there right now", not "the statement is wrong". */

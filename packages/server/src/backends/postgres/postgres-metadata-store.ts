@@ -14,7 +14,8 @@ import {
   type VariantRecord,
 } from '../../metadata/types.js';
 import { FILE_COLUMNS, fileValues, fromRow, type FileRow } from '../file-rows.js';
-import type { PostgresDatabase, Queryable } from './postgres-database.js';
+import type { PostgresDatabase } from './postgres-database.js';
+import type { Queryable } from './queryable.js';
 
 const INSERT_REPLICA = `INSERT INTO replicas (file_id, blob_key, node_id, state, since)
   SELECT id, $2, $3, $4, $5 FROM files WHERE id = $1

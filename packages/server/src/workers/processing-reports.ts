@@ -1,6 +1,6 @@
 import type { BlobLocation, NodeRecord, VariantRecord } from '../metadata/types.js';
-import type { WorkerFile, WorkerStore } from '../workers/worker-store.js';
-import type { EmitEvent } from './gateway-events.js';
+import type { WorkerFile, WorkerStore } from './worker-store.js';
+import type { EmitEvent } from '../events/gateway-events.js';
 
 /**
  * The gateway's worker store, reporting `file.processed` where processing

@@ -1,9 +1,9 @@
-import { HttpBlobTransport } from '../backends/blob-transport/http.js';
-import { HealthMonitor } from '../health/health-monitor.js';
-import type { EmitEvent } from '../events/gateway-events.js';
-import type { NodeDirectory } from '../metadata/types.js';
-import { ReplicaPlacer } from '../placement/replica-placer.js';
-import { NodeRegistry } from './node-registry.js';
+import { HttpBlobTransport } from './backends/blob-transport/http.js';
+import { HealthMonitor } from './health/health-monitor.js';
+import type { EmitEvent } from './events/gateway-events.js';
+import type { NodeDirectory } from './metadata/types.js';
+import { ReplicaPlacer } from './placement/replica-placer.js';
+import { NodeRegistry } from './cluster/node-registry.js';
 
 /** What a gateway or a worker on the index needs to find and reach the storage nodes. */
 export interface ClusterView {

@@ -1,10 +1,10 @@
-import type { IndexDownloadCounter } from '../download-counter/download-counter.js';
-import { FallbackDownloadCounter } from '../download-counter/fallback.js';
-import { RedisDownloadCounter } from '../download-counter/redis.js';
-import { LockService } from '../locks/lock-service.js';
-import { RedlockLeaseStore } from '../locks/redlock.js';
-import { RedisInvalidatedCache } from '../metadata-cache/redis-invalidated.js';
-import { openRedis } from './open-redis.js';
+import type { IndexDownloadCounter } from './download-counter/download-counter.js';
+import { FallbackDownloadCounter } from './download-counter/fallback.js';
+import { RedisDownloadCounter } from './download-counter/redis.js';
+import { LockService } from './locks/lock-service.js';
+import { RedlockLeaseStore } from './locks/redlock.js';
+import { RedisInvalidatedCache } from './metadata-cache/redis-invalidated.js';
+import { openRedis } from './redis/open-redis.js';
 
 /**
  * Counters, locks and cache invalidation on one Redis, with the index as the
