@@ -18,12 +18,19 @@ export function pipeInto(source: Readable, sink: Writable): Promise<void> {
       sink.destroy();
       reject(error);
     };
+    const premature = () => Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    // A source that closed while the caller was still getting ready (opening the file) has emitted its
+    // 'close' already: waiting for it would wait forever, and leave the temporary file behind.
+    if (source.destroyed) {
+      fail(premature());
+      return;
+    }
     source.on('end', () => {
       ended = true;
     });
     source.on('error', fail);
     source.on('close', () => {
-      if (!ended) fail(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      if (!ended) fail(premature());
     });
     sink.on('error', fail);
     sink.on('finish', () => {

@@ -64,6 +64,17 @@ describe('BlobStore writes', () => {
     expect(await store.stats()).toMatchObject({ blobCount: 0, usedBytes: 0 });
   });
 
+  it('gives up at once, leaving nothing, when the sender hung up before the write began', async () => {
+    const store = await openStore();
+    const bytes = randomBytes(100_000);
+    // All sent, then the connection dropped while the store was still opening its file: 'close' came first.
+    const source = Readable.from(unevenChunks(bytes));
+    const putting = store.put('early', source, { sha256: sha256(bytes) });
+    source.destroy();
+    await expect(putting).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    expect(await filesUnder(store.dataDir)).toEqual([]);
+  });
+
   it.runIf(process.platform === 'linux')('closes its files whether a write succeeds or fails mid-batch', async () => {
     const store = await openStore({ highWaterMark: 16 * 1024 });
     const bytes = randomBytes(300_000);
