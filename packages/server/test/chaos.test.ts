@@ -172,6 +172,7 @@ describe('chaos: one piece after the other killed under load, behind nginx', () 
       () => postgres?.close(),
     ];
     for (const step of steps) await Promise.resolve(step()).catch((error) => console.warn('chaos cleanup:', error));
+    console.info(`chaos: cleaned up at ${now()} ms`);
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
@@ -493,6 +494,7 @@ describe('chaos: one piece after the other killed under load, behind nginx', () 
       'processing to end',
       60_000,
     );
+    console.info(`chaos: load stopped, processing ended at ${now()} ms`);
     const surviving = files.filter((f) => infos.get(f.id)!.status === 200);
     const index = { database: { kind: 'postgres' as const, value: postgres!.url } };
     const shortOfCopies = async () => {
@@ -513,6 +515,7 @@ describe('chaos: one piece after the other killed under load, behind nginx', () 
         throw new Error(`${(error as Error).message}: ${(await shortOfCopies()).join(', ')}`);
       },
     );
+    console.info(`chaos: every blob at 3 copies at ${now()} ms`);
     for (const file of surviving) expect(['ready', 'failed']).toContain(infos.get(file.id)!.json.status);
 
     // No acknowledged upload lost, none over-served, no corrupt body.
