@@ -93,12 +93,14 @@ server {
     proxy_send_timeout 60s;
     proxy_read_timeout 60s;
 
-    # Failover only for requests no gateway has seen: a refused or timed-out
-    # connection goes to the next gateway, whatever the method. A request
-    # once sent is never replayed, GET included: a streamed body cannot be,
-    # and a download may already have been counted. Its client gets 503
-    # UNAVAILABLE and may retry. A gateway's own 503 (COUNTER_UNAVAILABLE,
-    # REPLICATION_FAILED) is an answer, not a failure: no http_503 here.
+    # Failover: a refused or timed-out connection goes to the next gateway,
+    # whatever the method. An upload once sent is never replayed (a streamed
+    # body cannot be): its client gets 503 UNAVAILABLE and may retry. A GET
+    # whose gateway failed before answering is passed to the next one (nginx
+    # replays GET, HEAD, DELETE): a download the failed gateway had counted
+    # is then used up unserved, never served twice. A gateway's own 503
+    # (COUNTER_UNAVAILABLE, REPLICATION_FAILED) is an answer, not a
+    # failure: no http_503 here.
     proxy_next_upstream error timeout;
     proxy_next_upstream_timeout 10s;
 

@@ -30,6 +30,11 @@ export interface PrivateRabbitMQ {
    * Falls back to SIGTERM, then SIGKILL, if the broker will not stop.
    */
   stop(options?: StopOptions): Promise<void>;
+  /**
+   * SIGKILL to the broker's Erlang VM and its wrapper, as in a crash (no graceful stop); resolves once it
+   * has exited. Durable queues and persistent messages that reached the disk are there at the next start.
+   */
+  kill(): Promise<void>;
   /** Starts it again: same node name, ports and mnesia dir. Resolves once it accepts AMQP connections. */
   start(): Promise<void>;
   /** Stops, stays down for `downMs`, starts. */
@@ -215,6 +220,12 @@ class Broker implements PrivateRabbitMQ {
     }
     if (await this.exitedWithin(KILL_WAIT_MS)) return;
     console.warn(`private RabbitMQ ${this.nodeName} did not exit; killing it`);
+    this.killNow();
+    if (!(await this.exitedWithin(KILL_WAIT_MS))) throw new Error(`private RabbitMQ ${this.nodeName} would not die`);
+  }
+
+  async kill(): Promise<void> {
+    if (!this.child) return;
     this.killNow();
     if (!(await this.exitedWithin(KILL_WAIT_MS))) throw new Error(`private RabbitMQ ${this.nodeName} would not die`);
   }

@@ -84,7 +84,17 @@ export class RedisDownloadCounter implements DownloadCounter {
       result = await this.run(TAKE, fileId, [state.downloadsLeft, state.expiresAt]);
     }
     if (result < 0) return { ok: false, reason: await this.refusal(result, fileId, now) };
-    if (await this.ledger.recordTake(fileId, result, now + graceMs)) return { ok: true, downloadsLeft: result };
+    let recorded: boolean;
+    try {
+      recorded = await this.ledger.recordTake(fileId, result, now + graceMs);
+    } catch (error) {
+      // The index could not record it (unreachable), so nothing is served: Redis gets the download back.
+      // Kept, it would leave Redis one below the index for good, a download nobody can take. (Had the
+      // UPDATE run after all, Redis is one above the index, which refuses the extra take: never served.)
+      await this.run(REFUND, fileId, []).catch(() => {});
+      throw error;
+    }
+    if (recorded) return { ok: true, downloadsLeft: result };
     // Redis granted what the index no longer has (downloads counted on the index while this
     // count was out of reach, or the owner deleted the file): the index decides.
     const state = await this.ledger.state(fileId, now);
