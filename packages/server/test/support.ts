@@ -99,11 +99,11 @@ async function queryPostgres<T>(value: string, sql: string, params: unknown[]): 
     pool.on('error', () => {});
     pools.set(value, pool);
   }
-  return (await pool.query(toDollarPlaceholders(sql), params)).rows as T[];
+  return (await pool.query(withDollarPlaceholders(sql), params)).rows as T[];
 }
 
 /** `?` outside string literals → `$1`, `$2`... */
-function toDollarPlaceholders(sql: string): string {
+function withDollarPlaceholders(sql: string): string {
   let n = 0;
   return sql.replace(/'(?:[^']|'')*'|\?/g, (match) => (match === '?' ? `$${++n}` : match));
 }
