@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { expect } from 'vitest';
 import type { RunningNginx } from '../../../test-support/nginx.js';
 import type { ServerProcess } from '../../../test-support/processes.js';
-import { uploadBytes, waitFor, type Reply } from './support.js';
+import { sha256 } from '../../../test-support/fixtures.js';
+import { call, uploadBytes, waitFor, type Reply } from './support.js';
 
 export interface UploadOutcome {
   bytes: Buffer;
@@ -91,6 +92,19 @@ export async function killGatewayUnderUploadLoad(options: {
   expect(lost).toHaveLength(failed.length);
   for (const entry of lost) expect(entry.upstreams).toEqual([hostOf(gatewayA)]);
   return acknowledged;
+}
+
+/** Each acknowledged upload downloads from `baseUrl` byte for byte, 8 at a time: none was lost. */
+export async function expectEveryUploadServed(acknowledged: UploadOutcome[], baseUrl: string): Promise<void> {
+  const pending = [...acknowledged];
+  const check = async () => {
+    for (let o = pending.pop(); o; o = pending.pop()) {
+      const download = await call(`${baseUrl}/d/${o.reply!.json.id}`);
+      expect(download.status, JSON.stringify(download.json)).toBe(200);
+      expect(sha256(download.body)).toBe(sha256(o.bytes));
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, check));
 }
 
 export function countBy(values: string[]): Map<string, number> {

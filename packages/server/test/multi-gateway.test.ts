@@ -11,7 +11,7 @@ import { freePort } from '../../../test-support/free-port.js';
 import { startNginx, type RunningNginx } from '../../../test-support/nginx.js';
 import { gatewayProxyConfig, OPERATIONS_EXAMPLE } from '../../../test-support/nginx-config.mjs';
 import { startGatewayProcess, startNodeProcess, type ServerProcess } from '../../../test-support/processes.js';
-import { countBy, killGatewayUnderUploadLoad } from './gateway-kill-under-load.js';
+import { countBy, expectEveryUploadServed, killGatewayUnderUploadLoad } from './gateway-kill-under-load.js';
 import { admin, call, uploadBytes, waitFor, type Reply } from './support.js';
 import { deleteRedisKeys, redisKeys } from '../../../test-support/redis-keys.js';
 
@@ -148,15 +148,7 @@ describe.each(BACKENDS)('two gateway processes on one data dir behind nginx ($na
     });
 
     // No acknowledged upload is lost: each one downloads through nginx, byte for byte.
-    const pending = [...acknowledged];
-    const check = async () => {
-      for (let o = pending.pop(); o; o = pending.pop()) {
-        const download = await call(`${nginx.url}/d/${o.reply!.json.id}`);
-        expect(download.status, JSON.stringify(download.json)).toBe(200);
-        expect(sha256(download.body)).toBe(sha256(o.bytes));
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, check));
+    await expectEveryUploadServed(acknowledged, nginx.url);
     // Meanwhile nginx sent nothing to A but (at most) a connection attempt every fail_timeout.
     const checks = nginx.accessLog().slice(-acknowledged.length);
     for (const entry of checks) expect(entry.upstreams.at(-1)).toBe(hostOf(gatewayB));

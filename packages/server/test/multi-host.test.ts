@@ -12,7 +12,7 @@ import { startNginx, type RunningNginx } from '../../../test-support/nginx.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../../../test-support/private-postgres.js';
 import { startGatewayProcess, startNodeProcess, type ServerProcess } from '../../../test-support/processes.js';
 import { freshDatabase, type TestDatabase } from '../../../test-support/test-database.js';
-import { countBy, killGatewayUnderUploadLoad } from './gateway-kill-under-load.js';
+import { countBy, expectEveryUploadServed, killGatewayUnderUploadLoad } from './gateway-kill-under-load.js';
 import { admin, call, queryIndex, uploadBytes, waitFor, type Reply } from './support.js';
 
 // The acceptance of "gateways on several hosts": each gateway has a data folder of its own (as on
@@ -135,15 +135,7 @@ describe('two gateways with their own data folders and one PostgreSQL index, beh
     });
 
     // No acknowledged upload is lost: each one downloads from the survivor, byte for byte.
-    const pending = [...acknowledged];
-    const check = async () => {
-      for (let o = pending.pop(); o; o = pending.pop()) {
-        const download = await call(`${gatewayB.url}/d/${o.reply!.json.id}`);
-        expect(download.status, JSON.stringify(download.json)).toBe(200);
-        expect(sha256(download.body)).toBe(sha256(o.bytes));
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, check));
+    await expectEveryUploadServed(acknowledged, gatewayB.url);
   });
 });
 
