@@ -8,5 +8,7 @@ export default defineConfig({
     // Tests start real gateways, nodes and servers; two cores, so keep the
     // number of files running at once small.
     maxWorkers: 2,
+    // Every gateway a test starts holds each JSON answer to the API document (a mismatch answers 500).
+    env: { LEGIM_CHECK_ANSWERS: '1' },
   },
 });

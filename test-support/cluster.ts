@@ -86,6 +86,8 @@ export async function startCluster(options: {
     store: false,
     healthInterval: '0.2',
     sweepInterval: '0.2',
+    // Every answer of a test gateway is held to the API document.
+    checkAnswers: true,
     ...options.gateway,
   };
   const boot = () => startGateway(parseGatewayConfig({ flags, env: {} }));

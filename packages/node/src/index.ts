@@ -23,7 +23,6 @@ export { loadOrCreateNodeIdentity, type NodeIdentity } from './node-identity.js'
 export { startNode, type RunningNode, type StartNodeOptions } from './start-node.js';
 export { MAX_CORRUPT_PER_JOIN, type JoinRequest, type JoinResponse } from './tree/join-message.js';
 export { ParentLink, type ParentLinkOptions, type ParentLinkStatus } from './tree/parent-link.js';
-// The HTTP pieces the gateway shares with the node, so both answer errors the same way.
-export { sendError, sendJson, logToStderr } from './http/responses.js';
+// The gateway reads its small JSON bodies the way the node does.
 export { readJsonBody } from './http/request-body.js';
 export { createSecretCheck } from './http/auth.js';

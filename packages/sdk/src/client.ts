@@ -31,7 +31,7 @@ import type {
   Stats,
   UploadedFile,
   VariantName,
-} from './types.js';
+} from './protocol/index.js';
 import {
   openVariant,
   saveVariantTo,

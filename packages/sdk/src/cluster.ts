@@ -1,5 +1,5 @@
 import { readJson, send, type HttpContext } from './http.js';
-import type { ClusterView, DrainStarted, Health } from './types.js';
+import type { ClusterView, DrainStarted, Health } from './protocol/index.js';
 
 export async function getHealth(ctx: HttpContext): Promise<Health> {
   return readJson<Health>(ctx, await send(ctx, { method: 'GET', path: '/v1/health' }));

@@ -1,3 +1,4 @@
+import type { ErrorBody } from './protocol/errors.js';
 /**
  * The one error family of Legim. Every failure that crosses a process
  * boundary carries a stable `code`; the HTTP status is derived from the code
@@ -89,11 +90,6 @@ export class LegimError extends Error {
   toJSON(): ErrorBody {
     return { error: { code: this.code, message: this.message } };
   }
-}
-
-/** The JSON body of every error response. */
-export interface ErrorBody {
-  error: { code: string; message: string };
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -16,7 +16,7 @@ import {
   type UploadInput,
   type UploadProgress,
 } from './transfer.js';
-import type { FileInfo, UploadedFile } from './types.js';
+import type { FileInfo, UploadedFile } from './protocol/index.js';
 
 /** Options of `Legim.upload`. */
 export interface UploadOptions {

@@ -1,5 +1,5 @@
 import { readJson, send, type HttpContext } from './http.js';
-import type { IndexRebuildProgress } from './types.js';
+import type { IndexRebuildProgress } from './protocol/index.js';
 
 export async function startIndexRebuild(ctx: HttpContext): Promise<IndexRebuildProgress> {
   return readJson<IndexRebuildProgress>(ctx, await send(ctx, { method: 'POST', path: '/v1/index/rebuild' }));

@@ -27,7 +27,8 @@ export type {
   UploadedFile,
   VariantInfo,
   VariantName,
-} from './types.js';
+  ErrorBody,
+} from './protocol/index.js';
 export { fileIdFromUrl } from './file-id.js';
 export { formatDuration, parseDuration } from './duration.js';
 export {
@@ -35,7 +36,6 @@ export {
   LegimError,
   errorFromResponse,
   isErrorCode,
-  type ErrorBody,
   type ErrorCode,
   type LegimErrorOptions,
 } from './errors.js';

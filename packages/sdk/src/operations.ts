@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LegimError } from './errors.js';
 import { failure, readJson, send, type HttpContext } from './http.js';
 import { parseServerSentEvents, type ServerSentEvent } from './server-sent-events.js';
-import type { LegimEvent, LegimEventType, Stats } from './types.js';
+import type { LegimEvent, LegimEventType, Stats } from './protocol/index.js';
 
 /** Options of `Legim.stats`. */
 export interface StatsOptions {

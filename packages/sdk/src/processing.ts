@@ -2,7 +2,7 @@ import { LegimError } from './errors.js';
 import { fileIdFromUrl } from './file-id.js';
 import { getFileInfo, type WaitOptions } from './files.js';
 import type { HttpContext } from './http.js';
-import type { FileInfo, UploadedFile } from './types.js';
+import type { FileInfo, UploadedFile } from './protocol/index.js';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_INTERVAL_MS = 500;

@@ -33,6 +33,8 @@ export interface GatewayConfig extends BackendConfig {
   repairAfterMs: number;
   /** Images made at once by the gateway (in its low-priority image process); 0 leaves them to `legim worker` processes. */
   workers: number;
+  /** Check every JSON answer against the API document (development and tests); a mismatch answers 500. */
+  checkAnswers: boolean;
 }
 
 export type GatewayFlags = Partial<Record<keyof typeof FLAG_ENV, string | number | boolean | undefined>>;
@@ -67,6 +69,7 @@ const FLAG_ENV = {
   queuePrefix: 'LEGIM_QUEUE_PREFIX',
   redis: 'LEGIM_REDIS_URL',
   redisPrefix: 'LEGIM_REDIS_PREFIX',
+  checkAnswers: 'LEGIM_CHECK_ANSWERS',
 } as const;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -93,6 +96,7 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     adminKey: secret('adminKey', pick('adminKey') ?? fromFile('adminKeyFile', pick('adminKeyFile'))),
     clusterSecret: secret('secret', pick('secret') ?? fromFile('secretFile', pick('secretFile'))),
     store: boolean('store', pick('store'), true),
+    checkAnswers: boolean('checkAnswers', pick('checkAnswers'), false),
     replicas,
     writeQuorum: integer('writeQuorum', pick('writeQuorum'), Math.min(2, replicas), 1, replicas),
     maxUploadBytes: bytes('maxUpload', pick('maxUpload'), 100 * 1024 * 1024),

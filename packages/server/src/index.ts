@@ -4,7 +4,13 @@ export { parseDatabase, redact as redactDatabaseUrl, type DatabaseConfig } from 
 export { openIndexEngine } from './backends/open-backends.js';
 export type { IndexEngine } from './backends/index-engine.js';
 export { copyIndex, type CopyProgress, type CopyReport } from './index-copy/index-copier.js';
-export { createGateway, type GatewayServices } from './http/create-gateway.js';
+export { createGatewayApp, type GatewayApp, type GatewayAppOptions, type Handled } from './http/gateway-app.js';
+export { createRequestListener } from './http/request-listener.js';
+export { gatewayRoutes } from './http/routes/gateway-routes.js';
+export type { GatewayServices } from './http/routes/gateway-services.js';
+export type { EdgeRequest } from './http/edge-request.js';
+export type { Reply } from './http/reply.js';
+export { openApiDocument } from './http/openapi.js';
 export type { MetadataStore, FileRecord, NodeRecord } from './metadata/types.js';
 export type { DownloadCounter } from './backends/download-counter/download-counter.js';
 export type { BlobTransport } from './backends/blob-transport/blob-transport.js';

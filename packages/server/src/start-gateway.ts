@@ -15,7 +15,10 @@ import { FileReaper } from './expiry/file-reaper.js';
 import { PeriodicTask } from './background/periodic-task.js';
 import { createDeadLetterHandler, createJobHandler } from './workers/job-handler.js';
 import { FileService } from './files/file-service.js';
-import { createGateway } from './http/create-gateway.js';
+import { createGatewayApp } from './http/gateway-app.js';
+import { createRequestListener } from './http/request-listener.js';
+import { gatewayRoutes } from './http/routes/gateway-routes.js';
+import { serverVersion } from './server-version.js';
 import { loadIdentity } from './identity.js';
 import { claimStore } from './store-claim.js';
 import { ReplicaRepairer } from './replication/replica-repairer.js';
@@ -124,10 +127,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   });
   const rebuilder = new IndexRebuilder(metadata, registry, locks, jobs);
   let publicUrl = config.publicUrl ?? '';
-  const handle = createGateway({
+  const services = {
     publicUrl: () => publicUrl,
-    adminKey: identity.adminKey,
-    clusterSecret: identity.clusterSecret,
     maxUploadBytes: config.maxUploadBytes,
     uploads: new UploadService({ config, metadata, registry, placer, repairer, jobs, emit }),
     downloads: new DownloadService({
@@ -165,7 +166,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     workers: { store: processing, reaper },
     operations,
     rebuilder,
-  });
+  };
+  const handle = createRequestListener(
+    createGatewayApp({
+      routes: gatewayRoutes(services, serverVersion()),
+      adminKey: identity.adminKey,
+      clusterSecret: identity.clusterSecret,
+      checkAnswers: config.checkAnswers,
+      onInternalError: (request, error) => console.error(`legim: ${request.method} ${request.url} failed:`, error),
+    }),
+  );
   // Shutdown waits for requests in flight, so an upload that fails late can
   // still queue the cleanup of its copies before the database closes.
   const inFlight = new Set<Promise<void>>();

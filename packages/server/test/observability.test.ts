@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
@@ -339,56 +337,62 @@ describe('GET /v1/events', () => {
   });
 });
 
-describe('EventStream', () => {
-  let server: Server;
-  let url: string;
-  const events = new GatewayEvents(3);
-  const stream = new EventStream(events, { maxSubscribers: 2, heartbeatMs: 50 });
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      try {
-        stream.serve(req, res);
-      } catch (error) {
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify(error));
+describe('EventStream, without a socket', () => {
+  /** Reads a subscription's SSE frames as they come, the way the edge would send them. */
+  function subscribe(stream: EventStream, lastEventId?: string) {
+    const leave = new AbortController();
+    const blocks: { id?: string; event?: string; data?: string; comment?: string }[] = [];
+    const reading = (async () => {
+      for await (const frame of stream.subscribe(lastEventId, leave.signal)) {
+        const block: Record<string, string> = {};
+        for (const line of frame.trimEnd().split('\n')) {
+          if (line.startsWith(':')) block.comment = line.slice(1).trim();
+          else block[line.slice(0, line.indexOf(':'))] = line.slice(line.indexOf(':') + 2);
+        }
+        blocks.push(block);
       }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    stream.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+    })();
+    return {
+      blocks,
+      events: () => blocks.filter((block) => block.data !== undefined),
+      close: async () => {
+        leave.abort();
+        await reading;
+      },
+    };
+  }
 
-  it('refuses subscribers past its cap, sends heartbeats, and forgets closed streams', async () => {
-    const one = await openEvents(url);
-    const two = await openEvents(url);
+  it('refuses subscribers past its cap, sends heartbeats, and forgets streams whose client left', async () => {
+    const stream = new EventStream(new GatewayEvents(3), { maxSubscribers: 2, heartbeatMs: 50 });
+    const one = subscribe(stream);
+    const two = subscribe(stream);
     expect(stream.subscribers).toBe(2);
-    const three = await request(`${url}/v1/events`);
-    expect(three.statusCode).toBe(503);
-    expect(await three.body.json()).toMatchObject({ error: { code: 'UNAVAILABLE' } });
-
+    expect(() => stream.subscribe(undefined, new AbortController().signal)).toThrow(
+      expect.objectContaining({ code: 'UNAVAILABLE' }),
+    );
     await waitFor(() => one.blocks.some((block) => block.comment === 'heartbeat'), 'a heartbeat');
-    one.close();
-    two.close();
-    await waitFor(() => stream.subscribers === 0, 'both streams to be dropped');
+    await one.close();
+    await two.close();
+    expect(stream.subscribers).toBe(0);
   });
 
   it('replays only what its ring buffer still holds', async () => {
-    const listener = await openEvents(url);
+    const events = new GatewayEvents(3);
+    const stream = new EventStream(events, { maxSubscribers: 5, heartbeatMs: 60_000 });
+    const listener = subscribe(stream);
     for (let i = 0; i < 5; i++) events.emit({ type: 'node.joined', nodeId: `n${i}`, url: 'http://x', parentId: null });
     await waitFor(() => listener.events().length === 5, 'five events');
     const ids = listener.events().map((e) => e.id!);
-    listener.close();
+    await listener.close();
 
-    const behind = await openEvents(url, { 'last-event-id': ids[0]! });
+    const behind = subscribe(stream, ids[0]);
     await waitFor(() => behind.events().length === 3, 'the buffered events');
     expect(behind.events().map((e) => e.id)).toEqual(ids.slice(2));
-    behind.close();
+    await behind.close();
 
-    const stranger = await openEvents(url, { 'last-event-id': '12' });
+    const stranger = subscribe(stream, '12');
     await waitFor(() => stranger.events().length === 3, 'the whole buffer');
-    stranger.close();
+    await stranger.close();
+    stream.close();
   });
 });

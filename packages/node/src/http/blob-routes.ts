@@ -6,7 +6,7 @@ import { parseRangeHeader } from '../byte-range.js';
 import { normalizeSha256 } from '../sha256-hex.js';
 import { detachRequestBody, discardRestOfBody } from './request-body.js';
 import { streamToResponse } from './stream-response.js';
-import { readJsonBody } from './request-body.js';
+import { declaredLength, readJsonBody } from './request-body.js';
 import { sendJson } from './responses.js';
 import type { RequestContext, Router } from './router.js';
 
@@ -43,7 +43,7 @@ async function checkpoint(store: BlobStore, { req, res, param }: RequestContext)
     });
   }
   const key = decodeKey(param.slice(0, -CHECKPOINT_SUFFIX.length));
-  const body = (await readJsonBody(req, 1024)) as { downloadsTaken?: unknown } | undefined;
+  const body = (await readJsonBody(req, 1024, declaredLength(req))) as { downloadsTaken?: unknown } | undefined;
   const taken = body?.downloadsTaken;
   if (typeof taken !== 'number' || !Number.isSafeInteger(taken) || taken < 0) {
     throw new LegimError('BAD_REQUEST', 'the body must be {"downloadsTaken": <non-negative integer>}');

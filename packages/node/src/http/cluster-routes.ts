@@ -8,7 +8,7 @@ import {
   type JoinRequest,
   type JoinResponse,
 } from '../tree/join-message.js';
-import { readJsonBody } from './request-body.js';
+import { declaredLength, readJsonBody } from './request-body.js';
 import { sendJson } from './responses.js';
 import type { Router } from './router.js';
 
@@ -39,7 +39,7 @@ export function registerClusterRoutes(router: Router, deps: ClusterRouteDeps): v
       sendJson(res, 200, { nodeId: deps.nodeId, ...(await deps.store.stats()), ...(scrub && { scrub }) });
     })
     .on('POST', '/join', async ({ req, res }) => {
-      const join = parseJoinRequest(await readJsonBody(req, JOIN_BODY_LIMIT));
+      const join = parseJoinRequest(await readJsonBody(req, JOIN_BODY_LIMIT, declaredLength(req)));
       const upstream = await deps.onJoin?.(join);
       const reply: JoinResponse = { ok: true, heartbeatMs: deps.heartbeatMs };
       if (upstream?.removed) reply.removed = true;
@@ -47,7 +47,7 @@ export function registerClusterRoutes(router: Router, deps: ClusterRouteDeps): v
       sendJson(res, 200, reply);
     })
     .on('POST', '/drain', async ({ req, res }) => {
-      const request = parseDrainRequest(await readJsonBody(req, JOIN_BODY_LIMIT));
+      const request = parseDrainRequest(await readJsonBody(req, JOIN_BODY_LIMIT, declaredLength(req)));
       if (!deps.onDrain) throw new LegimError('NOT_FOUND', 'this node has no parent to drain into');
       await deps.onDrain(request);
       sendJson(res, 202, { ok: true, nodeId: request.nodeId });

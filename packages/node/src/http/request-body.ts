@@ -24,13 +24,14 @@ export function discardRestOfBody(req: IncomingMessage): void {
 }
 
 /**
- * Reads a small JSON body (`PAYLOAD_TOO_LARGE` past `limitBytes`, `BAD_REQUEST`
- * if not JSON). Listens for data rather than iterating, because leaving a
- * `for await` early would destroy the request and with it the socket.
+ * Reads a small JSON body (`PAYLOAD_TOO_LARGE` past `limitBytes`, at once when
+ * the declared length says so; `BAD_REQUEST` if not JSON). Listens for data
+ * rather than iterating, because leaving a `for await` early would destroy
+ * the request and with it the socket.
  */
-export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+export function readJsonBody(req: Readable, limitBytes: number, declaredLength?: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length']) > limitBytes) {
+    if (declaredLength !== undefined && declaredLength > limitBytes) {
       reject(tooLarge(limitBytes));
       return;
     }
@@ -67,4 +68,10 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
 
 function tooLarge(limitBytes: number): LegimError {
   return new LegimError('PAYLOAD_TOO_LARGE', `the request body must be at most ${limitBytes} bytes`);
+}
+
+/** `Content-Length` as a number, when the client sent one. */
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const value = req.headers['content-length'];
+  return value === undefined ? undefined : Number(value);
 }

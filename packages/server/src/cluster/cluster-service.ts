@@ -1,5 +1,5 @@
 import { isValidBlobKey, MAX_CORRUPT_PER_JOIN } from '@legim/node';
-import { LegimError, type Health } from '@legim/sdk';
+import { LegimError, type ClusterView, type Health } from '@legim/sdk';
 import type { MetadataStore } from '../metadata/types.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 import type { DrainStarted, NodeDrainer } from './node-drainer.js';
@@ -84,7 +84,7 @@ export class ClusterService {
     return this.drainer.drain(nodeId);
   }
 
-  async health() {
+  async health(): Promise<Health> {
     const nodes = this.registry.all();
     const count = (status: string) => nodes.filter((node) => node.status === status).length;
     const up = count('up');
@@ -102,7 +102,7 @@ export class ClusterService {
     };
   }
 
-  async view(publicUrl: string) {
+  async view(publicUrl: string): Promise<ClusterView> {
     const counts = await this.metadata.fileCountsByNode();
     return {
       gateway: { id: this.options.gatewayId, url: publicUrl },

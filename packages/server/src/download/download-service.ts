@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
 import type { DownloadCounter, RefusalReason } from '../backends/download-counter/download-counter.js';
 import type { CachedFile, MetadataCache } from '../backends/metadata-cache/metadata-cache.js';
@@ -10,6 +9,7 @@ import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import { deleted, exhausted, expired, findLiveFile, findServableFile, goneOrMissing } from './file-lookup.js';
 import type { ResumeTokens } from './resume-tokens.js';
 import { downloadHeaders } from './download-headers.js';
+import type { BlobAnswer, HeadAnswer } from './blob-answer.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 
 export interface DownloadServiceDeps {
@@ -40,10 +40,9 @@ export interface ResumeRequest {
 export class DownloadService {
   constructor(private readonly deps: DownloadServiceDeps) {}
 
-  async head(id: string, res: ServerResponse): Promise<void> {
+  async head(id: string): Promise<HeadAnswer> {
     const file = await findServableFile(this.deps.metadata, id, Date.now());
-    res.writeHead(200, downloadHeaders(file, file.downloadsLeft));
-    res.end();
+    return { status: 200, headers: downloadHeaders(file, file.downloadsLeft) };
   }
 
   /**
@@ -51,36 +50,45 @@ export class DownloadService {
    * earlier (206, no download taken); otherwise takes one. A Range without
    * a token is ignored: the whole file is sent and counted.
    */
-  async download(id: string, res: ServerResponse, resume: ResumeRequest): Promise<void> {
-    if (resume.token !== undefined && resume.range !== undefined)
-      return this.resume(id, res, resume.token, resume.range);
+  async download(id: string, resume: ResumeRequest): Promise<BlobAnswer> {
+    if (resume.token !== undefined && resume.range !== undefined) return this.resume(id, resume.token, resume.range);
     const { counter, config, resumeTokens } = this.deps;
     const now = Date.now();
     const { file, replicaNodeIds } = await this.hotMetadata(id, now);
     const taken = await counter.take(file.id, now, config.deleteGraceMs);
     if (!taken.ok) throw await this.refusal(taken.reason, file);
+    // Nothing reached the client (no replica could be read, or it left first): the download was not used.
+    const giveBack = () => counter.refund(file.id);
     try {
       // Before any byte: the nodes must know this download was taken, or a rebuilt index could serve it again.
       await this.deps.checkpoints.ensure(file, file.maxDownloads - taken.downloadsLeft);
     } catch (error) {
-      await counter.refund(file.id);
+      await giveBack();
       throw error;
     }
     if (taken.downloadsLeft === 0) this.scheduleDeletion(file.id, now + config.deleteGraceMs);
-    let bytes: number;
-    try {
-      const headers = { ...downloadHeaders(file, taken.downloadsLeft), 'Legim-Resume': resumeTokens.issue(file, now) };
-      bytes = await this.deps.reader.serve({ key: file.id, size: file.size, nodeIds: replicaNodeIds, headers }, res);
-    } finally {
-      // Nothing reached the client (no replica could serve, or it left first): the download was not used.
-      if (!res.headersSent) await counter.refund(file.id);
-    }
-    if (res.headersSent) {
-      this.deps.emit?.({ type: 'file.downloaded', fileId: file.id, downloadsLeft: taken.downloadsLeft, bytes });
-    }
+    const blob = await this.deps.reader
+      .open({ key: file.id, size: file.size, nodeIds: replicaNodeIds })
+      .catch(async (error: unknown) => {
+        await giveBack();
+        throw error;
+      });
+    return {
+      status: 200,
+      headers: { ...downloadHeaders(file, taken.downloadsLeft), 'Legim-Resume': resumeTokens.issue(file, now) },
+      stream: {
+        chunks: blob.chunks,
+        abandoned: async () => {
+          blob.close();
+          await giveBack();
+        },
+        sent: (bytes) =>
+          this.deps.emit?.({ type: 'file.downloaded', fileId: file.id, downloadsLeft: taken.downloadsLeft, bytes }),
+      },
+    };
   }
 
-  private async resume(id: string, res: ServerResponse, token: string, range: string): Promise<void> {
+  private async resume(id: string, token: string, range: string): Promise<BlobAnswer> {
     const now = Date.now();
     const file = await findLiveFile(this.deps.metadata, id, now);
     if (!this.deps.resumeTokens.isValid(token, file, now)) {
@@ -88,12 +96,16 @@ export class DownloadService {
     }
     const start = resumeStart(range, file.size);
     const nodeIds = await this.deps.metadata.replicaNodes(file.id);
-    const headers = {
-      ...downloadHeaders(file, file.downloadsLeft),
-      'Content-Length': file.size - start,
-      'Content-Range': `bytes ${start}-${file.size - 1}/${file.size}`,
+    const blob = await this.deps.reader.open({ key: file.id, size: file.size, nodeIds, start });
+    return {
+      status: 206,
+      headers: {
+        ...downloadHeaders(file, file.downloadsLeft),
+        'Content-Length': file.size - start,
+        'Content-Range': `bytes ${start}-${file.size - 1}/${file.size}`,
+      },
+      stream: { chunks: blob.chunks, abandoned: async () => blob.close() },
     };
-    await this.deps.reader.serve({ key: file.id, size: file.size, nodeIds, headers, start }, res);
   }
 
   /** The last download was taken: the file goes once transfers in flight had their grace period. */

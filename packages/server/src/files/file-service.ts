@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { LegimError } from '@legim/sdk';
 import { findLiveFile, findServableFile } from '../download/file-lookup.js';
 import type { DownloadCounter } from '../backends/download-counter/download-counter.js';
@@ -32,16 +31,15 @@ export class FileService {
   }
 
   /**
-   * Needs the file's delete token or the admin key (bearer header, or
-   * `?token=`). From the answer on, every gateway refuses the file; the
+   * Needs the file's delete token or the admin key (the caller takes it
+   * from the bearer header, or `?token=`). From the answer on, every gateway refuses the file; the
    * bytes are purged after the grace period, so a download that was already
    * streaming ends whole instead of being cut off half-way.
    */
-  async delete(id: string, req: IncomingMessage, queryToken: string | undefined): Promise<void> {
+  async delete(id: string, token: string | undefined): Promise<void> {
     const { metadata, jobs, counter, cache, adminKey, deleteGraceMs } = this.deps;
     // Deleting something already used up is fine; deleting the unknown, expired or deleted is not.
     const file = await findLiveFile(metadata, id, Date.now());
-    const token = bearerToken(req) ?? queryToken;
     if (token === undefined) {
       throw new LegimError('UNAUTHORIZED', 'send the delete token from the upload (Authorization: Bearer <token>)');
     }
@@ -58,10 +56,6 @@ export class FileService {
     // Now, when the file stops being served; the reaper reports only expiries and used-up files.
     this.deps.emit?.({ type: 'file.deleted', fileId: file.id, reason: 'deleted' });
   }
-}
-
-function bearerToken(req: IncomingMessage): string | undefined {
-  return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
 }
 
 /** Constant-time comparison (hashing first makes the lengths equal). */

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { RouteHandler } from './router.js';
+import type { ReplyHeaders } from './reply.js';
 
 /** The page's files live in `web/`, beside both `src/` and `dist/`. */
 const WEB_DIR = new URL('../../web/', import.meta.url);
@@ -21,7 +20,7 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const SECURITY_HEADERS: OutgoingHttpHeaders = {
+const SECURITY_HEADERS: ReplyHeaders = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
@@ -66,26 +65,18 @@ export class WebPage {
     });
   }
 
-  /** Serves one of the page's files; answers HEAD too, which the router sends to GET routes. */
-  handler(name: WebFile): RouteHandler {
+  /** One of the page's files, or `304` when the client's copy (`If-None-Match`) is current. */
+  answer(name: WebFile, ifNoneMatch: string | undefined): { status: 200 | 304; headers: ReplyHeaders; bytes?: Buffer } {
     const file = this.assets[name];
-    return (req, res) => serve(file, req, res);
+    const headers = {
+      ...SECURITY_HEADERS,
+      'Content-Type': file.contentType,
+      'Cache-Control': file.cacheControl,
+      ETag: file.etag,
+    };
+    if (isFresh(ifNoneMatch, file.etag)) return { status: 304, headers };
+    return { status: 200, headers, bytes: file.body };
   }
-}
-
-function serve(file: Asset, req: IncomingMessage, res: ServerResponse): void {
-  const headers = {
-    ...SECURITY_HEADERS,
-    'Content-Type': file.contentType,
-    'Cache-Control': file.cacheControl,
-    ETag: file.etag,
-  };
-  if (isFresh(req.headers['if-none-match'], file.etag)) {
-    res.writeHead(304, headers).end();
-    return;
-  }
-  res.writeHead(200, { ...headers, 'Content-Length': file.body.length });
-  res.end(req.method === 'HEAD' ? undefined : file.body);
 }
 
 /** `If-None-Match` compares weakly: a `W/` tag of the same bytes still matches. */

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { LegimError } from '@legim/sdk';
@@ -14,20 +14,27 @@ export interface UploadSource {
   declaredLength: number | undefined;
 }
 
+/** An upload request as it arrived: its headers, its unread body and its query. */
+export interface UploadRequest {
+  headers: IncomingHttpHeaders;
+  body: Readable;
+  query: Record<string, string>;
+}
+
 /** Accepts a raw body or a multipart form with a `file` part, without buffering either. */
-export function uploadSource(req: IncomingMessage, query: URLSearchParams, maxBytes: number): Promise<UploadSource> {
-  const fields = Object.fromEntries(query);
-  const contentType = req.headers['content-type'] ?? '';
+export function uploadSource(request: UploadRequest, maxBytes: number): Promise<UploadSource> {
+  const fields = { ...request.query };
+  const contentType = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
-    const length = req.headers['content-length'];
+    const length = request.headers['content-length'];
     const declaredLength = length === undefined ? undefined : Number(length);
-    return Promise.resolve({ body: req, fields, fileName: undefined, declaredLength });
+    return Promise.resolve({ body: request.body, fields, fileName: undefined, declaredLength });
   }
-  return multipartSource(req, fields, maxBytes);
+  return multipartSource(request, fields, maxBytes);
 }
 
 function multipartSource(
-  req: IncomingMessage,
+  { headers, body }: UploadRequest,
   fields: Record<string, string>,
   maxBytes: number,
 ): Promise<UploadSource> {
@@ -35,7 +42,7 @@ function multipartSource(
     let parser: busboy.Busboy;
     try {
       parser = busboy({
-        headers: req.headers,
+        headers,
         limits: { files: 1, fields: 20, fieldSize: 4096, fileSize: maxBytes + 1 },
       });
     } catch (error) {
@@ -60,6 +67,6 @@ function multipartSource(
     parser.on('close', () => {
       if (!gotFile) reject(new LegimError('EMPTY_BODY', 'the multipart body has no "file" part'));
     });
-    req.pipe(parser);
+    body.pipe(parser);
   });
 }

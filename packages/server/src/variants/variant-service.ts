@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
 import { findServableFile } from '../download/file-lookup.js';
 import type { ReplicaReader } from '../download/replica-reader.js';
+import type { BlobAnswer } from '../download/blob-answer.js';
 import type { MetadataStore } from '../metadata/types.js';
 
 /** How soon a client should ask again for a variant still being made. */
@@ -14,7 +14,7 @@ export class VariantService {
     private readonly reader: ReplicaReader,
   ) {}
 
-  async serve(id: string, name: string, res: ServerResponse): Promise<void> {
+  async serve(id: string, name: string): Promise<BlobAnswer<200>> {
     const now = Date.now();
     const file = await findServableFile(this.metadata, id, now);
     if (file.status === 'processing') {
@@ -37,21 +37,22 @@ export class VariantService {
     const key = `${file.id}.${variant.name}`;
     // A preview may be cached briefly, never past the file's expiry.
     const maxAge = Math.max(0, Math.min(60, Math.floor((file.expiresAt - now) / 1000)));
-    await this.reader.serve(
-      {
-        key,
-        size: variant.size,
-        nodeIds: await this.metadata.replicaNodes(key),
-        headers: {
-          'Content-Type': variant.contentType,
-          'Content-Length': variant.size,
-          ETag: `"${variant.sha256}"`,
-          'Cache-Control': `private, max-age=${maxAge}`,
-          'X-Content-Type-Options': 'nosniff',
-          'Content-Security-Policy': "default-src 'none'; sandbox",
-        },
+    const blob = await this.reader.open({
+      key,
+      size: variant.size,
+      nodeIds: await this.metadata.replicaNodes(key),
+    });
+    return {
+      status: 200,
+      headers: {
+        'Content-Type': variant.contentType,
+        'Content-Length': variant.size,
+        ETag: `"${variant.sha256}"`,
+        'Cache-Control': `private, max-age=${maxAge}`,
+        'X-Content-Type-Options': 'nosniff',
+        'Content-Security-Policy': "default-src 'none'; sandbox",
       },
-      res,
-    );
+      stream: { chunks: blob.chunks, abandoned: async () => blob.close() },
+    };
   }
 }

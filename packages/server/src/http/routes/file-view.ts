@@ -1,7 +1,13 @@
-import type { FileRecord, VariantRecord } from '../metadata/types.js';
+import type { FileInfo } from '@legim/sdk';
+import type { FileRecord, VariantRecord } from '../../metadata/types.js';
 
 /** The public JSON shape of a file (docs/api.md, "The file object"). */
-export function fileView(file: FileRecord, publicUrl: string, replicas: number, variants: VariantRecord[] = []) {
+export function fileView(
+  file: FileRecord,
+  publicUrl: string,
+  replicas: number,
+  variants: VariantRecord[] = [],
+): FileInfo {
   return {
     id: file.id,
     title: file.title,

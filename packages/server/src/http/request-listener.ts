@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { EdgeRequest } from './edge-request.js';
+import type { GatewayApp } from './gateway-app.js';
+import type { Reply, StreamBody } from './reply.js';
+
+/** The app on a Node HTTP server: the one place that reads `req` and writes `res`. */
+export function createRequestListener(app: GatewayApp): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const aborted = new AbortController();
+    res.once('close', () => aborted.abort());
+    const request: EdgeRequest = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body: req,
+      signal: aborted.signal,
+      id: randomUUID(),
+    };
+    const { reply } = await app.handle(request);
+    if (reply.status >= 400 && !req.complete && !(await drained(req))) res.setHeader('Connection', 'close');
+    await send(res, reply, request);
+  };
+}
+
+async function send(res: ServerResponse, reply: Reply, request: EdgeRequest): Promise<void> {
+  const headers: OutgoingHttpHeaders = { ...reply.headers, 'Legim-Request-Id': request.id };
+  const withBody = request.method !== 'HEAD';
+  if (reply.stream) return sendStream(res, reply.status, headers, reply.stream, withBody);
+  if (res.destroyed) return;
+  if (reply.json !== undefined) {
+    const payload = Buffer.from(JSON.stringify(reply.json), 'utf8');
+    res.writeHead(reply.status, {
+      // JSON answers describe live state (downloads left, health): never cache them unless a route says so.
+      'Cache-Control': 'no-store',
+      ...headers,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': payload.length,
+    });
+    res.end(withBody ? payload : undefined);
+    return;
+  }
+  if (reply.bytes) {
+    res.writeHead(reply.status, { ...headers, 'Content-Length': reply.bytes.length });
+    res.end(withBody ? reply.bytes : undefined);
+    return;
+  }
+  res.writeHead(reply.status, headers).end();
+}
+
+async function sendStream(
+  res: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  body: StreamBody,
+  withBody: boolean,
+): Promise<void> {
+  if (res.destroyed) {
+    await body.abandoned?.();
+    return;
+  }
+  res.writeHead(status, headers);
+  if (!withBody) {
+    res.end();
+    await body.abandoned?.();
+    return;
+  }
+  let bytes = 0;
+  try {
+    for await (const chunk of body.chunks) {
+      if (res.destroyed) break;
+      bytes += chunk.length;
+      if (!res.write(chunk)) await writable(res);
+    }
+    res.end();
+  } catch {
+    // The body failed mid-way (every replica did): a short body must not look complete.
+    res.destroy();
+  } finally {
+    body.sent?.(bytes);
+  }
+}
+
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
+}
+
+/** A rejected request body up to this size is read to its end so the client can read the error. */
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+const DRAIN_TIMEOUT_MS = 5000;
+
+/**
+ * A client still sending its body would see a broken pipe instead of the
+ * answer if the connection closed under it, so a small rest is read and
+ * dropped first; a large one is cut off (the caller sets Connection: close).
+ */
+function drained(req: IncomingMessage): Promise<boolean> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (req.readableEnded) return Promise.resolve(true);
+  if (declared > DRAIN_LIMIT || req.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const finish = (result: boolean) => {
+      clearTimeout(timer);
+      req.off('readable', onReadable).off('end', onEnd).off('error', onEnd).off('close', onEnd);
+      resolve(result);
+    };
+    // read() rather than resume(): an abandoned async iterator leaves a
+    // 'readable' listener behind, and with one attached resume() does nothing.
+    const onReadable = () => {
+      for (let chunk = req.read() as Buffer | null; chunk !== null; chunk = req.read() as Buffer | null) {
+        bytes += chunk.length;
+        if (bytes > DRAIN_LIMIT) return finish(false);
+      }
+    };
+    const onEnd = () => finish(req.complete);
+    const timer = setTimeout(() => finish(false), DRAIN_TIMEOUT_MS);
+    req.unpipe();
+    req.on('readable', onReadable).on('end', onEnd).on('error', onEnd).on('close', onEnd);
+    onReadable();
+  });
+}
