@@ -18,12 +18,22 @@ export type { ByteRangeRequest } from './byte-range.js';
 export { parseByteSize } from './byte-size.js';
 export { parseNodeConfig, type NodeConfig, type NodeConfigFlags, type ParseNodeConfigInput } from './config.js';
 export { createNodeServer, type NodeServerDeps } from './http/create-node-server.js';
-export type { NodeLogger } from './http/responses.js';
 export { loadOrCreateNodeIdentity, type NodeIdentity } from './node-identity.js';
 export { startNode, type RunningNode, type StartNodeOptions } from './start-node.js';
 export { MAX_CORRUPT_PER_JOIN, type JoinRequest, type JoinResponse } from './tree/join-message.js';
 export { ParentLink, type ParentLinkOptions, type ParentLinkStatus } from './tree/parent-link.js';
 // The HTTP pieces the gateway shares with the node, so both answer errors the same way.
-export { sendError, sendJson, logToStderr } from './http/responses.js';
+export { sendError, sendJson } from './http/responses.js';
+export {
+  createLogger,
+  isLogLevel,
+  LOG_LEVELS,
+  type CreateLoggerOptions,
+  type LogLevel,
+  type Logger,
+} from './logging/create-logger.js';
+export { REQUEST_ID_HEADER, requestId } from './logging/request-id.js';
+// Only until the gateway's HTTP edge is handed its own logger.
+export { logToStderr } from './logging/log-to-stderr.js';
 export { readJsonBody } from './http/request-body.js';
 export { createSecretCheck } from './http/auth.js';

@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import type { Stats } from '@legim/sdk';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import { EventStream } from '../events/event-stream.js';
@@ -29,6 +30,7 @@ export interface OperationsDeps {
   jobBackend: Stats['jobs']['backend'];
   replicas: number;
   startedAt: number;
+  logger: Logger;
 }
 
 /** Wires the gateway's stats, event stream and metrics. */
@@ -36,11 +38,14 @@ export function createOperations(deps: OperationsDeps): OperationsApi {
   const { events, totals, registry } = deps;
   const traffic = new TrafficCounters(events);
   const stream = new EventStream(events, { maxSubscribers: MAX_EVENT_SUBSCRIBERS, heartbeatMs: HEARTBEAT_MS });
-  const census = new ReplicationCensus(totals, () =>
-    registry
-      .all()
-      .filter((node) => node.status === 'down')
-      .map((node) => node.id),
+  const census = new ReplicationCensus(
+    totals,
+    () =>
+      registry
+        .all()
+        .filter((node) => node.status === 'down')
+        .map((node) => node.id),
+    deps.logger,
   );
   const stats = new StatsService({
     ...deps,
