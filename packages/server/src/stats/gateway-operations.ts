@@ -6,6 +6,7 @@ import type { GatewayEvents } from '../events/gateway-events.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { IndexTotals } from './index-totals.js';
 import { ReplicationCensus } from './replication-census.js';
+import type { GatewayMetrics } from './prometheus.js';
 import { StatsService } from './stats-service.js';
 import { TrafficCounters } from './traffic-counters.js';
 
@@ -20,6 +21,8 @@ export interface OperationsApi {
   events: EventStream;
   /** Also counts refused downloads, which the download route reports. */
   traffic: TrafficCounters;
+  /** `GET /metrics`, and the request latencies the HTTP edge reports (`observeRequest`). */
+  metrics: GatewayMetrics;
 }
 
 export interface OperationsDeps {
@@ -54,5 +57,5 @@ export function createOperations(deps: OperationsDeps): OperationsApi {
     traffic,
     subscribers: () => stream.subscribers,
   });
-  return { stats, events: stream, traffic };
+  return { stats, events: stream, traffic, metrics: stats.metrics };
 }
