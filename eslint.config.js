@@ -44,13 +44,6 @@ export default defineConfig(
       'no-console': 'error',
     },
   },
-  // The server and the storage node log to stderr until they get a logger:
-  // console.error/warn/info are their logs; console.log stays forbidden.
-  {
-    files: ['packages/server/src/**/*.{ts,tsx}', 'packages/node/src/**/*.{ts,tsx}'],
-    rules: { 'no-console': ['error', { allow: ['error', 'warn', 'info'] }] },
-  },
-
   // Tests and test support: the recommended set, without type information.
   {
     files: TESTS,

@@ -155,6 +155,17 @@ describe('failures are one red line', () => {
     expectOneLine(result, 'INVALID_OPTION', /cluster secret/);
   });
 
+  it('a log level that does not exist, for every process the CLI runs', async () => {
+    for (const command of [['server', 'start'], ['node', 'start'], ['worker'], ['up']]) {
+      const result = await runCli([...command, '--log-level', 'loud'], { env: box.env });
+      expectOneLine(
+        result,
+        'USAGE',
+        /--log-level.*'loud'.*expected one of trace, debug, info, warn, error, fatal, silent/,
+      );
+    }
+  });
+
   it('a node config file that does not exist', async () => {
     const result = await runCli(['node', 'start', '--config', join(box.dir, 'nope.yaml')], { env: box.env });
     expectOneLine(result, 'NO_SUCH_FILE');

@@ -9,7 +9,7 @@ import { BytePacer } from './byte-pacer.js';
 import { CorruptReports } from './corrupt-reports.js';
 import { errorCode, isMissingFileError } from './durable-fs.js';
 import { closeFdQuietly, fstatFd, openFd, readAt } from './fd-io.js';
-import { logToStderr, type NodeLogger } from './http/responses.js';
+import type { Logger } from './logging/create-logger.js';
 
 /** 32 MiB/s: a fraction of what a disk reads, so serving keeps the rest. */
 export const DEFAULT_SCRUB_RATE = 32 * 2 ** 20;
@@ -26,7 +26,7 @@ export interface BlobScrubberOptions {
   bytesPerSecond?: number;
   /** Pause after each full pass (default 1 h). */
   intervalMs?: number;
-  log?: NodeLogger;
+  logger: Logger;
 }
 
 /** `GET /stats` → `scrub`: counts since the node started. */
@@ -65,7 +65,7 @@ export class BlobScrubber {
   readonly #pacer: BytePacer | undefined;
   readonly #chunk: Buffer;
   readonly #intervalMs: number;
-  readonly #log: NodeLogger;
+  readonly #log: Logger;
   readonly #abort = new AbortController();
   #passes: Promise<unknown> = Promise.resolve();
   #running: Promise<void> | undefined;
@@ -80,7 +80,7 @@ export class BlobScrubber {
     // Small reads at a low rate, so the pacing stays smooth.
     this.#chunk = Buffer.allocUnsafe(rate > 0 ? Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, rate / 8)) : MAX_CHUNK);
     this.#intervalMs = options.intervalMs ?? DEFAULT_SCRUB_INTERVAL_MS;
-    this.#log = options.log ?? logToStderr;
+    this.#log = options.logger.child({ component: 'scrubber' });
   }
 
   /**
@@ -112,7 +112,7 @@ export class BlobScrubber {
     try {
       await this.#requeueUnreported();
     } catch (error) {
-      this.#log('could not read the quarantine folder for reports still to send', error);
+      this.#log.warn({ err: error }, 'could not read the quarantine folder for reports still to send');
     }
     if (!this.#pacer) return;
     const { signal } = this.#abort;
@@ -122,7 +122,7 @@ export class BlobScrubber {
         await sleep(this.#intervalMs, undefined, { signal, ref: false });
       } catch (error) {
         if (signal.aborted) return;
-        this.#log('a scrub pass failed; the next starts after the usual pause', error);
+        this.#log.error({ err: error }, 'a scrub pass failed; the next starts after the usual pause');
         await sleep(this.#intervalMs, undefined, { signal, ref: false }).catch(() => undefined);
       }
     }
@@ -139,7 +139,8 @@ export class BlobScrubber {
         const verdict = await this.#check(key).catch((error: unknown) => {
           this.#abort.signal.throwIfAborted();
           // One line per pass: a failing disk would otherwise log every blob.
-          if (++failures === 1) this.#log(`could not scrub blob ${key}; going on with the others`, error);
+          if (++failures === 1)
+            this.#log.warn({ err: error, key }, `could not scrub blob ${key}; going on with the others`);
           return { state: 'gone' } as const;
         });
         if (verdict.state === 'gone') continue;
@@ -150,7 +151,7 @@ export class BlobScrubber {
       if (keys.length < PAGE) break;
       after = keys.at(-1);
     }
-    if (failures > 1) this.#log(`${failures} blobs could not be scrubbed in this pass`);
+    if (failures > 1) this.#log.warn({ failures }, `${failures} blobs could not be scrubbed in this pass`);
     this.#lastPassAt = new Date().toISOString();
     return result;
   }
@@ -178,7 +179,10 @@ export class BlobScrubber {
       if (!moved) return { state: 'gone' };
       this.#corrupt += 1;
       this.reports.add(key);
-      this.#log(`blob ${key} is corrupt (${reason}): moved to ${this.#store.quarantineDir} and reported`);
+      this.#log.error(
+        { key, reason },
+        `blob ${key} is corrupt (${reason}): moved to ${this.#store.quarantineDir} and reported`,
+      );
       return { state: 'corrupt' };
     } finally {
       closeFdQuietly(fd);

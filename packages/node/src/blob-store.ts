@@ -19,6 +19,7 @@ import { scanStoredBlobs } from './startup-scan.js';
 import { StorageLedger, type BlobStoreStats } from './storage-ledger.js';
 import { rewriteSidecar } from './sidecar-rewrite.js';
 import { TombstoneLog, type TombstonePage } from './tombstone-log.js';
+import type { Logger } from './logging/create-logger.js';
 
 export type { BlobStoreStats } from './storage-ledger.js';
 export type { OpenedBlob } from './opened-blob.js';
@@ -37,6 +38,8 @@ export interface BlobStoreOptions {
   maxBufferedRead?: number;
   /** How many blobs' size and digest are kept in memory so reads skip the sidecar (default 100,000). */
   infoCacheEntries?: number;
+  /** For what fails in the background (the hourly pruning of tombstones). */
+  logger: Logger;
 }
 
 export interface BlobPage {
@@ -106,7 +109,7 @@ export class BlobStore {
     });
     this.quarantineDir = join(options.dataDir, 'quarantine');
     this.#quarantine = new BlobQuarantine({ ...shared, dir: this.quarantineDir, ledger: this.#ledger });
-    this.#tombstones = new TombstoneLog(this.dataDir, this.tmpDir);
+    this.#tombstones = new TombstoneLog(this.dataDir, this.tmpDir, options.logger);
   }
 
   /** Creates the folders, drops writes a crash left in `tmp/`, and counts the blobs. */

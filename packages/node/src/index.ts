@@ -18,11 +18,19 @@ export type { ByteRangeRequest } from './byte-range.js';
 export { parseByteSize } from './byte-size.js';
 export { parseNodeConfig, type NodeConfig, type NodeConfigFlags, type ParseNodeConfigInput } from './config.js';
 export { createNodeServer, type NodeServerDeps } from './http/create-node-server.js';
-export type { NodeLogger } from './http/responses.js';
 export { loadOrCreateNodeIdentity, type NodeIdentity } from './node-identity.js';
 export { startNode, type RunningNode, type StartNodeOptions } from './start-node.js';
 export { MAX_CORRUPT_PER_JOIN, type JoinRequest, type JoinResponse } from './tree/join-message.js';
 export { ParentLink, type ParentLinkOptions, type ParentLinkStatus } from './tree/parent-link.js';
+export {
+  createLogger,
+  isLogLevel,
+  LOG_LEVELS,
+  type CreateLoggerOptions,
+  type LogLevel,
+  type Logger,
+} from './logging/create-logger.js';
+export { REQUEST_ID_HEADER, requestId } from './logging/request-id.js';
 // The gateway reads its small JSON bodies the way the node does.
 export { readJsonBody } from './http/request-body.js';
 export { createSecretCheck } from './http/auth.js';

@@ -9,7 +9,7 @@ import { BlobScrubber } from './blob-scrubber.js';
 import { BlobStore } from './blob-store.js';
 import type { NodeConfig } from './config.js';
 import { createNodeServer } from './http/create-node-server.js';
-import { logToStderr, type NodeLogger } from './http/responses.js';
+import { createLogger, type Logger } from './logging/create-logger.js';
 import { loadOrCreateNodeIdentity } from './node-identity.js';
 import { ParentLink } from './tree/parent-link.js';
 
@@ -39,8 +39,8 @@ export interface RunningNode {
 }
 
 export interface StartNodeOptions {
-  /** Defaults to {@link logToStderr}. */
-  log?: NodeLogger;
+  /** Where the node logs; defaults to JSON lines on stderr at `info`. */
+  logger?: Logger;
   /** For the parent link's requests. */
   dispatcher?: Dispatcher;
   /** How long `close()` lets in-flight requests finish (default 1000 ms). */
@@ -56,16 +56,16 @@ export interface StartNodeOptions {
  * process.once('SIGTERM', () => void node.close());
  */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
-  const log = options.log ?? logToStderr;
+  const logger = options.logger ?? createLogger({ name: 'node' });
   await mkdir(config.dataDir, { recursive: true });
   const { nodeId } = await loadOrCreateNodeIdentity(config.dataDir);
-  const store = new BlobStore({ dataDir: config.dataDir, capacityBytes: config.capacityBytes });
+  const store = new BlobStore({ dataDir: config.dataDir, capacityBytes: config.capacityBytes, logger });
   await store.init();
   const scrubber = new BlobScrubber({
     store,
     bytesPerSecond: config.scrubRate,
     intervalMs: config.scrubIntervalMs,
-    log,
+    logger,
   });
 
   let parentLink: ParentLink | undefined;
@@ -83,7 +83,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       if (!parentLink) throw new LegimError('NOT_FOUND', 'this node has no parent to drain into');
       await parentLink.requestDrain(request);
     },
-    log,
+    logger,
   });
   const server = createServer(handler);
   const port = await listen(server, config.port, config.host);
@@ -98,7 +98,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       bootId: randomUUID(),
       readStats: () => store.stats(),
       heartbeatMs: config.heartbeatMs,
-      log,
+      logger,
       onRemoved: () => markRemoved(),
       corruptReports: scrubber.reports,
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
@@ -118,7 +118,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const drain = async ({ timeoutMs = DRAIN_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<void> => {
     if (!parentLink) throw new LegimError('INVALID_OPTION', 'a node without a parent has nothing to drain into');
     await parentLink.requestDrain({ nodeId });
-    log(`draining node ${nodeId}: its blobs are being copied to other nodes`);
+    logger.info(`draining node ${nodeId}: its blobs are being copied to other nodes`);
     await untilRemoved(removed, timeoutMs);
   };
   return { nodeId, url, port, store, scrubber, parentLink, removed, drain, close };

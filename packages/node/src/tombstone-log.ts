@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fsyncDir, isMissingFileError, writeFileSynced } from './durable-fs.js';
 import { closeFd, fsyncFd, openFd } from './fd-io.js';
+import type { Logger } from './logging/create-logger.js';
 
 /** One key deleted on the gateway's request, remembered so an index rebuild does not bring it back. */
 export interface BlobTombstone {
@@ -33,6 +34,7 @@ export class TombstoneLog {
   readonly path: string;
   readonly #tmpDir: string;
   readonly #keepMs: number;
+  readonly #log: Logger;
   readonly #entries = new Map<string, number>();
   #sorted: string[] | undefined;
   #waiting: { line: string; done: () => void; failed: (error: unknown) => void }[] = [];
@@ -41,8 +43,9 @@ export class TombstoneLog {
   /** Lines in the file, torn and duplicate ones included: a rewrite is due when they outnumber the entries. */
   #fileLines = 0;
 
-  constructor(dataDir: string, tmpDir: string, keepMs = TOMBSTONE_KEEP_MS) {
+  constructor(dataDir: string, tmpDir: string, logger: Logger, keepMs = TOMBSTONE_KEEP_MS) {
     this.path = join(dataDir, 'tombstones.jsonl');
+    this.#log = logger;
     this.#tmpDir = tmpDir;
     this.#keepMs = keepMs;
   }
@@ -62,7 +65,7 @@ export class TombstoneLog {
     }
     await this.prune(now);
     this.#pruneTimer = setInterval(() => {
-      this.prune().catch((error: unknown) => console.error('legim: pruning tombstones failed:', error));
+      this.prune().catch((error: unknown) => this.#log.error({ err: error }, 'pruning tombstones failed'));
     }, PRUNE_INTERVAL_MS);
     this.#pruneTimer.unref();
   }

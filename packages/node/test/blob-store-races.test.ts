@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BlobStore, type OpenedBlob } from '../src/index.js';
-import { tempDir } from './support.js';
+import { quietLogger, tempDir } from './support.js';
 
 // Deterministic versions of the races that the concurrent tests only hit by
 // chance: hooks hold a blob open, or a rename, until a write or delete has run.
@@ -37,7 +37,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 async function openStore(dataDir?: string): Promise<BlobStore> {
-  const store = new BlobStore({ dataDir: dataDir ?? (await tempDir()) });
+  const store = new BlobStore({ dataDir: dataDir ?? (await tempDir()), logger: quietLogger });
   await store.init();
   return store;
 }

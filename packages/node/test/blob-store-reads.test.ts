@@ -5,12 +5,12 @@ import { buffer } from 'node:stream/consumers';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BlobStore, type BlobStoreOptions, type OpenedBlob } from '../src/index.js';
-import { tempDir } from './support.js';
+import { quietLogger, tempDir } from './support.js';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 async function openStore(options: Partial<BlobStoreOptions> = {}): Promise<BlobStore> {
-  const store = new BlobStore({ dataDir: options.dataDir ?? (await tempDir()), ...options });
+  const store = new BlobStore({ dataDir: options.dataDir ?? (await tempDir()), logger: quietLogger, ...options });
   await store.init();
   return store;
 }

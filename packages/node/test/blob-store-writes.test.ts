@@ -5,12 +5,12 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { BlobStore } from '../src/index.js';
-import { filesUnder, tempDir } from './support.js';
+import { filesUnder, quietLogger, tempDir } from './support.js';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 async function openStore(options: { highWaterMark?: number } = {}): Promise<BlobStore> {
-  const store = new BlobStore({ dataDir: await tempDir(), ...options });
+  const store = new BlobStore({ dataDir: await tempDir(), logger: quietLogger, ...options });
   await store.init();
   return store;
 }
@@ -46,7 +46,7 @@ describe('BlobStore writes', () => {
       const bytes = randomBytes(2 * 1024 * 1024 + 12_345);
       const stored = await store.put('big', Readable.from(unevenChunks(bytes)), { sha256: sha256(bytes) });
       expect(stored).toEqual({ key: 'big', size: bytes.length, sha256: sha256(bytes) });
-      const reopened = new BlobStore({ dataDir: store.dataDir, highWaterMark: batch });
+      const reopened = new BlobStore({ dataDir: store.dataDir, highWaterMark: batch, logger: quietLogger });
       await reopened.init();
       expect(sha256(await buffer((await reopened.open('big')).stream))).toBe(sha256(bytes));
     },
@@ -94,7 +94,7 @@ describe('BlobStore writes', () => {
     await store.put('k', Readable.from([a]), { sha256: sha256(a) });
     await store.put('k', Readable.from([b]), { sha256: sha256(b) });
     expect(await store.stats()).toMatchObject({ blobCount: 1, usedBytes: b.length });
-    const restarted = new BlobStore({ dataDir: store.dataDir, infoCacheEntries: 0 });
+    const restarted = new BlobStore({ dataDir: store.dataDir, infoCacheEntries: 0, logger: quietLogger });
     await restarted.init();
     await restarted.put('k', Readable.from([c]), { sha256: sha256(c) });
     expect(await restarted.stats()).toMatchObject({ blobCount: 1, usedBytes: c.length });

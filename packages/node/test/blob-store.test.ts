@@ -7,12 +7,12 @@ import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { fixture, fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import { BlobStore } from '../src/index.js';
-import { filesUnder, tempDir } from './support.js';
+import { filesUnder, quietLogger, tempDir } from './support.js';
 
 const PHOTO = 'photo-mountains-3264x2448.jpg';
 
 async function openStore(options: { capacityBytes?: number; dataDir?: string } = {}): Promise<BlobStore> {
-  const store = new BlobStore({ dataDir: options.dataDir ?? (await tempDir()), ...options });
+  const store = new BlobStore({ dataDir: options.dataDir ?? (await tempDir()), logger: quietLogger, ...options });
   await store.init();
   return store;
 }

@@ -3,10 +3,12 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { startNode, type NodeConfig, type RunningNode } from '../src/index.js';
+import { createLogger, startNode, type Logger, type NodeConfig, type RunningNode } from '../src/index.js';
 
 export const SECRET = 'test-cluster-secret';
 export const AUTH = { authorization: `Bearer ${SECRET}` };
+/** Tests read what the node answers, not what it logs. */
+export const quietLogger = createLogger({ level: 'silent', name: 'node-test' });
 
 /** A fresh folder under the OS temp dir, removed when the test ends. */
 export async function tempDir(): Promise<string> {
@@ -16,14 +18,30 @@ export async function tempDir(): Promise<string> {
 }
 
 /** A real node on port 0 in a temp folder, closed when the test ends. */
-export async function startTestNode(overrides: Partial<NodeConfig> = {}): Promise<RunningNode & { dataDir: string }> {
+export async function startTestNode(
+  overrides: Partial<NodeConfig> = {},
+  logger: Logger = quietLogger,
+): Promise<RunningNode & { dataDir: string }> {
   const dataDir = overrides.dataDir ?? join(await tempDir(), 'data');
   const node = await startNode(
     { host: '127.0.0.1', port: 0, dataDir, secret: SECRET, heartbeatMs: 1000, ...overrides },
-    { log: () => undefined, closeGraceMs: 100 },
+    { logger, closeGraceMs: 100 },
   );
   onTestFinished(() => node.close());
   return { ...node, dataDir };
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A real logger at `debug` whose JSON lines are kept in `lines`, parsed. */
+export function capturingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const destination = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
+  return { logger: createLogger({ level: 'debug', name: 'node-test', destination }), lines };
 }
 
 /** Every file under `dir`, as paths relative to it. */

@@ -1,5 +1,5 @@
 export { parseGatewayConfig, defaultDataDir, type GatewayConfig, type GatewayFlags } from './config.js';
-export { startGateway, type RunningGateway } from './start-gateway.js';
+export { startGateway, type RunningGateway, type StartGatewayOptions } from './start-gateway.js';
 export { parseDatabase, redact as redactDatabaseUrl, type DatabaseConfig } from './backends/database-config.js';
 export { openIndexEngine } from './backends/open-backends.js';
 export type { IndexEngine } from './backends/index-engine.js';

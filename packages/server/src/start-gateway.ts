@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BlobStore } from '@legim/node';
+import { BlobStore, createLogger, type Logger } from '@legim/node';
 import { LocalBlobTransport } from './backends/blob-transport/local.js';
 import { openBackends } from './backends/open-backends.js';
 import { ClusterService } from './cluster/cluster-service.js';
@@ -53,13 +53,19 @@ const NODE_SYNC_MS = 2000;
 /** How long the client of a download may resume it without taking another. */
 const RESUME_WINDOW_MS = 10 * 60_000;
 
+export interface StartGatewayOptions {
+  /** Where the gateway and its background tasks log; defaults to JSON lines on stderr at `info`. */
+  logger?: Logger;
+}
+
 /** Wires the gateway from its configuration and starts listening. */
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const startedAt = Date.now();
+  const logger = options.logger ?? createLogger({ name: 'gateway' });
   const identity = loadIdentity(config.dataDir, config);
   const events = new GatewayEvents();
   const { emit } = events;
-  const backends = await openBackends(config, 'legim-gateway');
+  const backends = await openBackends(config, 'legim-gateway', logger);
   const { metadata, counter, locks, cache, jobs } = backends;
   const { registry, health, placer } = await openClusterView({
     nodes: metadata,
@@ -73,32 +79,33 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     mkdirSync(storeDir, { recursive: true });
     // Before init(), which clears the store's temporary files: they may be another gateway's uploads.
     releaseStore = claimStore(storeDir);
-    const store = new BlobStore({ dataDir: storeDir });
+    const store = new BlobStore({ dataDir: storeDir, logger });
     await store.init();
     registry.addLocal(identity.gatewayId, new LocalBlobTransport(identity.gatewayId, store), await store.stats());
   }
   // sharp runs in a child process at the lowest CPU priority: libvips' threads leave the CPU to the event
   // loop and the nodes, and a crash in sharp cannot take the gateway down. It loads while the gateway starts.
-  const images = new ImageProcess({ concurrency: config.workers });
+  const images = new ImageProcess({ concurrency: config.workers, logger });
   const imagesStarted = config.workers > 0 ? images.start() : undefined;
   await health.probeAll();
   const repairer = new ReplicaRepairer(metadata, registry, placer, locks, {
     intervalMs: REPAIR_INTERVAL_MS,
     lostAfterMs: config.repairAfterMs,
     emit,
+    logger,
   });
   const reaper = new FileReaper(metadata, registry, locks, counter, emit);
   const drainer = new NodeDrainer(registry, metadata, {
     replicas: config.replicas,
     onDrainStarted: () => repairer.wake(),
-    log: (line) => console.error(`legim: ${line}`),
+    logger,
     emit,
   });
-  const drainFinisher = new PeriodicTask('finishing drains', () => drainer.finishDrained(), REPAIR_INTERVAL_MS);
+  const drainFinisher = new PeriodicTask('finishing drains', () => drainer.finishDrained(), REPAIR_INTERVAL_MS, logger);
   // Nodes that joined another gateway sharing this database.
-  const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS);
+  const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS, logger);
   // The backstop of expiry and deletion: reaps whatever is due, job or no job.
-  const sweeper = new PeriodicTask('deletion sweep', () => reaper.reapDue(), config.sweepIntervalMs);
+  const sweeper = new PeriodicTask('deletion sweep', () => reaper.reapDue(), config.sweepIntervalMs, logger);
   const reader = new ReplicaReader(registry, health);
   const processing = new ProcessingReports(metadata, emit);
   const worker = new ImageWorker(processing, registry, new VariantWriter(metadata, placer), {
@@ -106,7 +113,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     maxPixels: config.maxPixels,
     processImage: images.processImage,
   });
-  const watchdog = new ProcessingWatchdog(metadata, jobs);
+  const watchdog = new ProcessingWatchdog(metadata, jobs, logger);
   const consumer =
     config.workers > 0
       ? await jobs.consume(createJobHandler(worker, reaper), {
@@ -124,13 +131,14 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     jobBackend: backends.engines.jobs,
     replicas: config.replicas,
     startedAt,
+    logger,
   });
-  const rebuilder = new IndexRebuilder(metadata, registry, locks, jobs);
+  const rebuilder = new IndexRebuilder(metadata, registry, locks, jobs, logger);
   let publicUrl = config.publicUrl ?? '';
   const services = {
     publicUrl: () => publicUrl,
     maxUploadBytes: config.maxUploadBytes,
-    uploads: new UploadService({ config, metadata, registry, placer, repairer, jobs, emit }),
+    uploads: new UploadService({ config, metadata, registry, placer, repairer, jobs, emit, logger }),
     downloads: new DownloadService({
       config,
       metadata,
@@ -141,6 +149,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       jobs,
       resumeTokens: new ResumeTokens(identity.clusterSecret, RESUME_WINDOW_MS),
       emit,
+      logger,
     }),
     variants: new VariantService(metadata, reader),
     files: new FileService({
@@ -162,6 +171,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       liveFiles: async () => (await backends.totals.read(Date.now())).files.live,
       emit,
       onCorrupt: (fileId) => repairer.check(fileId),
+      logger,
     }),
     workers: { store: processing, reaper },
     operations,
@@ -173,8 +183,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       adminKey: identity.adminKey,
       clusterSecret: identity.clusterSecret,
       checkAnswers: config.checkAnswers,
-      onInternalError: (request, error) => console.error(`legim: ${request.method} ${request.url} failed:`, error),
+      onInternalError: (request, error) =>
+        logger.error({ err: error, reqId: request.id, method: request.method, url: request.url }, 'request failed'),
     }),
+    { logger, observe: (...request) => operations.metrics.observeRequest(...request) },
   );
   // Shutdown waits for requests in flight, so an upload that fails late can
   // still queue the cleanup of its copies before the database closes.

@@ -18,9 +18,10 @@ import {
   type JobQueue,
   type JobQueueOptions,
 } from '../src/jobs/index.js';
+import { quietLogger } from '../../../test-support/logger.js';
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
-const OPTIONS: JobQueueOptions = { maxAttempts: 1, pollMs: 25 };
+const OPTIONS: Omit<JobQueueOptions, 'logger'> = { maxAttempts: 1, pollMs: 25 };
 
 interface Backend {
   name: string;
@@ -32,7 +33,8 @@ interface Backend {
 const embedded = (engine: EngineKind): Backend => ({
   name: `embedded ${engine}`,
   engine,
-  open: async (index, prefix) => new TableJobQueue(await index.jobTable(prefix), { ...OPTIONS, prefix }),
+  open: async (index, prefix) =>
+    new TableJobQueue(await index.jobTable(prefix), { ...OPTIONS, prefix, logger: quietLogger }),
   remove: async () => {},
 });
 
@@ -42,11 +44,14 @@ const backends: Backend[] = [
     name: 'RabbitMQ',
     engine: 'sqlite',
     open: async (index, prefix) =>
-      RabbitJobQueue.connect(AMQP_URL, { ...OPTIONS, prefix, outbox: await index.outbox(prefix) }),
+      RabbitJobQueue.connect(AMQP_URL, { ...OPTIONS, prefix, outbox: await index.outbox(prefix), logger: quietLogger }),
     async remove(prefix) {
       const connection = await amqp.connect(AMQP_URL);
       try {
-        await deleteTopology(await connection.createChannel(), rabbitNames(resolveOptions({ ...OPTIONS, prefix })));
+        await deleteTopology(
+          await connection.createChannel(),
+          rabbitNames(resolveOptions({ ...OPTIONS, prefix, logger: quietLogger })),
+        );
       } finally {
         await connection.close();
       }

@@ -8,13 +8,16 @@ import type { DeadLetter, Job, JobHandler, JobQueue, JobQueueOptions } from '../
  * Opens queue instances that share one backend and one prefix, as separate
  * processes would (their own connections), and removes what they created.
  */
+/** What a test may tune; the harness supplies the logger. */
+export type QueueTuning = Omit<JobQueueOptions, 'logger'>;
+
 export interface QueueHarness {
-  open(options?: JobQueueOptions): Promise<JobQueue>;
+  open(options?: QueueTuning): Promise<JobQueue>;
   cleanup(): Promise<void>;
 }
 
 // Small back-off so retries and dead-lettering take well under a second.
-const FAST: JobQueueOptions = { maxAttempts: 3, backoffBaseMs: 50, backoffMaxMs: 400, pollMs: 25 };
+const FAST: QueueTuning = { maxAttempts: 3, backoffBaseMs: 50, backoffMaxMs: 400, pollMs: 25 };
 
 /** Records every run, and which jobs ended in a handler that resolved. */
 function recorder(work: (job: Job) => Promise<void> = async () => {}) {

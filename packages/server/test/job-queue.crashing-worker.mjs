@@ -4,12 +4,17 @@
 // `poison` kills the process with SIGKILL, as a segfault in sharp or the OOM killer would: no handler
 // returns, no ack or nack is sent, the broker only sees the connection drop. It enqueues nothing itself, so its
 // outbox is in memory, as a `legim worker` on another host has it.
+import { createLogger } from '@legim/node';
 import { MemoryOutbox, RabbitJobQueue } from '@legim/server/jobs';
 
 const { url, poison, ...options } = JSON.parse(process.argv[2]);
 const say = (message) => process.stdout.write(JSON.stringify(message) + '\n');
 
-const queue = await RabbitJobQueue.connect(url, { ...options, outbox: new MemoryOutbox() });
+const queue = await RabbitJobQueue.connect(url, {
+  ...options,
+  outbox: new MemoryOutbox(),
+  logger: createLogger({ level: 'warn', name: 'crashing-worker' }),
+});
 await queue.consume(
   async (job) => {
     say({ took: job.fileId, attempts: job.attempts });

@@ -9,6 +9,7 @@ import type { IndexEngine } from '../src/backends/index-engine.js';
 import { openBackends, openIndexEngine } from '../src/backends/open-backends.js';
 import { TableJobQueue, type JobQueue } from '../src/jobs/index.js';
 import { jobQueueContract, type QueueHarness } from './job-queue.contract.js';
+import { quietLogger } from '../../../test-support/logger.js';
 
 /**
  * One database and prefix per test; every queue instance opens its own
@@ -26,7 +27,7 @@ async function embeddedHarness(kind: EngineKind): Promise<QueueHarness> {
     async open(options = {}) {
       const engine = await openIndexEngine(config);
       engines.push(engine);
-      const queue = new TableJobQueue(await engine.jobTable(prefix), { ...options, prefix });
+      const queue = new TableJobQueue(await engine.jobTable(prefix), { ...options, prefix, logger: quietLogger });
       queues.push(queue);
       return queue;
     },
@@ -70,6 +71,7 @@ describe.each(ENGINES)('embedded job queue on %s', (kind) => {
         jobAttempts: 3,
       },
       'test',
+      quietLogger,
     );
     try {
       expect(backends.jobs).toBeInstanceOf(TableJobQueue);

@@ -26,6 +26,7 @@ import {
   type RabbitJobQueueOptions,
 } from '../src/jobs/index.js';
 import { jobQueueContract, type QueueHarness } from './job-queue.contract.js';
+import { quietLogger } from '../../../test-support/logger.js';
 
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const run = promisify(execFile);
@@ -67,7 +68,12 @@ async function rabbitHarness(kind: EngineKind = 'sqlite'): Promise<RabbitHarness
     prefix,
     async open(options = {}) {
       usedOptions.push(options);
-      const queue = await RabbitJobQueue.connect(AMQP_URL, { ...options, prefix, outbox: await openOutbox() });
+      const queue = await RabbitJobQueue.connect(AMQP_URL, {
+        ...options,
+        prefix,
+        outbox: await openOutbox(),
+        logger: quietLogger,
+      });
       queues.push(queue);
       return queue;
     },
@@ -266,7 +272,7 @@ describe('RabbitMQ job queue', () => {
 
   it('fails fast, naming the URL without its password, when the broker is not there', async () => {
     await expect(
-      RabbitJobQueue.connect('amqp://guest:secret@127.0.0.1:1', { outbox: new MemoryOutbox() }),
+      RabbitJobQueue.connect('amqp://guest:secret@127.0.0.1:1', { outbox: new MemoryOutbox(), logger: quietLogger }),
     ).rejects.toThrow(/cannot reach RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1/);
   });
 });

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openIndexEngine } from '../src/backends/open-backends.js';
 import { TableJobQueue } from '../src/jobs/index.js';
+import { quietLogger } from '../../../test-support/logger.js';
 
 // The embedded queue's contract runs on every engine in job-queue.embedded.test.ts; this is what only SQLite has.
 describe('embedded job queue on SQLite', () => {
@@ -26,7 +27,12 @@ describe('embedded job queue on SQLite', () => {
     old.close();
     const engine = await openIndexEngine({ kind: 'sqlite', path });
     try {
-      const queue = new TableJobQueue(await engine.jobTable('old'), { prefix: 'old', maxAttempts: 2, pollMs: 25 });
+      const queue = new TableJobQueue(await engine.jobTable('old'), {
+        prefix: 'old',
+        maxAttempts: 2,
+        pollMs: 25,
+        logger: quietLogger,
+      });
       let runs = 0;
       await queue.consume(async () => void runs++, { concurrency: 1 });
       await expect.poll(() => queue.deadLetters(), { timeout: 3000 }).toHaveLength(1);

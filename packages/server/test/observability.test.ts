@@ -22,10 +22,15 @@ async function metrics(url: string): Promise<Map<string, number>> {
   return parseExposition(reply.body.toString('utf8'));
 }
 
+/** Ours are legim_ and snake case; the standard process metrics have digits (`nodejs_eventloop_lag_p99_seconds`). */
+const METRIC_NAME = /^(legim_[a-z_]+|(process|nodejs)_[a-z0-9_]+)$/;
+
 /**
  * A strict reading of the text exposition format: every sample follows a
- * TYPE line of its metric, names are legim_ and snake case, values numbers.
- * Returns each sample by its name and labels as written.
+ * TYPE line of its metric (a histogram's `_bucket`, `_sum` and `_count`
+ * samples follow its own), names are legim_ and snake case but for the
+ * standard process_ and nodejs_ ones, values numbers. Returns each sample by
+ * its name and labels as written.
  */
 function parseExposition(text: string): Map<string, number> {
   expect(text.endsWith('\n')).toBe(true);
@@ -33,24 +38,27 @@ function parseExposition(text: string): Map<string, number> {
   const helped = new Set<string>();
   const samples = new Map<string, number>();
   for (const line of text.slice(0, -1).split('\n')) {
+    // The format allows empty lines; prom-client puts one between metrics.
+    if (line === '') continue;
     const comment = /^# (HELP|TYPE) (\S+) (.+)$/.exec(line);
     if (comment) {
       const [, kind, name, rest] = comment;
-      expect(name).toMatch(/^legim_[a-z_]+$/);
+      expect(name).toMatch(METRIC_NAME);
       if (kind === 'HELP') helped.add(name!);
       else {
-        expect(['counter', 'gauge']).toContain(rest);
+        expect(['counter', 'gauge', 'histogram']).toContain(rest);
         expect(typed.has(name!), `${name} typed twice`).toBe(false);
         typed.set(name!, rest!);
       }
       continue;
     }
-    const sample = /^([a-z_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"(?:,[a-z_]+="(?:[^"\\]|\\.)*")*\})? (\S+)$/.exec(line);
+    const sample = /^([a-z0-9_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"(?:,[a-z_]+="(?:[^"\\]|\\.)*")*\})? (\S+)$/.exec(line);
     expect(sample, `not a sample line: ${JSON.stringify(line)}`).not.toBeNull();
     const [, name, labels = '', value] = sample!;
-    expect(name).toMatch(/^legim_[a-z_]+$/);
-    expect(typed.has(name!), `${name} has no TYPE line before it`).toBe(true);
-    expect(helped.has(name!), `${name} has no HELP line`).toBe(true);
+    const family = typed.has(name!) ? name! : name!.replace(/_(bucket|sum|count)$/, '');
+    expect(typed.has(family), `${name} has no TYPE line before it`).toBe(true);
+    expect(helped.has(family), `${name} has no HELP line`).toBe(true);
+    if (family !== name) expect(typed.get(family)).toBe('histogram');
     expect(Number.isFinite(Number(value)), `${line}: value is not a number`).toBe(true);
     if (typed.get(name!) === 'counter') expect(name).toMatch(/_total$/);
     samples.set(name! + labels, Number(value));

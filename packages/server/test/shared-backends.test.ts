@@ -13,6 +13,7 @@ import { openBackends, openIndexEngine, type Backends } from '../src/backends/op
 import type { FileRecord } from '../src/metadata/types.js';
 import { waitFor } from './support.js';
 import { fileRecord } from './index-contract/fixtures.js';
+import { quietLogger } from '../../../test-support/logger.js';
 
 const SHARED_REDIS = 'redis://127.0.0.1:6379';
 
@@ -43,8 +44,8 @@ async function openPair(engine: EngineKind, redisUrl: string | undefined): Promi
     queuePrefix: `t_${randomUUID().slice(0, 8)}`,
     jobAttempts: 3,
   };
-  const a = await openBackends(config, 'test-a');
-  const b = await openBackends(config, 'test-b');
+  const a = await openBackends(config, 'test-a', quietLogger);
+  const b = await openBackends(config, 'test-b', quietLogger);
   const index = await openIndexEngine(config.database);
   const redis = redisUrl ? new Redis(redisUrl) : undefined;
   const leases = redis ? new RedlockLeaseStore([redis], config.redisPrefix) : index.leases;

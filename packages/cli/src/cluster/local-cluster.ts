@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { LogLevel } from '@legim/node';
 import { Legim } from '@legim/sdk';
 import { ManagedChild, type ReadyMessage, type ReadySignal } from './child.js';
 import { portLayout } from './ports.js';
@@ -27,6 +28,8 @@ export interface LocalClusterOptions {
   host: string;
   dataDir: string;
   backends?: ClusterBackends;
+  /** Passed to every process as `--log-level` (default: theirs, `info`). */
+  logLevel?: LogLevel;
   /** The built CLI (`dist/main.js`), forked once per process. */
   cliPath: string;
   env: NodeJS.ProcessEnv;
@@ -125,11 +128,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
   if (backends.amqpUrl) env.LEGIM_AMQP_URL = backends.amqpUrl;
   if (backends.queuePrefix) env.LEGIM_QUEUE_PREFIX = backends.queuePrefix;
 
+  const levelArgs = options.logLevel === undefined ? [] : ['--log-level', options.logLevel];
   const spawn = (name: string, args: string[], readySignal: ReadySignal = 'ipc'): ManagedChild => {
     const child = new ManagedChild(
       name,
       options.cliPath,
-      args,
+      [...args, ...levelArgs],
       env,
       {
         onStderrLine: (line) => options.onEvent({ type: 'stderr', name, line }),

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { NodeConfigFlags } from '@legim/node';
+import type { LogLevel, NodeConfigFlags } from '@legim/node';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { announceReady, runUntilStopped } from '../lifecycle.js';
 import { formatBytes, formatRows, print, printJsonLine, printNote, printWarning } from '../output.js';
 import { explicitOptions } from './explicit-options.js';
+import { LOG_LEVEL_HELP, logLevel } from '../options.js';
 import { cliName } from '../invocation.js';
 
 /** Flags passed through to `parseNodeConfig`, which validates them. */
@@ -45,18 +46,19 @@ export function registerNode(program: Command, context: CliContext): void {
       '--scrub-rate <rate>',
       'bytes per second for checking blobs against their SHA-256, e.g. 32MB; 0 turns it off (default 32MiB)',
     )
+    .option('--log-level <level>', LOG_LEVEL_HELP, logLevel, 'info')
     .option('--json', 'print the node address as one JSON line once listening')
-    .action(async (options: { config?: string; json?: boolean }, command: Command) => {
+    .action(async (options: { config?: string; json?: boolean; logLevel: LogLevel }, command: Command) => {
       const yamlText = options.config === undefined ? undefined : await readConfigFile(options.config);
       // Loaded here so that client commands never load the node's code.
-      const { parseNodeConfig, startNode } = await import('@legim/node');
+      const { createLogger, parseNodeConfig, startNode } = await import('@legim/node');
       const config = parseNodeConfig({
         // Every option is a string here; parseNodeConfig validates them all.
         flags: explicitOptions(command, NODE_FLAGS) as NodeConfigFlags,
         env: context.env,
         ...(yamlText !== undefined && { yamlText }),
       });
-      const started = await startNode(config);
+      const started = await startNode(config, { logger: createLogger({ level: options.logLevel, name: 'node' }) });
 
       if (options.json) {
         printJsonLine({ type: 'ready', role: 'node', url: started.url, nodeId: started.nodeId });

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { announceReady, runUntilStopped } from '../lifecycle.js';
-import { port } from '../options.js';
+import { LOG_LEVEL_HELP, logLevel, port } from '../options.js';
+import type { LogLevel } from '@legim/node';
 import { backendRows, backendsJson, formatRows, print, printJsonLine, printNote } from '../output.js';
 import { maskSecret } from '../settings.js';
 import { explicitOptions } from './explicit-options.js';
@@ -86,12 +87,16 @@ export function registerServer(program: Command, context: CliContext): void {
       'Redis URL for download counters, locks and cache invalidation shared by several gateways (default: the index; env LEGIM_REDIS_URL)',
     )
     .option('--redis-prefix <prefix>', 'prefix of every Redis key (default legim:; env LEGIM_REDIS_PREFIX)')
+    .option('--log-level <level>', LOG_LEVEL_HELP, logLevel, 'info')
     .option('--json', 'print the gateway address as one JSON line once listening')
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .action(async (options: { json?: boolean; logLevel: LogLevel }, command: Command) => {
       // Loaded here so that client commands never load SQLite and sharp.
       const { parseGatewayConfig, startGateway } = await import('@legim/server');
+      const { createLogger } = await import('@legim/node');
       const config = parseGatewayConfig({ flags: explicitOptions(command, GATEWAY_FLAGS), env: context.env });
-      const gateway = await startGateway(config);
+      const gateway = await startGateway(config, {
+        logger: createLogger({ level: options.logLevel, name: 'gateway' }),
+      });
 
       const backends = {
         databaseUrl: config.database.kind === 'postgres' ? config.database.url : undefined,

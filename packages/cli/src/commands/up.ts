@@ -4,7 +4,8 @@ import type { ClusterBackends, ClusterEvent, RunningCluster } from '../cluster/l
 import { lastPort } from '../cluster/ports.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_FAILURE, EXIT_OK } from '../errors.js';
-import { nonNegativeInteger, port, positiveInteger } from '../options.js';
+import { LOG_LEVEL_HELP, logLevel, nonNegativeInteger, port, positiveInteger } from '../options.js';
+import type { LogLevel } from '@legim/node';
 import {
   clusterView,
   print,
@@ -28,6 +29,7 @@ interface UpOptions {
   redisPrefix?: string;
   amqp?: string;
   queuePrefix?: string;
+  logLevel: LogLevel;
   json?: boolean;
 }
 
@@ -74,6 +76,7 @@ export function registerUp(program: Command, context: CliContext): void {
       'RabbitMQ for the job queue; then a `legim worker` process makes the previews (env LEGIM_AMQP_URL; default the embedded queue)',
     )
     .option('--queue-prefix <name>', 'queue names (env LEGIM_QUEUE_PREFIX; default legim)')
+    .option('--log-level <level>', `${LOG_LEVEL_HELP}; passed to every process`, logLevel, 'info')
     .option('--json', 'print JSON lines: one when ready, one per process that exits')
     .addHelpText(
       'after',
@@ -214,6 +217,7 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
         host: options.host,
         dataDir,
         backends,
+        logLevel: options.logLevel,
         cliPath: context.cliPath,
         env: context.env,
         signal: abort.signal,

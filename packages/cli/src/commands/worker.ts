@@ -3,7 +3,9 @@ import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { runUntilStopped } from '../lifecycle.js';
 import { formatRows, print, printJsonLine, printNote } from '../output.js';
+import type { LogLevel } from '@legim/node';
 import { explicitOptions } from './explicit-options.js';
+import { LOG_LEVEL_HELP, logLevel } from '../options.js';
 
 /** Flags passed through to `parseWorkerConfig`, which validates them. */
 const WORKER_FLAGS = [
@@ -65,6 +67,7 @@ export function registerWorker(program: Command, context: CliContext): void {
       "with --data: the gateway's Redis for counters and locks, if it uses one (env LEGIM_REDIS_URL)",
     )
     .option('--redis-prefix <prefix>', 'with --data: Redis key prefix, as the gateway uses (default legim:)')
+    .option('--log-level <level>', LOG_LEVEL_HELP, logLevel, 'info')
     .option('--json', 'print one JSON line once ready and one per job done')
     .addHelpText(
       'after',
@@ -76,11 +79,13 @@ Examples:
   legim worker --data ~/.local/share/legim/gateway --amqp amqp://guest:guest@127.0.0.1:5672
 `,
     )
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .action(async (options: { json?: boolean; logLevel: LogLevel }, command: Command) => {
       // Loaded here so that client commands never load SQLite and sharp.
       const { parseWorkerConfig, startWorker } = await import('@legim/server');
+      const { createLogger } = await import('@legim/node');
       const config = parseWorkerConfig({ flags: explicitOptions(command, WORKER_FLAGS), env: context.env });
       const worker = await startWorker(config, {
+        logger: createLogger({ level: options.logLevel, name: 'worker' }),
         onJobDone: (job) => {
           if (options.json) printJsonLine({ type: 'job-done', jobType: job.type, fileId: job.fileId });
         },

@@ -1,12 +1,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
+import type { Logger } from '../logging/create-logger.js';
+import { REQUEST_ID_HEADER, requestId } from '../logging/request-id.js';
 import type { ScrubStats } from '../blob-scrubber.js';
 import type { BlobStore } from '../blob-store.js';
 import type { DrainRequest, JoinRequest, JoinResponse } from '../tree/join-message.js';
 import { createSecretCheck } from './auth.js';
 import { registerBlobRoutes } from './blob-routes.js';
 import { registerClusterRoutes } from './cluster-routes.js';
-import { logToStderr, sendError, type NodeLogger } from './responses.js';
+import { sendError } from './responses.js';
 import { Router, splitRequestTarget } from './router.js';
 
 /** What the storage node's HTTP API is built from; see docs/node-api.md. */
@@ -26,8 +28,8 @@ export interface NodeServerDeps {
   onDrain?: (request: DrainRequest) => Promise<void>;
   /** The scrubber's counts, for `GET /stats` (`scrub`). */
   scrubStats?: () => ScrubStats;
-  /** Defaults to {@link logToStderr}. */
-  log?: NodeLogger;
+  /** Each request logs on a child of it, tagged with the request id. */
+  logger: Logger;
 }
 
 /**
@@ -35,11 +37,10 @@ export interface NodeServerDeps {
  * `http.createServer()` (as `startNode` does) or call it from a test.
  *
  * @example
- * const server = http.createServer(createNodeServer({ store, secret, nodeId }));
+ * const server = http.createServer(createNodeServer({ store, secret, nodeId, logger }));
  * server.listen(8888);
  */
 export function createNodeServer(deps: NodeServerDeps): RequestListener {
-  const log = deps.log ?? logToStderr;
   const isAuthorized = createSecretCheck(deps.secret);
   const router = new Router();
   registerBlobRoutes(router, deps.store);
@@ -53,7 +54,7 @@ export function createNodeServer(deps: NodeServerDeps): RequestListener {
     scrubStats: deps.scrubStats,
   });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> => {
     try {
       if (!isAuthorized(req.headers.authorization)) {
         throw new LegimError(
@@ -77,6 +78,20 @@ export function createNodeServer(deps: NodeServerDeps): RequestListener {
     }
   };
   return (req, res) => {
-    void handle(req, res);
+    const reqId = requestId(req.headers);
+    // Set before any answer is written, so every answer carries it, errors included.
+    res.setHeader(REQUEST_ID_HEADER, reqId);
+    const log = deps.logger.child({ reqId, method: req.method, url: req.url });
+    logCompletion(res, log);
+    void handle(req, res, log);
   };
+}
+
+/** One debug line per request, once its answer is sent or the connection is gone. */
+function logCompletion(res: ServerResponse, log: Logger): void {
+  const startedAt = performance.now();
+  res.once('close', () => {
+    const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+    log.debug({ status: res.statusCode, durationMs, completed: res.writableFinished }, 'request done');
+  });
 }

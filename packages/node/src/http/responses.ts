@@ -1,14 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { LegimError } from '@legim/sdk';
-
-/** Where the node reports failures that are bugs or disk trouble, never sent to clients. */
-export type NodeLogger = (message: string, error?: unknown) => void;
-
-/** The default {@link NodeLogger}: one line to stderr, plus the error's stack if there is one. */
-export const logToStderr: NodeLogger = (message, error) => {
-  if (error === undefined) console.error(message);
-  else console.error(message, error);
-};
+import type { Logger } from '../logging/create-logger.js';
 
 export function sendJson(
   res: ServerResponse,
@@ -29,14 +21,16 @@ export function sendJson(
 
 /**
  * The one place errors become HTTP: a `LegimError` answers with its own
- * status and `{error: {code, message}}`; anything else is logged with its
- * stack and answered with a generic 500. If the response has already started
- * (a failed read mid-stream) the connection is cut, so the client sees a
- * truncated body rather than a wrong one.
+ * status and `{error: {code, message}}`; anything else answers a generic 500.
+ * Each failure is one log line on `logger` (the request's child logger, so
+ * it carries the request id): 5xx at `error` with the error and its stack,
+ * 4xx at `info`. If the response has already started (a failed read
+ * mid-stream) the connection is cut, so the client sees a truncated body
+ * rather than a wrong one.
  */
-export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, log: NodeLogger): void {
+export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {
   const clientGone = req.socket.destroyed;
-  if (!LegimError.is(error) && !clientGone) log(`${req.method} ${req.url} failed`, error);
+  logFailure(req, error, clientGone, logger);
   if (res.headersSent || clientGone) {
     res.destroy();
     return;
@@ -46,6 +40,14 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
     return;
   }
   sendJson(res, error.statusCode, { error: { code: error.code, message: error.message } }, headersFor(error));
+}
+
+function logFailure(req: IncomingMessage, error: unknown, clientGone: boolean, logger: Logger): void {
+  const what = `${req.method} ${req.url}`;
+  if (clientGone) logger.debug({ err: error }, `${what}: the client went away`);
+  else if (!LegimError.is(error)) logger.error({ err: error, status: 500 }, `${what} failed`);
+  else if (error.statusCode >= 500) logger.error({ err: error, status: error.statusCode }, `${what} failed`);
+  else logger.info({ status: error.statusCode, code: error.code }, `${what} refused: ${error.message}`);
 }
 
 function headersFor(error: LegimError): OutgoingHttpHeaders {

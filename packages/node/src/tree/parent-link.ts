@@ -1,6 +1,6 @@
 import { errorFromResponse } from '@legim/sdk';
 import { request, type Dispatcher } from 'undici';
-import { logToStderr, type NodeLogger } from '../http/responses.js';
+import type { Logger } from '../logging/create-logger.js';
 import type { CorruptReports } from '../corrupt-reports.js';
 import type { BlobStoreStats } from '../storage-ledger.js';
 import { MAX_CORRUPT_PER_JOIN, type DrainRequest, type JoinRequest, type JoinResponse } from './join-message.js';
@@ -23,7 +23,7 @@ export interface ParentLinkOptions {
   /** Per-request limit for headers and body (default 5000). */
   timeoutMs?: number;
   dispatcher?: Dispatcher;
-  log?: NodeLogger;
+  logger: Logger;
   /** Called once when the gateway answers that this node was drained and removed; heartbeats stop. */
   onRemoved?: () => void;
   /** Corrupt blobs to report in joins (`corrupt`), each until the gateway confirms it. */
@@ -54,7 +54,7 @@ export class ParentLink {
   readonly #drainUrl: URL;
   readonly #maxBackoffMs: number;
   readonly #timeoutMs: number;
-  readonly #log: NodeLogger;
+  readonly #log: Logger;
   readonly #abort = new AbortController();
   #heartbeatMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -72,7 +72,7 @@ export class ParentLink {
     this.#heartbeatMs = options.heartbeatMs ?? 1000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#log = options.log ?? logToStderr;
+    this.#log = options.logger.child({ component: 'parent-link' });
   }
 
   start(): void {
@@ -146,7 +146,7 @@ export class ParentLink {
       const reply = await this.#post<JoinResponse>(this.#joinUrl, join);
       if (reply.removed) return this.#removed();
       if (reply.corruptReceived) corruptReports?.delivered(corrupt);
-      if (this.#failures > 0) this.#log(`parent ${this.#options.parentUrl} is reachable again`);
+      if (this.#failures > 0) this.#log.info(`parent ${this.#options.parentUrl} is reachable again`);
       this.#failures = 0;
       this.#lastError = undefined;
       this.#lastJoinAt = Date.now();
@@ -160,14 +160,14 @@ export class ParentLink {
       this.#lastError = error instanceof Error ? error.message : String(error);
       // One line when the parent goes away, not one per retry.
       if (this.#failures === 1)
-        this.#log(`cannot join parent ${this.#options.parentUrl} (${this.#lastError}); retrying with back-off`);
+        this.#log.warn(`cannot join parent ${this.#options.parentUrl} (${this.#lastError}); retrying with back-off`);
       nextDelay = this.#backoffMs();
     }
     if (this.#running) this.#schedule(nextDelay);
   }
 
   #removed(): void {
-    this.#log(`node ${this.#options.nodeId} was drained and removed from the cluster`);
+    this.#log.info(`node ${this.#options.nodeId} was drained and removed from the cluster`);
     this.#running = false;
     this.#lastJoinAt = Date.now();
     this.#options.onRemoved?.();

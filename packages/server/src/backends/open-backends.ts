@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import type { Health, Stats } from '@legim/sdk';
 import type { JobBackoff, JobQueue } from '../jobs/job-queue.js';
 import { MemoryOutbox } from '../jobs/memory-outbox.js';
@@ -47,17 +48,17 @@ export interface Backends {
  * library it needs (better-sqlite3, pg, ioredis and redlock, amqplib), is
  * loaded only when the configuration names it.
  */
-export async function openBackends(config: BackendConfig, name: string): Promise<Backends> {
+export async function openBackends(config: BackendConfig, name: string, logger: Logger): Promise<Backends> {
   const index = await openIndexEngine(config.database);
   const closing: (() => Promise<void>)[] = [() => index.close()];
   try {
     const redis = config.redisUrl
       ? await (
           await import('./open-redis-backends.js')
-        ).openRedisBackends(config.redisUrl, config.redisPrefix, index.counter, name)
+        ).openRedisBackends(config.redisUrl, config.redisPrefix, index.counter, name, logger)
       : undefined;
     if (redis) closing.unshift(redis.close);
-    const jobs = await openJobQueue(config, index);
+    const jobs = await openJobQueue(config, index, logger);
     closing.unshift(() => jobs.close());
     return {
       metadata: index.metadata,
@@ -101,14 +102,14 @@ export async function openIndexEngine(database: DatabaseConfig): Promise<IndexEn
  */
 export async function openBrokerJobQueue(
   amqpUrl: string,
-  options: { prefix: string; maxAttempts: number } & JobBackoff,
+  options: { prefix: string; maxAttempts: number; logger: Logger } & JobBackoff,
 ) {
   const { RabbitJobQueue } = await import('../jobs/rabbitmq.js');
   return RabbitJobQueue.connect(amqpUrl, { ...options, outbox: new MemoryOutbox() });
 }
 
-async function openJobQueue(config: BackendConfig, index: IndexEngine): Promise<JobQueue> {
-  const options = { ...config.jobBackoff, maxAttempts: config.jobAttempts, prefix: config.queuePrefix };
+async function openJobQueue(config: BackendConfig, index: IndexEngine, logger: Logger): Promise<JobQueue> {
+  const options = { ...config.jobBackoff, maxAttempts: config.jobAttempts, prefix: config.queuePrefix, logger };
   if (config.amqpUrl === undefined) return new TableJobQueue(await index.jobTable(config.queuePrefix), options);
   const { RabbitJobQueue } = await import('../jobs/rabbitmq.js');
   return RabbitJobQueue.connect(config.amqpUrl, { ...options, outbox: await index.outbox(config.queuePrefix) });

@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import type { IndexDownloadCounter } from './download-counter/download-counter.js';
 import { FallbackDownloadCounter } from './download-counter/fallback.js';
 import { RedisDownloadCounter } from './download-counter/redis.js';
@@ -10,8 +11,14 @@ import { openRedis } from './redis/open-redis.js';
  * Counters, locks and cache invalidation on one Redis, with the index as the
  * counters' ledger, and its counter while Redis cannot be reached.
  */
-export async function openRedisBackends(url: string, prefix: string, index: IndexDownloadCounter, name: string) {
-  const redis = await openRedis(url, name);
+export async function openRedisBackends(
+  url: string,
+  prefix: string,
+  index: IndexDownloadCounter,
+  name: string,
+  logger: Logger,
+) {
+  const redis = await openRedis(url, name, logger);
   const cache = RedisInvalidatedCache.open(redis, prefix);
   const counter = new FallbackDownloadCounter(
     new RedisDownloadCounter(redis, prefix, index),

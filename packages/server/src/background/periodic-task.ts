@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { LegimError } from '@legim/sdk';
 
 /**
@@ -19,6 +20,7 @@ export class PeriodicTask {
     private readonly what: string,
     private readonly work: () => Promise<void>,
     private readonly intervalMs: number,
+    private readonly logger: Logger,
   ) {}
 
   start(): void {
@@ -50,13 +52,15 @@ export class PeriodicTask {
     if (message === this.lastFailure) return;
     this.lastFailure = message;
     // A typed error says all there is; anything else keeps its stack for whoever reads the log.
-    console.error(`legim: ${this.what} failed:`, LegimError.is(error) ? message : error);
+    if (LegimError.is(error))
+      this.logger.warn({ task: this.what, code: error.code }, `${this.what} failed: ${message}`);
+    else this.logger.error({ task: this.what, err: error }, `${this.what} failed`);
   }
 
   private recovered(): void {
     if (this.lastFailure === undefined) return;
     this.lastFailure = undefined;
-    console.error(`legim: ${this.what} works again`);
+    this.logger.info({ task: this.what }, `${this.what} works again`);
   }
 
   /** Stops the schedule and waits for a run in progress. */

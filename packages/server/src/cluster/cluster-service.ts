@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { isValidBlobKey, MAX_CORRUPT_PER_JOIN } from '@legim/node';
 import { LegimError, type ClusterView, type Health } from '@legim/sdk';
 import type { MetadataStore } from '../metadata/types.js';
@@ -29,6 +30,7 @@ export class ClusterService {
       /** Live files, from the totals the index keeps (never a count over the whole index). */
       liveFiles: () => Promise<number>;
       emit?: EmitEvent;
+      logger: Logger;
       /** A copy of one of the file's blobs was found corrupt and forgotten: make it again (the repairer). */
       onCorrupt?: (fileId: string) => void;
     },
@@ -72,7 +74,10 @@ export class ClusterService {
       // The node moved its copy out already. The removal dropReplica queued is not needed, and
       // sent late it could delete the fresh copy a repair may put on that same node.
       await this.metadata.clearPendingBlobDelete({ nodeId, key });
-      console.error(`legim: node ${nodeId} found its copy of ${key} corrupt; another is made from a good one`);
+      this.options.logger.warn(
+        { nodeId, key },
+        `node ${nodeId} found its copy of ${key} corrupt; another is made from a good one`,
+      );
       // A variant's key is `<file id>.<name>`.
       fileIds.add(key.split('.', 1)[0]!);
     }

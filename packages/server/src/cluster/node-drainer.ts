@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { LegimError } from '@legim/sdk';
 import type { EmitEvent } from '../events/gateway-events.js';
 import type { MetadataStore } from '../metadata/types.js';
@@ -14,7 +15,7 @@ export interface NodeDrainerOptions {
   replicas: number;
   /** Called when a drain starts, so the copying begins at once. */
   onDrainStarted: () => void;
-  log: (line: string) => void;
+  logger: Logger;
   emit?: EmitEvent;
 }
 
@@ -51,7 +52,7 @@ export class NodeDrainer {
       if (each.membership === 'active') await this.registry.setMembership(each.id, 'draining');
     }
     const draining = leaving.map((each) => each.id);
-    this.options.log(`draining ${draining.join(', ')}: copying their blobs to other nodes`);
+    this.options.logger.info(`draining ${draining.join(', ')}: copying their blobs to other nodes`);
     this.options.onDrainStarted();
     this.options.emit?.({ type: 'node.draining', nodeId, draining });
     return { nodeId, draining };
@@ -68,7 +69,7 @@ export class NodeDrainer {
       const { copies, pendingDeletes } = await this.metadata.nodeBlobCounts(node.id);
       if (copies > 0 || (pendingDeletes > 0 && node.status !== 'down')) continue;
       await this.registry.setMembership(node.id, 'removed');
-      this.options.log(`node ${node.id} is drained and removed from the cluster`);
+      this.options.logger.info(`node ${node.id} is drained and removed from the cluster`);
       this.options.emit?.({ type: 'node.removed', nodeId: node.id });
     }
   }

@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { LegimError } from '@legim/sdk';
 import type { DownloadCounter, RefusalReason } from '../backends/download-counter/download-counter.js';
 import type { CachedFile, MetadataCache } from '../backends/metadata-cache/metadata-cache.js';
@@ -22,6 +23,7 @@ export interface DownloadServiceDeps {
   jobs: JobQueue;
   resumeTokens: ResumeTokens;
   emit?: EmitEvent;
+  logger: Logger;
 }
 
 /** What a download request may carry to resume an earlier download. */
@@ -114,7 +116,7 @@ export class DownloadService {
       .enqueue({ type: 'delete', fileId, runAt: at, dedupeKey: `delete:${fileId}` })
       .catch((error: unknown) => {
         // The deletion time is in the index already; the sweeper removes the file even without this job.
-        console.error(`legim: queueing the deletion of ${fileId} failed:`, (error as Error).message);
+        this.deps.logger.warn({ fileId }, `queueing the deletion of ${fileId} failed: ${(error as Error).message}`);
       });
   }
 

@@ -1,23 +1,49 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { requestId, type Logger } from '@legim/node';
 import type { EdgeRequest } from './edge-request.js';
 import type { GatewayApp } from './gateway-app.js';
 import type { Reply, StreamBody } from './reply.js';
 
-/** The app on a Node HTTP server: the one place that reads `req` and writes `res`. */
-export function createRequestListener(app: GatewayApp): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export interface RequestListenerOptions {
+  logger: Logger;
+  /** Called once per request when its answer is over (sent, or cut), with its route pattern. */
+  observe: (route: string, method: string, status: number, seconds: number) => void;
+}
+
+/**
+ * The app on a Node HTTP server: the one place that reads `req` and writes
+ * `res`. Each request gets an id (the client's `Legim-Request-Id` if it sent
+ * a sane one), sent back on every answer and on every log line about it.
+ */
+export function createRequestListener(
+  app: GatewayApp,
+  { logger, observe }: RequestListenerOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
+    const started = performance.now();
     const aborted = new AbortController();
-    res.once('close', () => aborted.abort());
     const request: EdgeRequest = {
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       headers: req.headers,
       body: req,
       signal: aborted.signal,
-      id: randomUUID(),
+      id: requestId(req.headers),
     };
-    const { reply } = await app.handle(request);
+    let route = 'unmatched';
+    res.once('close', () => {
+      aborted.abort();
+      const seconds = (performance.now() - started) / 1000;
+      observe(route, request.method, res.statusCode, seconds);
+      logger.debug(
+        { reqId: request.id, method: request.method, url: request.url, status: res.statusCode, ms: seconds * 1000 },
+        'request done',
+      );
+    });
+    const handled = await app.handle(request);
+    route = handled.route ?? route;
+    const { reply } = handled;
     if (reply.status >= 400 && !req.complete && !(await drained(req))) res.setHeader('Connection', 'close');
     await send(res, reply, request);
   };

@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { LegimError } from '@legim/sdk';
 import type { BlobSidecar, BlobTombstone } from '@legim/node';
@@ -76,6 +77,7 @@ export class IndexRebuilder {
     private readonly registry: NodeRegistry,
     private readonly locks: LockService,
     private readonly jobs: Pick<JobQueue, 'enqueue'>,
+    private readonly logger: Logger,
   ) {}
 
   /** Where the latest rebuild of this gateway stands. */
@@ -122,7 +124,7 @@ export class IndexRebuilder {
         if (!started) return refuse(LegimError.is(error) && error.code === 'LOCK_BUSY' ? rebuildRunning() : error);
         this.progress.lastError = (error as Error).message;
         this.finish('failed');
-        console.error('legim: the index rebuild failed:', (error as Error).message);
+        this.logger.error({ err: error }, 'the index rebuild failed');
       })
       .finally(() => {
         this.running = undefined;

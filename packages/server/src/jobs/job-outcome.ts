@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import type { ConsumeOptions, DeadLetter } from './job-queue.js';
 import { errorMessage, retryDelay, waitDelay, type ResolvedOptions } from './queue-options.js';
 import { isTransient } from './transient.js';
@@ -36,16 +37,23 @@ export function outcomeOf(
  * fails otherwise is logged, and the job is dead-lettered all the same:
  * trying a broken hook again would keep the job forever.
  */
-export async function reactToDeadLetter(hook: ConsumeOptions['onDeadLetter'], letter: DeadLetter): Promise<boolean> {
+export async function reactToDeadLetter(
+  hook: ConsumeOptions['onDeadLetter'],
+  letter: DeadLetter,
+  logger: Logger,
+): Promise<boolean> {
   try {
     await hook?.(letter);
     return true;
   } catch (error) {
     if (isTransient(error)) {
-      console.warn(`legim: reacting to the dead-lettered job ${letter.job.id} must wait: ${errorMessage(error)}`);
+      logger.warn(
+        { jobId: letter.job.id },
+        `reacting to the dead-lettered job ${letter.job.id} must wait: ${errorMessage(error)}`,
+      );
       return false;
     }
-    console.error(`legim: reacting to the dead-lettered job ${letter.job.id} failed:`, error);
+    logger.error({ jobId: letter.job.id, err: error }, `reacting to the dead-lettered job ${letter.job.id} failed`);
     return true;
   }
 }

@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 export type JobType = 'process' | 'expire' | 'delete';
 
 /** A job as a handler receives it. Times are epoch milliseconds. */
@@ -95,6 +96,8 @@ export interface JobQueueOptions {
   pollMs?: number;
   /** Names everything the queue creates (letters, digits, `_`): RabbitMQ queues and exchanges, SQLite tables. Default `legim`. */
   prefix?: string;
+  /** For what goes wrong in the background: lost connections, outcomes that could not be recorded. */
+  logger: Logger;
 }
 
 /** The back-off settings a process may tune apart from `maxAttempts` (tests, chaos drills). */

@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { Job } from './job-queue.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
@@ -21,8 +22,9 @@ export class OutboxRelay {
     private readonly publish: (job: Job) => Promise<void>,
     private readonly connected: () => boolean,
     pollMs: number,
+    private readonly logger: Logger,
   ) {
-    this.task = new PeriodicTask('publishing due jobs', () => this.pass(), pollMs);
+    this.task = new PeriodicTask('publishing due jobs', () => this.pass(), pollMs, logger);
   }
 
   start(): void {
@@ -54,7 +56,7 @@ export class OutboxRelay {
       try {
         await this.outbox.release(entry.id);
       } catch (error) {
-        console.error('legim: releasing an outbox row failed (it is retried after its claim expires):', error);
+        this.logger.error({ err: error }, 'releasing an outbox row failed (it is retried after its claim expires)');
       }
       return false;
     }
@@ -62,7 +64,7 @@ export class OutboxRelay {
       await this.outbox.remove(entry.id);
     } catch (error) {
       // The row is published again when its claim expires: a duplicate, never a loss.
-      console.error('legim: removing a published outbox row failed:', error);
+      this.logger.error({ err: error }, 'removing a published outbox row failed');
     }
     return true;
   }

@@ -3,7 +3,7 @@ import type { Job, JobQueueOptions, NewJob } from './job-queue.js';
 
 export type ResolvedOptions = Required<JobQueueOptions>;
 
-const DEFAULTS: ResolvedOptions = {
+const DEFAULTS: Omit<ResolvedOptions, 'logger'> = {
   maxAttempts: 5,
   backoffBaseMs: 1000,
   backoffMaxMs: 60_000,
@@ -13,8 +13,8 @@ const DEFAULTS: ResolvedOptions = {
   prefix: 'legim',
 };
 
-export function resolveOptions(options: JobQueueOptions = {}): ResolvedOptions {
-  const resolved = { ...DEFAULTS, ...withoutUndefined(options) };
+export function resolveOptions(options: JobQueueOptions): ResolvedOptions {
+  const resolved = { ...DEFAULTS, ...withoutUndefined(options), logger: options.logger };
   if (!/^[A-Za-z0-9_]+$/.test(resolved.prefix)) {
     throw new TypeError(`job queue prefix "${resolved.prefix}" may hold only letters, digits and "_"`);
   }

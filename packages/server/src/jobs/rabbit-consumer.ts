@@ -90,7 +90,9 @@ export class RabbitConsumer implements Consumer {
       return; // The link died meanwhile; the next one attaches again.
     }
     const attachment: Attachment = { channel, open: true };
-    channel.on('error', (error: Error) => console.warn('legim: RabbitMQ consumer channel error:', error.message));
+    channel.on('error', (error: Error) =>
+      this.options.logger.warn(`RabbitMQ consumer channel error: ${error.message}`),
+    );
     channel.once('close', () => {
       attachment.open = false;
       if (this.attachment === attachment) this.attachment = undefined;
@@ -103,7 +105,7 @@ export class RabbitConsumer implements Consumer {
       attachment.tag = reply.consumerTag;
       this.attachment = attachment;
     } catch (error) {
-      console.warn('legim: starting a RabbitMQ consumer failed:', (error as Error).message);
+      this.options.logger.warn(`starting a RabbitMQ consumer failed: ${(error as Error).message}`);
       await channel.close().catch(() => {});
     }
   }
@@ -132,7 +134,7 @@ export class RabbitConsumer implements Consumer {
     try {
       delivery = decodeDelivery(message);
     } catch (error) {
-      console.error(`legim: unreadable job message (${errorMessage(error)}); moved to ${this.names.dead}`);
+      this.options.logger.error(`unreadable job message (${errorMessage(error)}); moved to ${this.names.dead}`);
       return this.settle(attachment, (ch) => ch.nack(message, false, false));
     }
     const { job, lostRuns, lastError } = delivery;
@@ -195,7 +197,7 @@ export class RabbitConsumer implements Consumer {
    */
   private async deadLetter(job: Job, error: string, delivery: Delivery): Promise<void> {
     const failedAt = Date.now();
-    if (await reactToDeadLetter(this.onDeadLetter, { job, error, failedAt })) {
+    if (await reactToDeadLetter(this.onDeadLetter, { job, error, failedAt }, this.options.logger)) {
       return this.publisher.deadLetter(job, error, failedAt);
     }
     await this.publisher.retry(job, waitDelay(delivery.waits + 1, this.options), {

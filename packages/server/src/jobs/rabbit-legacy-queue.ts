@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
+import type { Logger } from '@legim/node';
 import { errorMessage } from './queue-options.js';
 import { WORK_ROUTING_KEY, type RabbitNames } from './rabbit-topology.js';
 
@@ -17,7 +18,7 @@ const NOT_FOUND = 404;
  * duplicates a job, never loses one). Jobs held unacked by an old consumer
  * stay until it lets them go, and are moved on a later connect.
  */
-export async function moveLegacyJobs(connection: ChannelModel, names: RabbitNames): Promise<boolean> {
+export async function moveLegacyJobs(connection: ChannelModel, names: RabbitNames, logger: Logger): Promise<boolean> {
   const legacy = names.legacyJobs;
   let channel: ConfirmChannel;
   try {
@@ -45,19 +46,17 @@ export async function moveLegacyJobs(connection: ChannelModel, names: RabbitName
     const { consumerCount } = await channel.checkQueue(legacy);
     const jobs = `${moved} job${moved === 1 ? '' : 's'}`;
     if (consumerCount > 0) {
-      console.warn(
-        `legim: moved ${jobs} from the classic queue ${legacy} to ${names.jobs}; ${legacy} is kept while ` +
+      logger.warn(
+        `moved ${jobs} from the classic queue ${legacy} to ${names.jobs}; ${legacy} is kept while ` +
           `${consumerCount} consumers of an earlier Legim version read it: upgrade them and it goes on the next connect`,
       );
       return false;
     }
     await channel.deleteQueue(legacy, { ifEmpty: true, ifUnused: true });
-    console.warn(`legim: moved ${jobs} from the classic queue ${legacy} to ${names.jobs} and deleted ${legacy}`);
+    logger.warn(`moved ${jobs} from the classic queue ${legacy} to ${names.jobs} and deleted ${legacy}`);
     return true;
   } catch (error) {
-    console.warn(
-      `legim: moving jobs out of ${legacy} stopped (${errorMessage(error)}); it resumes on the next connect`,
-    );
+    logger.warn(`moving jobs out of ${legacy} stopped (${errorMessage(error)}); it resumes on the next connect`);
     return false;
   } finally {
     await channel.close().catch(() => {});

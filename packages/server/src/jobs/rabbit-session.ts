@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import type { Logger } from '@legim/node';
 
 type Amqp = typeof import('amqplib');
 
@@ -22,6 +23,7 @@ export interface SessionOptions {
   reconnectMaxMs: number;
   /** Runs on every new link before listeners hear of it. */
   setup(link: RabbitLink): Promise<void>;
+  logger: Logger;
 }
 
 /**
@@ -78,19 +80,19 @@ export class RabbitSession {
       this.link = undefined;
       for (const listener of this.listeners) listener.down();
       if (this.closing.signal.aborted) return;
-      console.warn('legim: lost the RabbitMQ connection; reconnecting');
+      this.options.logger.warn('lost the RabbitMQ connection; reconnecting');
       let delay = this.options.reconnectBaseMs;
       for (;;) {
         if (this.closing.signal.aborted) return;
         try {
           await sleep(delay, undefined, { signal: this.closing.signal });
           current = await this.connect();
-          console.warn('legim: reconnected to RabbitMQ');
+          this.options.logger.warn('reconnected to RabbitMQ');
           break;
         } catch (error) {
           if (this.closing.signal.aborted) return;
           delay = Math.min(delay * 2, this.options.reconnectMaxMs);
-          console.warn(`legim: ${(error as Error).message}; retrying in ${delay} ms`);
+          this.options.logger.warn(`${(error as Error).message}; retrying in ${delay} ms`);
         }
       }
     }
@@ -111,11 +113,11 @@ export class RabbitSession {
       );
     }
     // Without a listener an 'error' event would crash the process; 'close' follows it anyway.
-    connection.on('error', (error: Error) => console.warn('legim: RabbitMQ connection error:', error.message));
+    connection.on('error', (error: Error) => this.options.logger.warn(`RabbitMQ connection error: ${error.message}`));
     const lost = new Promise<void>((resolve) => connection.once('close', () => resolve()));
     try {
       const publisher = await connection.createConfirmChannel();
-      publisher.on('error', (error: Error) => console.warn('legim: RabbitMQ channel error:', error.message));
+      publisher.on('error', (error: Error) => this.options.logger.warn(`RabbitMQ channel error: ${error.message}`));
       publisher.once('close', () => void connection.close().catch(() => {}));
       const link = { connection, publisher };
       await this.options.setup(link);

@@ -61,6 +61,7 @@ export class RabbitJobQueue implements JobQueue {
       (job) => this.publisher.work(job),
       () => !!session.current,
       options.pollMs,
+      options.logger,
     );
   }
 
@@ -76,6 +77,7 @@ export class RabbitJobQueue implements JobQueue {
       reconnectBaseMs: options.reconnectBaseMs ?? 250,
       reconnectMaxMs: options.reconnectMaxMs ?? 10_000,
       setup: (link) => assertTopology(link.publisher, names),
+      logger: resolved.logger,
     });
     const queue = new RabbitJobQueue(session, names, options.outbox, resolved);
     let legacyGone = false;
@@ -84,7 +86,8 @@ export class RabbitJobQueue implements JobQueue {
         // Whatever waited for the broker goes out as soon as it is back.
         queue.relay.wake();
         // Looked for until known gone: each look is a passive declare, which the broker logs when it fails.
-        if (!legacyGone) void moveLegacyJobs(link.connection, names).then((gone) => (legacyGone ||= gone));
+        if (!legacyGone)
+          void moveLegacyJobs(link.connection, names, resolved.logger).then((gone) => (legacyGone ||= gone));
       },
       down: () => {},
     });

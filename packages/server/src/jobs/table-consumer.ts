@@ -30,7 +30,7 @@ export class TableConsumer implements Consumer {
     private readonly options: ResolvedOptions,
     private readonly onStopped: (consumer: TableConsumer) => void,
   ) {
-    this.poller = new PeriodicTask('claiming jobs', () => this.fill(), options.pollMs);
+    this.poller = new PeriodicTask('claiming jobs', () => this.fill(), options.pollMs, options.logger);
   }
 
   start(): void {
@@ -118,7 +118,11 @@ export class TableConsumer implements Consumer {
    */
   private async deadLetter(lease: JobLease, error: string): Promise<void> {
     const failedAt = Date.now();
-    const reacted = await reactToDeadLetter(this.onDeadLetter, { job: lease.job, error, failedAt });
+    const reacted = await reactToDeadLetter(
+      this.onDeadLetter,
+      { job: lease.job, error, failedAt },
+      this.options.logger,
+    );
     if (this.state === 'abandoned') return;
     if (reacted) return this.record(() => this.table.kill(lease, error, failedAt));
     const runAt = Date.now() + waitDelay(lease.waits + 1, this.options);
@@ -130,7 +134,7 @@ export class TableConsumer implements Consumer {
       await write();
     } catch (error) {
       // The lease then expires and the job runs again: at-least-once, never lost.
-      console.error('legim: recording a job outcome failed:', describe(error));
+      this.logFailure('recording a job outcome failed', error);
     }
   }
 
@@ -141,16 +145,20 @@ export class TableConsumer implements Consumer {
       this.table.renew(lease, leaseUntil).then(
         (held) => {
           if (held) return;
-          console.warn(`legim: job ${lease.job.id} outlived its lease and was taken over; its outcome here is ignored`);
+          this.options.logger.warn(
+            { jobId: lease.job.id },
+            `job ${lease.job.id} outlived its lease and was taken over; its outcome here is ignored`,
+          );
           this.lost.add(lease);
         },
-        (error: unknown) => console.error('legim: renewing a job lease failed:', describe(error)),
+        (error: unknown) => this.logFailure('renewing a job lease failed', error),
       );
     }
   }
-}
 
-/** A typed error (the index unreachable) is its message; anything else keeps its stack for whoever reads the log. */
-function describe(error: unknown): unknown {
-  return LegimError.is(error) ? error.message : error;
+  /** A typed error (the index unreachable) is its message; anything else keeps its stack for whoever reads the log. */
+  private logFailure(what: string, error: unknown): void {
+    if (LegimError.is(error)) this.options.logger.warn(`${what}: ${error.message}`);
+    else this.options.logger.error({ err: error }, what);
+  }
 }

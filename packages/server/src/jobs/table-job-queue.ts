@@ -26,7 +26,7 @@ export class TableJobQueue implements JobQueue {
   /** `table` must have been opened with the same `prefix` as `options`. */
   constructor(
     private readonly table: JobTable,
-    options: JobQueueOptions = {},
+    options: JobQueueOptions,
   ) {
     this.options = resolveOptions(options);
   }

@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { pipeline } from 'node:stream/promises';
 import { LegimError } from '@legim/sdk';
 import type { LockService } from '../backends/locks/lock-service.js';
@@ -25,6 +26,7 @@ export interface RepairOptions {
   lostAfterMs: number;
   /** Where each copy made is reported (the gateway's events). */
   emit?: EmitEvent;
+  logger: Logger;
 }
 
 /**
@@ -57,7 +59,7 @@ export class ReplicaRepairer {
     private readonly locks: LockService,
     private readonly options: RepairOptions,
   ) {
-    this.task = new PeriodicTask('replica repair', () => this.repairAll(), options.intervalMs);
+    this.task = new PeriodicTask('replica repair', () => this.repairAll(), options.intervalMs, options.logger);
   }
 
   start(): void {
@@ -199,7 +201,10 @@ export class ReplicaRepairer {
       return recorded;
     } catch (error) {
       await this.metadata.queueBlobDeletes([{ nodeId: to.id, key }], Date.now());
-      console.error(`legim: copying ${key} to ${to.id} failed:`, (error as Error).message);
+      this.options.logger.warn(
+        { key, nodeId: to.id },
+        `copying ${key} to ${to.id} failed: ${(error as Error).message}`,
+      );
       return false;
     }
   }

@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import type { Stats } from '@legim/sdk';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import { EventStream } from '../events/event-stream.js';
@@ -5,6 +6,7 @@ import type { GatewayEvents } from '../events/gateway-events.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { IndexTotals } from './index-totals.js';
 import { ReplicationCensus } from './replication-census.js';
+import type { GatewayMetrics } from './prometheus.js';
 import { StatsService } from './stats-service.js';
 import { TrafficCounters } from './traffic-counters.js';
 
@@ -19,6 +21,8 @@ export interface OperationsApi {
   events: EventStream;
   /** Also counts refused downloads, which the download route reports. */
   traffic: TrafficCounters;
+  /** `GET /metrics`, and the request latencies the HTTP edge reports (`observeRequest`). */
+  metrics: GatewayMetrics;
 }
 
 export interface OperationsDeps {
@@ -29,6 +33,7 @@ export interface OperationsDeps {
   jobBackend: Stats['jobs']['backend'];
   replicas: number;
   startedAt: number;
+  logger: Logger;
 }
 
 /** Wires the gateway's stats, event stream and metrics. */
@@ -36,11 +41,14 @@ export function createOperations(deps: OperationsDeps): OperationsApi {
   const { events, totals, registry } = deps;
   const traffic = new TrafficCounters(events);
   const stream = new EventStream(events, { maxSubscribers: MAX_EVENT_SUBSCRIBERS, heartbeatMs: HEARTBEAT_MS });
-  const census = new ReplicationCensus(totals, () =>
-    registry
-      .all()
-      .filter((node) => node.status === 'down')
-      .map((node) => node.id),
+  const census = new ReplicationCensus(
+    totals,
+    () =>
+      registry
+        .all()
+        .filter((node) => node.status === 'down')
+        .map((node) => node.id),
+    deps.logger,
   );
   const stats = new StatsService({
     ...deps,
@@ -49,5 +57,5 @@ export function createOperations(deps: OperationsDeps): OperationsApi {
     traffic,
     subscribers: () => stream.subscribers,
   });
-  return { stats, events: stream, traffic };
+  return { stats, events: stream, traffic, metrics: stats.metrics };
 }

@@ -1,112 +1,82 @@
-import type { Stats } from '@legim/sdk';
-import type { ClusterNode } from '../cluster/node-registry.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, prometheusContentType, Registry } from 'prom-client';
+import { STAT_METRICS, type MetricsInput, type StatMetric } from './stat-metrics.js';
 
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export type { MetricsInput } from './stat-metrics.js';
 
-export interface MetricsInput {
-  stats: Stats;
-  nodes: ClusterNode[];
-  refusals: ReadonlyMap<string, number>;
-  subscribers: number;
-}
-
-type Labels = Record<string, string>;
-type Sample = [labels: Labels, value: number];
+/** The text exposition format 0.0.4, as prom-client writes it. */
+export const METRICS_CONTENT_TYPE = prometheusContentType;
 
 /**
- * Writes the Prometheus text exposition format (0.0.4) by hand: every
- * metric with its HELP and TYPE, then its samples. Names start with
- * `legim_`; byte and time values are in bytes and seconds, as Prometheus
- * expects base units.
+ * From a few milliseconds (a `HEAD /d/:id`, a refusal) to a minute (a large
+ * upload, or a download over a slow link): the range a storage API spans.
  */
-export function renderMetrics({ stats, nodes, refusals, subscribers }: MetricsInput): string {
-  const out: string[] = [];
-  const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: number | Sample[]) => {
-    out.push(`# HELP legim_${name} ${help}`, `# TYPE legim_${name} ${type}`);
-    for (const [labels, value] of typeof samples === 'number' ? [[{}, samples] as Sample] : samples) {
-      out.push(`legim_${name}${labelText(labels)} ${value}`);
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The gateway's Prometheus metrics, on a registry of its own (never
+ * prom-client's global one, so gateways sharing a process stay apart): the
+ * `legim_*` numbers of the stats, set from one read of them at each scrape;
+ * the request latency histogram, fed by the HTTP edge; and the process
+ * metrics prom-client collects (CPU, memory and heap, event-loop lag, GC),
+ * under their standard `process_*` and `nodejs_*` names. Values are in bytes
+ * and seconds, as Prometheus expects base units.
+ *
+ * @example
+ * const metrics = new GatewayMetrics(() => stats.metricsInput());
+ * metrics.observeRequest('/d/:id', 'GET', 200, 0.012);
+ * res.writeHead(200, { 'content-type': metrics.contentType }).end(await metrics.exposition());
+ */
+export class GatewayMetrics {
+  readonly contentType = METRICS_CONTENT_TYPE;
+  readonly #registry = new Registry();
+  readonly #read: () => Promise<MetricsInput>;
+  readonly #stats: { metric: StatMetric; collector: Counter | Gauge }[];
+  readonly #requests: Histogram<'route' | 'method' | 'status_class'>;
+
+  constructor(read: () => Promise<MetricsInput>) {
+    this.#read = read;
+    const registers = [this.#registry];
+    this.#stats = STAT_METRICS.map((metric) => {
+      const options = {
+        name: `legim_${metric.name}`,
+        help: metric.help,
+        labelNames: metric.labelNames ?? [],
+        registers,
+      };
+      return { metric, collector: metric.type === 'counter' ? new Counter(options) : new Gauge(options) };
+    });
+    this.#requests = new Histogram({
+      name: 'legim_http_request_duration_seconds',
+      help: 'Time from a request arriving to its answer ending, by route pattern, method and status class.',
+      labelNames: ['route', 'method', 'status_class'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    collectDefaultMetrics({ register: this.#registry });
+  }
+
+  /**
+   * Records one answered request. `route` is the pattern that matched
+   * (`/d/:id`), never the raw path, so the label keeps a handful of values;
+   * `status` becomes its class (`2xx`, `4xx`...).
+   */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    this.#requests.observe({ route, method, status_class: `${Math.floor(status / 100)}xx` }, seconds);
+  }
+
+  /** The text exposition of every metric, with the stats read once for this scrape. */
+  async exposition(): Promise<string> {
+    const input = await this.#read();
+    for (const { metric, collector } of this.#stats) {
+      // From empty each scrape: a node that left, or a queue unread now, has no sample rather than a stale one.
+      collector.reset();
+      const samples = metric.samples(input);
+      for (const [labels, value] of typeof samples === 'number' ? [[{}, samples] as const] : samples) {
+        // A counter is a running total kept by the stats: set whole, never added to here.
+        if (collector instanceof Counter) collector.inc(labels, value);
+        else collector.set(labels, value);
+      }
     }
-  };
-  const { traffic, files, variants, replication, jobs } = stats;
-
-  metric('uptime_seconds', 'gauge', 'Seconds since this gateway started.', stats.uptimeSeconds);
-  metric('uploads_total', 'counter', 'Uploads this gateway accepted.', traffic.uploads);
-  metric('upload_bytes_total', 'counter', 'Bytes of the uploads this gateway accepted.', traffic.uploadBytes);
-  metric('downloads_total', 'counter', 'Downloads this gateway served (each took one download).', traffic.downloads);
-  metric('download_bytes_total', 'counter', 'Bytes this gateway sent for downloads.', traffic.downloadBytes);
-  metric(
-    'downloads_refused_total',
-    'counter',
-    'Downloads this gateway refused, by error code (404 unknown, 410 used up, expired or deleted).',
-    [...refusals].map(([code, count]) => [{ code }, count]),
-  );
-  metric('files', 'gauge', 'Live files in the index (not expired, not deleted, downloads left).', files.live);
-  metric('file_bytes', 'gauge', 'Bytes of the originals of the live files (one copy).', files.bytes);
-  metric('files_processing', 'gauge', 'Live files whose variants are still being made.', files.processing);
-  metric('files_failed', 'gauge', 'Live files whose processing failed.', files.failed);
-  metric('variants', 'gauge', 'Variants (previews) in the index.', variants.count);
-  metric('variant_bytes', 'gauge', 'Bytes of the variants in the index (one copy).', variants.bytes);
-  metric('replicas_target', 'gauge', 'Copies kept of each file.', replication.target);
-  metric(
-    'files_under_replicated',
-    'gauge',
-    'Live files with fewer durable copies on nodes not down than they want.',
-    replication.underReplicated,
-  );
-  // A queue that cannot be read now (-1) has no samples rather than a false zero.
-  const known = (value: number): Sample[] => (value < 0 ? [] : [[{ backend: jobs.backend }, value]]);
-  metric('jobs_waiting', 'gauge', 'Jobs due and waiting for a worker.', known(jobs.waiting));
-  metric('jobs_running', 'gauge', 'Jobs being worked on.', known(jobs.running));
-  metric('jobs_dead_lettered', 'gauge', 'Jobs given up on after their retries.', known(jobs.deadLettered));
-  metric(
-    'nodes',
-    'gauge',
-    'Storage nodes by status as this gateway probes them.',
-    (['up', 'suspect', 'down'] as const).map((status) => [{ status }, stats.nodes[status]]),
-  );
-  metric(
-    'node_up',
-    'gauge',
-    '1 if the storage node answers its probes, else 0.',
-    perNode(nodes, (n) => +(n.status === 'up')),
-  );
-  metric(
-    'node_used_bytes',
-    'gauge',
-    'Bytes used on the node, from its latest heartbeat.',
-    perNode(nodes, (n) => n.stats.usedBytes),
-  );
-  metric(
-    'node_free_bytes',
-    'gauge',
-    'Bytes free on the node, from its latest heartbeat.',
-    perNode(nodes, (n) => n.stats.freeBytes),
-  );
-  metric(
-    'node_total_bytes',
-    'gauge',
-    'Size of the node disk, from its latest heartbeat.',
-    perNode(nodes, (n) => n.stats.totalBytes),
-  );
-  metric(
-    'node_latency_seconds',
-    'gauge',
-    'Moving average of the probe round trip to the node.',
-    nodes.filter((n) => n.latencyMs !== undefined).map((n) => [{ node: n.id }, n.latencyMs! / 1000]),
-  );
-  metric('event_subscribers', 'gauge', 'Open GET /v1/events streams on this gateway.', subscribers);
-  return `${out.join('\n')}\n`;
-}
-
-function perNode(nodes: ClusterNode[], value: (node: ClusterNode) => number): Sample[] {
-  return nodes.map((node) => [{ node: node.id }, value(node)]);
-}
-
-function labelText(labels: Labels): string {
-  const pairs = Object.entries(labels).map(([name, value]) => `${name}="${escapeLabel(value)}"`);
-  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+    return this.#registry.metrics();
+  }
 }

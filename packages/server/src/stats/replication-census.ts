@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import type { IndexTotals } from './index-totals.js';
 
 /** Files per query: one page holds the event loop for a millisecond or so. */
@@ -19,6 +20,7 @@ export class ReplicationCensus {
   constructor(
     private readonly totals: IndexTotals,
     private readonly downNodeIds: () => string[],
+    private readonly logger: Logger,
     private readonly maxAgeMs = DEFAULT_MAX_AGE_MS,
   ) {}
 
@@ -29,7 +31,7 @@ export class ReplicationCensus {
     if (!latest) return this.counting;
     // Nobody waits for this one: a failure (the index closing at shutdown) is only logged.
     this.counting.catch((error: unknown) =>
-      console.error('legim: counting under-replicated files failed:', (error as Error).message),
+      this.logger.warn(`counting under-replicated files failed: ${(error as Error).message}`),
     );
     return latest.count;
   }

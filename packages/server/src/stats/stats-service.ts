@@ -2,7 +2,7 @@ import type { Stats } from '@legim/sdk';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { JobCounts, JobQueue } from '../jobs/index.js';
 import type { IndexTotals } from './index-totals.js';
-import { renderMetrics } from './prometheus.js';
+import { GatewayMetrics } from './prometheus.js';
 import type { ReplicationCensus } from './replication-census.js';
 import type { TrafficCounters } from './traffic-counters.js';
 
@@ -24,7 +24,17 @@ const UNKNOWN_JOBS: JobCounts = { waiting: -1, running: -1, deadLettered: -1 };
 
 /** `GET /v1/stats` and `GET /metrics`: the same numbers, read cheaply each time they are asked for. */
 export class StatsService {
-  constructor(private readonly sources: StatsSources) {}
+  /** The same numbers for Prometheus, with the request latencies and the process metrics. */
+  readonly metrics: GatewayMetrics;
+
+  constructor(private readonly sources: StatsSources) {
+    this.metrics = new GatewayMetrics(async () => ({
+      stats: await this.read(),
+      nodes: this.sources.registry.all(),
+      refusals: this.sources.traffic.refusals,
+      subscribers: this.sources.subscribers(),
+    }));
+  }
 
   async read(): Promise<Stats> {
     const { startedAt, replicas, jobBackend, totals, census, traffic, jobs, registry } = this.sources;
@@ -64,14 +74,8 @@ export class StatsService {
     };
   }
 
-  /** The Prometheus text exposition of the same numbers, with per-node and per-reason detail. */
-  async exposition(): Promise<string> {
-    const stats = await this.read();
-    return renderMetrics({
-      stats,
-      nodes: this.sources.registry.all(),
-      refusals: this.sources.traffic.refusals,
-      subscribers: this.sources.subscribers(),
-    });
+  /** The Prometheus text exposition: {@link GatewayMetrics.exposition}. */
+  exposition(): Promise<string> {
+    return this.metrics.exposition();
   }
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from '@legim/node';
 import { LegimError } from '@legim/sdk';
 import type { GatewayConfig } from '../config.js';
 import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
@@ -27,6 +28,7 @@ export interface UploadServiceDeps {
   repairer: ReplicaRepairer;
   jobs: JobQueue;
   emit?: EmitEvent;
+  logger: Logger;
 }
 
 /**
@@ -144,7 +146,7 @@ export class UploadService {
       for (const nodeId of late.failed) await metadata.dropReplica(id, nodeId, now);
     } catch (error) {
       // The gateway is shutting down: the pending rows stay, and the repairer settles them later.
-      console.error(`legim: recording late copies of ${id} failed:`, (error as Error).message);
+      this.deps.logger.warn({ fileId: id }, `recording late copies of ${id} failed: ${(error as Error).message}`);
     }
     if (late.failed.length > 0) repairer.check(id);
   }

@@ -2,21 +2,25 @@
  * The gateway's image process (see `image-process.ts`): makes variants with
  * sharp for the gateway, which sends it the path of each spooled original
  * over the IPC channel. Run by `child_process.fork`, never directly.
- * Argument: the nice value to run at.
+ * Arguments: the nice value to run at, and the gateway's log level.
  */
+import { createLogger, isLogLevel } from '@legim/node';
 import { processImage } from '../processing/index.js';
 import type { ImageProcessMessage, ProcessRequest } from './image-process-protocol.js';
 import { serializeError } from './image-process-protocol.js';
 import { lowerPriority } from './lower-priority.js';
 
+const level = process.argv[3] ?? 'info';
+const logger = createLogger({ name: 'image-process', level: isLogLevel(level) ? level : 'info' });
+
 if (process.send === undefined) {
-  console.error('legim: the image process is started by the gateway, not by hand');
+  logger.fatal('the image process is started by the gateway, not by hand');
   process.exit(2);
 }
 
 // Once loaded (at normal priority, so a busy host does not stretch the start-up): every thread
 // now, and the threads started later (libuv's pool, libvips' workers) inherit it.
-lowerPriority(Number(process.argv[2] ?? 0));
+lowerPriority(Number(process.argv[2] ?? 0), logger);
 
 const send = (message: ImageProcessMessage) => {
   // The gateway is gone if this fails; 'disconnect' below ends this process.

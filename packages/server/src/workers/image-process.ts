@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from '@legim/node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessImageOptions, ProcessedVariant } from '../processing/index.js';
 import type { ImageProcessMessage, ProcessRequest } from './image-process-protocol.js';
@@ -18,6 +19,8 @@ export interface ImageProcessOptions {
   concurrency?: number;
   /** CPU priority of the process, 0 (normal) to 19 (lowest). Default {@link IMAGE_PROCESS_NICE}. */
   nice?: number;
+  /** Where its deaths are reported; its level is handed to the child, which logs to the same stderr. */
+  logger: Logger;
 }
 
 interface Pending {
@@ -56,9 +59,11 @@ export class ImageProcess {
   private closed = false;
   private readonly nice: number;
   private readonly slots: Slots;
+  private readonly logger: Logger;
 
-  constructor(options: ImageProcessOptions = {}) {
+  constructor(options: ImageProcessOptions) {
     this.nice = options.nice ?? IMAGE_PROCESS_NICE;
+    this.logger = options.logger;
     this.slots = new Slots(options.concurrency ?? Infinity);
   }
 
@@ -124,7 +129,7 @@ export class ImageProcess {
   }
 
   private spawn(): Child {
-    const proc = fork(ENTRY, [String(this.nice)], {
+    const proc = fork(ENTRY, [String(this.nice), this.logger.level], {
       serialization: 'advanced',
       // Nothing is printed on stdout (a gateway's stdout may be read by a supervisor); stderr is passed through.
       stdio: ['ignore', 2, 2, 'ipc'],
@@ -191,7 +196,7 @@ export class ImageProcess {
       if (!child.stopping) {
         const delay = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** this.crashes++);
         this.restartAt = Date.now() + delay;
-        console.error(`legim: the image process died (${reason}); the next image restarts it in ${delay} ms or more`);
+        this.logger.error(`the image process died (${reason}); the next image restarts it in ${delay} ms or more`);
       }
       markExited();
     };

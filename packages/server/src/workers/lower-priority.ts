@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import type { Logger } from '@legim/node';
 
 /**
  * The nice value of the gateway's image process: the lowest priority, so
@@ -16,7 +17,7 @@ export const IMAGE_PROCESS_NICE = 19;
  * libvips' workers) inherit it. Elsewhere it applies to the whole process.
  * Lowering needs no privilege; a failure is reported and ignored.
  */
-export function lowerPriority(nice: number): void {
+export function lowerPriority(nice: number, logger: Logger): void {
   try {
     if (process.platform !== 'linux') {
       setPriority(nice);
@@ -31,6 +32,6 @@ export function lowerPriority(nice: number): void {
       }
     }
   } catch (error) {
-    console.warn(`legim: could not lower the CPU priority to nice ${nice}: ${(error as Error).message}`);
+    logger.warn(`could not lower the CPU priority to nice ${nice}: ${(error as Error).message}`);
   }
 }

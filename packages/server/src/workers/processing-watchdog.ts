@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { MetadataStore } from '../metadata/types.js';
@@ -18,8 +19,14 @@ export class ProcessingWatchdog {
   constructor(
     private readonly metadata: MetadataStore,
     private readonly jobs: JobQueue,
+    logger: Logger,
   ) {
-    this.task = new PeriodicTask('re-queueing stale processing jobs', () => this.requeueStale(), CHECK_EVERY_MS);
+    this.task = new PeriodicTask(
+      're-queueing stale processing jobs',
+      () => this.requeueStale(),
+      CHECK_EVERY_MS,
+      logger,
+    );
   }
 
   start(): void {

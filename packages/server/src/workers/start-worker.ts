@@ -1,3 +1,4 @@
+import { createLogger, type Logger } from '@legim/node';
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { Job } from '../jobs/index.js';
 import { DEFAULT_VARIANTS } from '../processing/index.js';
@@ -24,12 +25,13 @@ const NODE_SYNC_MS = 2000;
  */
 export async function startWorker(
   config: WorkerConfig,
-  events: { onJobDone?: (job: Job) => void } = {},
+  options: { onJobDone?: (job: Job) => void; logger?: Logger } = {},
 ): Promise<RunningWorker> {
-  if (config.nice !== undefined) lowerPriority(config.nice);
-  const backend = await openWorkerBackend(config);
+  const logger = options.logger ?? createLogger({ name: 'worker' });
+  if (config.nice !== undefined) lowerPriority(config.nice, logger);
+  const backend = await openWorkerBackend(config, logger);
   const { store, reaper, registry, health, placer, jobs } = backend;
-  const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS);
+  const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS, logger);
   try {
     await health.probeAll();
     health.start();
@@ -42,7 +44,7 @@ export async function startWorker(
     const consumer = await jobs.consume(
       async (job) => {
         await handle(job);
-        events.onJobDone?.(job);
+        options.onJobDone?.(job);
       },
       { concurrency: config.concurrency, onDeadLetter: createDeadLetterHandler(worker) },
     );

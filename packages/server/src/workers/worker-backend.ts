@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LegimError } from '@legim/sdk';
@@ -30,11 +31,11 @@ export interface WorkerBackend {
  * PostgreSQL database), with no extra hop. `--gateway`: the gateway's
  * internal API, from any host.
  */
-export function openWorkerBackend(config: WorkerConfig): Promise<WorkerBackend> {
-  return config.gateway === undefined ? openLocal(config) : openRemote(config.gateway, config);
+export function openWorkerBackend(config: WorkerConfig, logger: Logger): Promise<WorkerBackend> {
+  return config.gateway === undefined ? openLocal(config, logger) : openRemote(config.gateway, config, logger);
 }
 
-async function openLocal(config: WorkerConfig & { dataDir: string }): Promise<WorkerBackend> {
+async function openLocal(config: WorkerConfig & { dataDir: string }, logger: Logger): Promise<WorkerBackend> {
   if (!existsSync(join(config.dataDir, 'identity.json'))) {
     throw new LegimError(
       'INVALID_OPTION',
@@ -44,7 +45,7 @@ async function openLocal(config: WorkerConfig & { dataDir: string }): Promise<Wo
   }
   const identity = loadIdentity(config.dataDir, { adminKey: undefined, clusterSecret: undefined });
   // The gateways' lock and counter backends, so a reap here never interleaves with their repairs.
-  const backends = await openBackends(config, 'legim-worker');
+  const backends = await openBackends(config, 'legim-worker', logger);
   try {
     const { registry, health, placer } = await openClusterView({
       nodes: backends.metadata,
@@ -72,6 +73,7 @@ async function openLocal(config: WorkerConfig & { dataDir: string }): Promise<Wo
 async function openRemote(
   gateway: { url: string; clusterSecret: string },
   config: WorkerConfig,
+  logger: Logger,
 ): Promise<WorkerBackend> {
   if (config.amqpUrl === undefined) {
     throw new LegimError(
@@ -90,6 +92,7 @@ async function openRemote(
       ...config.jobBackoff,
       prefix: config.queuePrefix,
       maxAttempts: config.jobAttempts,
+      logger,
     });
   } catch (error) {
     await registry.close();

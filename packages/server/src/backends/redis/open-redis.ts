@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { Redis } from 'ioredis';
 
 const CONNECT_WAIT_MS = 3000;
@@ -7,7 +8,7 @@ const CONNECT_WAIT_MS = 3000;
  * unreachable instead of queueing: a download must get a quick 503, not hang
  * until Redis returns. The client keeps reconnecting by itself.
  */
-export async function openRedis(url: string, name: string): Promise<Redis> {
+export async function openRedis(url: string, name: string, logger: Logger): Promise<Redis> {
   const redis = new Redis(url, {
     connectionName: name,
     enableOfflineQueue: false,
@@ -18,7 +19,7 @@ export async function openRedis(url: string, name: string): Promise<Redis> {
   // ioredis reports each failed reconnect; one line per outage is enough.
   let reported = false;
   redis.on('error', (error: Error) => {
-    if (!reported) console.error(`legim: redis (${name}): ${error.message}; retrying in the background`);
+    if (!reported) logger.warn(`redis (${name}): ${error.message}; retrying in the background`);
     reported = true;
   });
   redis.on('ready', () => (reported = false));
