@@ -27,3 +27,13 @@ export { ParentLink, type ParentLinkOptions, type ParentLinkStatus } from './tre
 export { sendError, sendJson, logToStderr } from './http/responses.js';
 export { readJsonBody } from './http/request-body.js';
 export { createSecretCheck } from './http/auth.js';
+export {
+  loadTlsSettings,
+  PLAIN_HTTP,
+  type PeerTls,
+  type ServerIdentity,
+  type TlsFiles,
+  type TlsSettings,
+} from './tls/tls-settings.js';
+export { plainPeerRefusal, isLoopbackHost } from './tls/peer-policy.js';
+export { createListener, schemeOf, type Listener, type ListenerOptions } from './tls/https-listener.js';

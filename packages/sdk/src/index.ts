@@ -29,6 +29,7 @@ export type {
   VariantName,
 } from './types.js';
 export { fileIdFromUrl } from './file-id.js';
+export { tlsFailure } from './tls-failure.js';
 export { formatDuration, parseDuration } from './duration.js';
 export {
   ERROR_CODES,
