@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { chalkStderr } from 'chalk';
 import type { ClusterBackends, ClusterEvent, RunningCluster } from '../cluster/local-cluster.js';
@@ -28,6 +29,7 @@ interface UpOptions {
   redisPrefix?: string;
   amqp?: string;
   queuePrefix?: string;
+  tls?: boolean;
   json?: boolean;
 }
 
@@ -74,6 +76,10 @@ export function registerUp(program: Command, context: CliContext): void {
       'RabbitMQ for the job queue; then a `legim worker` process makes the previews (env LEGIM_AMQP_URL; default the embedded queue)',
     )
     .option('--queue-prefix <name>', 'queue names (env LEGIM_QUEUE_PREFIX; default legim)')
+    .option(
+      '--tls',
+      'HTTPS everywhere: makes a CA of its own and a certificate for the host in <data>/tls, and saves the CA in the settings',
+    )
     .option('--json', 'print JSON lines: one when ready, one per process that exits')
     .addHelpText(
       'after',
@@ -85,6 +91,7 @@ the first one, which the saved settings point at.
 Examples:
   legim up                                       # a gateway on :3333, nodes on :3334-3336
   legim up --gateways 2 --redis redis://127.0.0.1:6379 --amqp amqp://guest:guest@127.0.0.1:5672
+  legim up --tls                                 # the same over HTTPS, with a local CA in <data>/tls
 `,
     )
     .action(async (options: UpOptions) => {
@@ -156,7 +163,11 @@ function resolveBackends(options: UpOptions, env: NodeJS.ProcessEnv): ClusterBac
 
 async function runUp(options: UpOptions, backends: ClusterBackends, context: CliContext): Promise<number> {
   const { defaultDataDir, startLocalCluster } = await import('../cluster/local-cluster.js');
-  const dataDir = options.data ?? defaultDataDir(context.env);
+  const dataDir = resolve(options.data ?? defaultDataDir(context.env));
+  // node-forge loads only for --tls.
+  const tls = options.tls
+    ? await (await import('../cluster/local-ca.js')).ensureLocalTls(dataDir, options.host)
+    : undefined;
   const abort = new AbortController();
   let cluster: RunningCluster | undefined;
   let ready = false;
@@ -214,6 +225,7 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
         host: options.host,
         dataDir,
         backends,
+        tls,
         cliPath: context.cliPath,
         env: context.env,
         signal: abort.signal,
@@ -226,7 +238,11 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
     ready = true;
 
     try {
-      context.settings.save({ server: cluster.gateway.url, apiKey: cluster.secrets.adminKey });
+      context.settings.save({
+        server: cluster.gateway.url,
+        apiKey: cluster.secrets.adminKey,
+        ...(tls && { ca: tls.ca }),
+      });
       const summary: ClusterSummary = {
         gateway: cluster.gateway,
         gateways: cluster.gateways,
@@ -235,6 +251,7 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
         backends: backendSummary(backends, cluster),
         dataDir: cluster.dataDir,
         settings: context.settings.path,
+        ca: tls?.ca,
       };
       if (options.json) printJsonLine({ type: 'ready', ...summary, backends: backendsJson(summary.backends) });
       else print(clusterView(summary));
