@@ -15,7 +15,26 @@ export function tableRows(results) {
   if (results.gateways) rows.push(...gatewayRows(results.gateways));
   if (results.engines) rows.push(...engineRows(results.engines));
   if (results.processing) rows.push(...processingRows(results.processing));
+  if (results.tls) rows.push(...tlsRows(results.tls));
   return rows;
+}
+
+/** HTTPS everywhere against plain HTTP, same cluster shape, same run. */
+function tlsRows(t) {
+  const lat = (r) => `${fmt(r.latencyMs.p50)}/${fmt(r.latencyMs.p99)}`;
+  const compare = (name, tls, plain, value) => ({
+    benchmark: name,
+    legim: fmt(value(tls)),
+    reference: `${fmt(value(plain))} (plain HTTP)`,
+    ratio: ratioText(value(tls) / value(plain)),
+    target: '',
+    'p50/p99 ms legim': lat(tls),
+    'p50/p99 ms ref': lat(plain),
+  });
+  return [
+    compare(`download ${sizeLabel(t.size.download)} req/s, TLS`, t.downloads.tls, t.downloads.plain, (r) => r.requestsPerSec),
+    compare(`upload ${sizeLabel(t.size.upload)} x3 uploads/s, TLS`, t.uploads.tls, t.uploads.plain, (r) => r.perSec),
+  ];
 }
 
 /** Worker throughput against raw sharp; upload latency with the workers busy against idle (lower is better). */
@@ -165,6 +184,13 @@ export function printCpu(results) {
       const ours = (proc) => own[side].includes(proc) || (side !== 'nginx' && !others.has(proc));
       sideLine(`download ${sizeLabel(g.size)} ${label}`, g[side], g[side].requestsPerSec, ours);
     }
+  }
+  if (results.tls) {
+    const { downloads: d, uploads: u } = results.tls;
+    line('download 20 KiB plain', d.plain, d.plain.requestsPerSec);
+    line('download 20 KiB tls', d.tls, d.tls.requestsPerSec);
+    line('upload plain', u.plain, u.plain.perSec);
+    line('upload tls', u.tls, u.tls.perSec);
   }
   const p = results.processing;
   if (p) {
