@@ -7,8 +7,24 @@ export function tableRows(results) {
   const rows = [];
   for (const d of Object.values(results.downloads ?? {})) {
     const size = sizeLabel(d.size);
-    rows.push(row(`download ${size} req/s`, d.legim.requestsPerSec, d.nginx.requestsPerSec, d.target.metric === 'req/s' ? d.target.ratio : undefined, d));
-    rows.push(row(`download ${size} MB/s`, d.legim.payloadMBps, d.nginx.payloadMBps, d.target.metric === 'MB/s' ? d.target.ratio : undefined, d));
+    rows.push(
+      row(
+        `download ${size} req/s`,
+        d.legim.requestsPerSec,
+        d.nginx.requestsPerSec,
+        d.target.metric === 'req/s' ? d.target.ratio : undefined,
+        d,
+      ),
+    );
+    rows.push(
+      row(
+        `download ${size} MB/s`,
+        d.legim.payloadMBps,
+        d.nginx.payloadMBps,
+        d.target.metric === 'MB/s' ? d.target.ratio : undefined,
+        d,
+      ),
+    );
   }
   const u = results.uploads;
   if (u) rows.push(row(`upload ${sizeLabel(u.size)} x3 uploads/s`, u.legim.perSec, u.raw.perSec, u.target, u));
@@ -32,7 +48,12 @@ function tlsRows(t) {
     'p50/p99 ms ref': lat(plain),
   });
   return [
-    compare(`download ${sizeLabel(t.size.download)} req/s, TLS`, t.downloads.tls, t.downloads.plain, (r) => r.requestsPerSec),
+    compare(
+      `download ${sizeLabel(t.size.download)} req/s, TLS`,
+      t.downloads.tls,
+      t.downloads.plain,
+      (r) => r.requestsPerSec,
+    ),
     compare(`upload ${sizeLabel(t.size.upload)} x3 uploads/s, TLS`, t.uploads.tls, t.uploads.plain, (r) => r.perSec),
   ];
 }
@@ -91,8 +112,18 @@ function engineRows(e) {
     'p50/p99 ms ref': lat(sqlite),
   });
   return [
-    compare(`download ${sizeLabel(e.smallSize)} req/s, PostgreSQL index`, e.downloads.postgres, e.downloads.sqlite, (r) => r.requestsPerSec),
-    compare(`upload ${sizeLabel(e.largeSize)} x3 uploads/s, PostgreSQL index`, e.uploads.postgres, e.uploads.sqlite, (r) => r.perSec),
+    compare(
+      `download ${sizeLabel(e.smallSize)} req/s, PostgreSQL index`,
+      e.downloads.postgres,
+      e.downloads.sqlite,
+      (r) => r.requestsPerSec,
+    ),
+    compare(
+      `upload ${sizeLabel(e.largeSize)} x3 uploads/s, PostgreSQL index`,
+      e.uploads.postgres,
+      e.uploads.sqlite,
+      (r) => r.perSec,
+    ),
   ];
 }
 
@@ -180,7 +211,11 @@ export function printCpu(results) {
     // Each side's own processes: the static nginx alone, or its proxy nginx with the gateways and nodes.
     const own = { nginx: ['nginx'], oneGateway: ['nginx-1gw'], twoGateways: ['nginx-2gw'] };
     const others = new Set(Object.values(own).flat());
-    for (const [side, label] of [['nginx', 'nginx file'], ['oneGateway', 'nginx+1 gw'], ['twoGateways', 'nginx+2 gw']]) {
+    for (const [side, label] of [
+      ['nginx', 'nginx file'],
+      ['oneGateway', 'nginx+1 gw'],
+      ['twoGateways', 'nginx+2 gw'],
+    ]) {
       const ours = (proc) => own[side].includes(proc) || (side !== 'nginx' && !others.has(proc));
       sideLine(`download ${sizeLabel(g.size)} ${label}`, g[side], g[side].requestsPerSec, ours);
     }
@@ -202,7 +237,9 @@ export function printCpu(results) {
         .filter(([, pct]) => pct >= 2)
         .map(([proc, pct]) => `${proc} ${pct}%`)
         .join(', ');
-    console.log(`  ${'process legim workers'.padEnd(26)} machine ${legim.cpu.machineBusyPercent}%; ${procs(legim)}; ${perPhoto(legim)}`);
+    console.log(
+      `  ${'process legim workers'.padEnd(26)} machine ${legim.cpu.machineBusyPercent}%; ${procs(legim)}; ${perPhoto(legim)}`,
+    );
     line('upload, workers idle', p.latency.idle, p.latency.idle.perSec);
     line('upload, workers busy', p.latency.busy, p.latency.busy.perSec);
     const { busy, idle } = p.latency;
@@ -222,7 +259,9 @@ export function printCpu(results) {
 }
 
 export function printProfile(name, profile) {
-  console.log(`\nCPU profile of the ${name}, 20 KiB downloads (${profile.seconds}s, busy in ${profile.busyPercent}% of samples); shares of busy samples:`);
+  console.log(
+    `\nCPU profile of the ${name}, 20 KiB downloads (${profile.seconds}s, busy in ${profile.busyPercent}% of samples); shares of busy samples:`,
+  );
   const list = (title, items) => {
     console.log(`  ${title}`);
     for (const { name, percent } of items) console.log(`    ${String(percent).padStart(5)}%  ${name}`);
