@@ -16,11 +16,17 @@ export function answerPlainHttp(server: HttpsServer): void {
   const secureHandlers = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
-    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
+    // Until the TLS handler owns it, a client that resets or goes silent must not take the server down or linger.
+    const drop = (): void => void socket.destroy();
+    socket.on('error', drop);
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS);
+    socket.once('timeout', drop);
     socket.once('readable', () => {
       const first = socket.read(1) as Buffer | null;
       if (first === null) return;
       socket.unshift(first);
+      socket.off('error', drop);
+      socket.off('timeout', drop);
       socket.setTimeout(0);
       if (first[0] === TLS_HANDSHAKE) {
         for (const handler of secureHandlers) handler.call(server, socket);
