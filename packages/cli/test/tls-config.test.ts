@@ -30,7 +30,7 @@ describe('TLS settings', () => {
     const caOnly = parseNodeConfig({ flags: { secret, ca: tls.ca, allowHttpLoopback: true } });
     expect(caOnly.tls?.identity).toBeUndefined();
     expect(caOnly.tls?.peers).toMatchObject({ required: true, allowHttpLoopback: true });
-    expect(parseNodeConfig({ flags: { secret } }).tls?.peers.required).toBe(false);
+    expect(parseNodeConfig({ flags: { secret } }).tls).toBeUndefined(); // plain HTTP, as before TLS existed
   });
 
   it('refuses an http:// advertised URL on a node that serves HTTPS', () => {

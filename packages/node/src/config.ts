@@ -124,8 +124,8 @@ export function parseNodeConfig(input: ParseNodeConfigInput): NodeConfig {
     dataDir: resolve(input.cwd ?? process.cwd(), merged.data ?? `.legim/node-${port}`),
     secret,
     heartbeatMs: parseHeartbeat(merged.heartbeatMs ?? DEFAULT_HEARTBEAT_MS),
-    tls,
   };
+  if (tls.peers.required) config.tls = tls;
   if (parentUrl !== undefined) config.parentUrl = parentUrl;
   if (advertiseUrl !== undefined) config.advertiseUrl = advertiseUrl;
   if (merged.capacity !== undefined) config.capacityBytes = parseByteSize(merged.capacity, 'capacity');
