@@ -24,6 +24,7 @@ import { measureRawFsync } from './lib/raw-fsync.mjs';
 import { measureRawSharp } from './lib/raw-sharp.mjs';
 import { bestOfRounds } from './lib/rounds.mjs';
 import { printCpu, printProfile, printTable, tableRows, writeResults } from './lib/report.mjs';
+import { measureTls } from './lib/tls.mjs';
 import { findTools } from './lib/tools.mjs';
 import { measureUploads } from './lib/upload-load.mjs';
 import { WRK_CONNECTIONS, WRK_THREADS, runWrk } from './lib/wrk.mjs';
@@ -40,16 +41,17 @@ const { values: options } = parseArgs({
     redis: { type: 'string', default: process.env.BENCH_REDIS ?? 'redis://127.0.0.1:6379' },
   },
 });
-if (options.only !== undefined && !['http', 'gateways', 'engines', 'processing'].includes(options.only)) {
+if (options.only !== undefined && !['http', 'gateways', 'engines', 'tls', 'processing'].includes(options.only)) {
   console.error(
     `[bench] --only takes http (downloads and uploads), gateways (downloads through nginx to 1 and 2 gateways), ` +
-      `engines (the index in PostgreSQL against SQLite) or processing (image workers), not "${options.only}"`,
+      `engines (the index in PostgreSQL against SQLite), tls (HTTPS against plain HTTP) or processing (image workers), not "${options.only}"`,
   );
   process.exit(2);
 }
 const RUN_HTTP = options.only === undefined || options.only === 'http';
 const RUN_GATEWAYS = options.only === undefined || options.only === 'gateways';
 const RUN_ENGINES = options.only === undefined || options.only === 'engines';
+const RUN_TLS = options.only === undefined || options.only === 'tls';
 const RUN_PROCESSING = options.only === undefined || options.only === 'processing';
 const SECONDS = Number(options.seconds);
 const WARMUP_SECONDS = 1;
@@ -68,7 +70,8 @@ const PROCESSING_TIMEOUT_MS = (30 + 3 * PHOTOS) * 1000;
 const LOADS =
   (RUN_HTTP ? 6 * ROUNDS + (options.profile ? 2 : 0) : 0) +
   (RUN_GATEWAYS ? 3 * ROUNDS + 1 : 0) +
-  (RUN_ENGINES ? 4 * ROUNDS + 2 : 0);
+  (RUN_ENGINES ? 4 * ROUNDS + 2 : 0) +
+  (RUN_TLS ? 4 * ROUNDS + 2 : 0);
 const PROCESSING_SECONDS = RUN_PROCESSING ? ROUNDS * (PHOTOS + 2 * SECONDS + 30) : 0;
 const WATCHDOG_MS = Math.max(120, 1.6 * (LOADS * SECONDS + PROCESSING_SECONDS + 30)) * 1000;
 const TARGETS = {
@@ -83,7 +86,7 @@ let workDir;
 let interrupted = false;
 
 async function main() {
-  const tools = RUN_HTTP || RUN_GATEWAYS || RUN_ENGINES ? findTools() : undefined;
+  const tools = RUN_HTTP || RUN_GATEWAYS || RUN_ENGINES || RUN_TLS ? findTools() : undefined;
   workDir = mkdtempSync(join(tmpdir(), 'legim-bench-'));
   // nginx workers must be able to walk into it.
   chmodSync(workDir, 0o755);
@@ -97,6 +100,18 @@ async function main() {
       wrk: tools.wrk,
       images,
       dir: mkdir('engines'),
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      rounds: ROUNDS,
+      uploaders: UPLOADERS,
+      log,
+    });
+  }
+  if (RUN_TLS) {
+    results.tls = await measureTls({
+      wrk: tools.wrk,
+      images,
+      dir: mkdir('tls'),
       seconds: SECONDS,
       warmupSeconds: WARMUP_SECONDS,
       rounds: ROUNDS,

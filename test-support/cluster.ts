@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseGatewayConfig, startGateway, type GatewayFlags, type RunningGateway } from '@legim/server';
+import { Agent, request } from 'undici';
 import { repoRoot } from './fixtures.js';
 import { freshDatabase, type EngineKind } from './test-database.js';
 
@@ -37,8 +38,17 @@ export interface TestCluster {
   /** The gateway's index; kept across `restartGateway()`, dropped by `close()`. */
   database: ClusterDatabase;
   nodes: NodeProcess[];
-  /** Starts a node under the gateway, or under `parentUrl` (another node) to build a deeper tree. */
-  startNode(options?: { dataDir?: string; port?: number; parentUrl?: string }): Promise<NodeProcess>;
+  /**
+   * Starts a node under the gateway, or under `parentUrl` (another node) to
+   * build a deeper tree; `tls` overrides the cluster's TLS for this node
+   * (`null`: plain HTTP), e.g. to start one whose certificate another CA signed.
+   */
+  startNode(options?: {
+    dataDir?: string;
+    port?: number;
+    parentUrl?: string;
+    tls?: Partial<TestTls> | null;
+  }): Promise<NodeProcess>;
   /**
    * Stops the gateway and starts it again, keeping its data; with
    * `loseIndex` its index is destroyed in between (the SQLite file, or the
@@ -48,6 +58,13 @@ export interface TestCluster {
   /** Resolves once the gateway sees `count` nodes up. */
   waitForNodes(count: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** PEM files: the certificate and key a gateway or node serves HTTPS with, and the CA it trusts for its peers. */
+export interface TestTls {
+  cert: string;
+  key: string;
+  ca: string;
 }
 
 const SECRET = 'test-cluster-secret-0123456789';
@@ -69,6 +86,8 @@ export async function startCluster(options: {
   engine?: EngineKind;
   /** Extra `NodeConfig` settings of every node started, e.g. `{ scrubIntervalMs: 200 }`. */
   node?: NodeSettings;
+  /** HTTPS everywhere: the gateway and every node serve this certificate and trust this CA. */
+  tls?: TestTls;
 }): Promise<TestCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'legim-test-'));
   const gatewayDir = String(options.gateway?.data ?? join(dataDir, 'gateway'));
@@ -88,8 +107,10 @@ export async function startCluster(options: {
     sweepInterval: '0.2',
     // Every answer of a test gateway is held to the API document.
     checkAnswers: true,
+    ...(options.tls && { tlsCert: options.tls.cert, tlsKey: options.tls.key, ca: options.tls.ca }),
     ...options.gateway,
   };
+  const dispatcher = options.tls ? new Agent({ connect: { ca: readFileSync(options.tls.ca) } }) : undefined;
   const boot = () => startGateway(parseGatewayConfig({ flags, env: {} }));
   let gateway: RunningGateway;
   try {
@@ -114,6 +135,7 @@ export async function startCluster(options: {
         port: nodeOptions.port ?? 0,
         parentUrl: nodeOptions.parentUrl ?? gateway.url,
         ...options.node,
+        ...tlsFiles(nodeOptions.tls === undefined ? options.tls : nodeOptions.tls),
       });
       nodes.push(node);
       return node;
@@ -129,8 +151,11 @@ export async function startCluster(options: {
     async waitForNodes(count) {
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
-        const res = await fetch(`${gateway.url}/v1/cluster`, { headers: { authorization: `Bearer ${ADMIN}` } });
-        const view = (await res.json()) as { nodes: { status: string }[] };
+        const res = await request(`${gateway.url}/v1/cluster`, {
+          headers: { authorization: `Bearer ${ADMIN}` },
+          ...(dispatcher && { dispatcher }),
+        });
+        const view = (await res.body.json()) as { nodes: { status: string }[] };
         if (view.nodes.filter((n) => n.status === 'up').length >= count) return;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -139,6 +164,7 @@ export async function startCluster(options: {
     async close() {
       await Promise.all(nodes.map((node) => node.kill('SIGTERM')));
       await gateway.close();
+      await dispatcher?.close();
       await dropDatabase();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -198,8 +224,13 @@ export interface NodeSettings {
   scrubIntervalMs?: number;
 }
 
+/** The node process reads the files itself (`loadTlsSettings`), as `legim node start` does. */
+function tlsFiles(tls: Partial<TestTls> | null | undefined): { tlsFiles?: Partial<TestTls> } {
+  return tls ? { tlsFiles: tls } : {};
+}
+
 async function spawnNode(
-  config: { dataDir: string; port: number; parentUrl: string } & NodeSettings,
+  config: { dataDir: string; port: number; parentUrl: string; tlsFiles?: Partial<TestTls> } & NodeSettings,
 ): Promise<NodeProcess> {
   const nodeConfig = { host: '127.0.0.1', secret: SECRET, heartbeatMs: 200, ...config };
   const child = spawn(process.execPath, [join(repoRoot, 'test-support/node-process.mjs'), JSON.stringify(nodeConfig)], {

@@ -1,9 +1,11 @@
 // Runs one storage node as its own OS process, so a test can SIGKILL it like
 // a real node failure. Usage: node node-process.mjs '<NodeConfig JSON>'
 // Prints one JSON line {nodeId, url} once listening; exits once drained and removed.
-import { startNode } from '@legim/node';
+// `tlsFiles: {cert, key, ca}` (paths) are read as `legim node start` reads its flags.
+import { loadTlsSettings, startNode } from '@legim/node';
 
-const config = JSON.parse(process.argv[2]);
+const { tlsFiles, ...config } = JSON.parse(process.argv[2]);
+if (tlsFiles) config.tls = loadTlsSettings(tlsFiles);
 const node = await startNode(config);
 process.stdout.write(JSON.stringify({ nodeId: node.nodeId, url: node.url }) + '\n');
 const stop = () => node.close().then(() => process.exit(0));

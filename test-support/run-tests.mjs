@@ -66,6 +66,7 @@ const SERVICES = [
     ready: async () => Boolean(process.env.LEGIM_CHROMIUM) || existsSync('/usr/bin/chromium'),
   },
   { name: 'tmux (the dashboard tests)', apt: ['tmux'], ready: async () => has('tmux') },
+  { name: 'curl (the TLS tests)', apt: ['curl', 'ca-certificates'], ready: async () => has('curl') },
 ];
 
 await ensureServices();

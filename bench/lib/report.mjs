@@ -7,15 +7,55 @@ export function tableRows(results) {
   const rows = [];
   for (const d of Object.values(results.downloads ?? {})) {
     const size = sizeLabel(d.size);
-    rows.push(row(`download ${size} req/s`, d.legim.requestsPerSec, d.nginx.requestsPerSec, d.target.metric === 'req/s' ? d.target.ratio : undefined, d));
-    rows.push(row(`download ${size} MB/s`, d.legim.payloadMBps, d.nginx.payloadMBps, d.target.metric === 'MB/s' ? d.target.ratio : undefined, d));
+    rows.push(
+      row(
+        `download ${size} req/s`,
+        d.legim.requestsPerSec,
+        d.nginx.requestsPerSec,
+        d.target.metric === 'req/s' ? d.target.ratio : undefined,
+        d,
+      ),
+    );
+    rows.push(
+      row(
+        `download ${size} MB/s`,
+        d.legim.payloadMBps,
+        d.nginx.payloadMBps,
+        d.target.metric === 'MB/s' ? d.target.ratio : undefined,
+        d,
+      ),
+    );
   }
   const u = results.uploads;
   if (u) rows.push(row(`upload ${sizeLabel(u.size)} x3 uploads/s`, u.legim.perSec, u.raw.perSec, u.target, u));
   if (results.gateways) rows.push(...gatewayRows(results.gateways));
   if (results.engines) rows.push(...engineRows(results.engines));
   if (results.processing) rows.push(...processingRows(results.processing));
+  if (results.tls) rows.push(...tlsRows(results.tls));
   return rows;
+}
+
+/** HTTPS everywhere against plain HTTP, same cluster shape, same run. */
+function tlsRows(t) {
+  const lat = (r) => `${fmt(r.latencyMs.p50)}/${fmt(r.latencyMs.p99)}`;
+  const compare = (name, tls, plain, value) => ({
+    benchmark: name,
+    legim: fmt(value(tls)),
+    reference: `${fmt(value(plain))} (plain HTTP)`,
+    ratio: ratioText(value(tls) / value(plain)),
+    target: '',
+    'p50/p99 ms legim': lat(tls),
+    'p50/p99 ms ref': lat(plain),
+  });
+  return [
+    compare(
+      `download ${sizeLabel(t.size.download)} req/s, TLS`,
+      t.downloads.tls,
+      t.downloads.plain,
+      (r) => r.requestsPerSec,
+    ),
+    compare(`upload ${sizeLabel(t.size.upload)} x3 uploads/s, TLS`, t.uploads.tls, t.uploads.plain, (r) => r.perSec),
+  ];
 }
 
 /** Worker throughput against raw sharp; upload latency with the workers busy against idle (lower is better). */
@@ -72,8 +112,18 @@ function engineRows(e) {
     'p50/p99 ms ref': lat(sqlite),
   });
   return [
-    compare(`download ${sizeLabel(e.smallSize)} req/s, PostgreSQL index`, e.downloads.postgres, e.downloads.sqlite, (r) => r.requestsPerSec),
-    compare(`upload ${sizeLabel(e.largeSize)} x3 uploads/s, PostgreSQL index`, e.uploads.postgres, e.uploads.sqlite, (r) => r.perSec),
+    compare(
+      `download ${sizeLabel(e.smallSize)} req/s, PostgreSQL index`,
+      e.downloads.postgres,
+      e.downloads.sqlite,
+      (r) => r.requestsPerSec,
+    ),
+    compare(
+      `upload ${sizeLabel(e.largeSize)} x3 uploads/s, PostgreSQL index`,
+      e.uploads.postgres,
+      e.uploads.sqlite,
+      (r) => r.perSec,
+    ),
   ];
 }
 
@@ -161,10 +211,21 @@ export function printCpu(results) {
     // Each side's own processes: the static nginx alone, or its proxy nginx with the gateways and nodes.
     const own = { nginx: ['nginx'], oneGateway: ['nginx-1gw'], twoGateways: ['nginx-2gw'] };
     const others = new Set(Object.values(own).flat());
-    for (const [side, label] of [['nginx', 'nginx file'], ['oneGateway', 'nginx+1 gw'], ['twoGateways', 'nginx+2 gw']]) {
+    for (const [side, label] of [
+      ['nginx', 'nginx file'],
+      ['oneGateway', 'nginx+1 gw'],
+      ['twoGateways', 'nginx+2 gw'],
+    ]) {
       const ours = (proc) => own[side].includes(proc) || (side !== 'nginx' && !others.has(proc));
       sideLine(`download ${sizeLabel(g.size)} ${label}`, g[side], g[side].requestsPerSec, ours);
     }
+  }
+  if (results.tls) {
+    const { downloads: d, uploads: u } = results.tls;
+    line('download 20 KiB plain', d.plain, d.plain.requestsPerSec);
+    line('download 20 KiB tls', d.tls, d.tls.requestsPerSec);
+    line('upload plain', u.plain, u.plain.perSec);
+    line('upload tls', u.tls, u.tls.perSec);
   }
   const p = results.processing;
   if (p) {
@@ -176,7 +237,9 @@ export function printCpu(results) {
         .filter(([, pct]) => pct >= 2)
         .map(([proc, pct]) => `${proc} ${pct}%`)
         .join(', ');
-    console.log(`  ${'process legim workers'.padEnd(26)} machine ${legim.cpu.machineBusyPercent}%; ${procs(legim)}; ${perPhoto(legim)}`);
+    console.log(
+      `  ${'process legim workers'.padEnd(26)} machine ${legim.cpu.machineBusyPercent}%; ${procs(legim)}; ${perPhoto(legim)}`,
+    );
     line('upload, workers idle', p.latency.idle, p.latency.idle.perSec);
     line('upload, workers busy', p.latency.busy, p.latency.busy.perSec);
     const { busy, idle } = p.latency;
@@ -196,7 +259,9 @@ export function printCpu(results) {
 }
 
 export function printProfile(name, profile) {
-  console.log(`\nCPU profile of the ${name}, 20 KiB downloads (${profile.seconds}s, busy in ${profile.busyPercent}% of samples); shares of busy samples:`);
+  console.log(
+    `\nCPU profile of the ${name}, 20 KiB downloads (${profile.seconds}s, busy in ${profile.busyPercent}% of samples); shares of busy samples:`,
+  );
   const list = (title, items) => {
     console.log(`  ${title}`);
     for (const { name, percent } of items) console.log(`    ${String(percent).padStart(5)}%  ${name}`);

@@ -5,8 +5,14 @@ import { closedLoop } from './closed-loop.mjs';
  * N concurrent uploaders of the same bytes through the public API, over
  * keep-alive connections; undici keeps the client cheap on a 2-core box.
  */
-export async function measureUploads({ gatewayUrl, bytes, concurrency, seconds }) {
-  const pool = new Pool(gatewayUrl, { connections: concurrency, pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
+export async function measureUploads({ gatewayUrl, bytes, concurrency, seconds, ca }) {
+  const pool = new Pool(gatewayUrl, {
+    connections: concurrency,
+    pipelining: 1,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+    ...(ca && { connect: { ca } }),
+  });
   try {
     const upload = async () => {
       const res = await pool.request({

@@ -1,11 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Legim } from '@legim/sdk';
-import { Settings, normalizeServerUrl } from './settings.js';
+import { CliError } from './errors.js';
+import { Settings, normalizeServerUrl, type SettingFlags } from './settings.js';
 
 /** What a command needs besides its own arguments; built once per run. */
 export interface CliContext {
-  /** The settings, with the global `--server` flag applied. */
+  /** The settings, with the global `--server` and `--ca` flags applied. */
   readonly settings: Settings;
+  /** The global `--ca` flag as given: the processes `legim server|node|worker` start trust it too. */
+  readonly caFlag: string | undefined;
   /** An SDK client for the configured server. */
   client(): Promise<Legim>;
   /**
@@ -21,23 +25,31 @@ export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export function createContext(
-  readGlobals: () => { server?: string | undefined },
-  env: NodeJS.ProcessEnv = process.env,
-): CliContext {
+export function createContext(readGlobals: () => SettingFlags, env: NodeJS.ProcessEnv = process.env): CliContext {
   let settings: Settings | undefined;
   let lastServer: string | undefined;
+  let ca: { pem: Buffer | undefined } | undefined;
+  /** The CA's PEM for an https:// server, read once and only by commands that talk to one. */
+  const trusted = (url: string): { ca?: Buffer } => {
+    if (!url.startsWith('https:')) return {};
+    ca ??= { pem: readCa(context.settings.ca) };
+    return ca.pem === undefined ? {} : { ca: ca.pem };
+  };
 
   const context: CliContext = {
     get settings() {
-      settings ??= new Settings({ env, serverFlag: readGlobals().server });
+      const { server, ca } = readGlobals();
+      settings ??= new Settings({ env, flags: { server, ca } });
       return settings;
+    },
+    get caFlag() {
+      return readGlobals().ca;
     },
     async client() {
       const { Legim } = await loadSdk();
       const url = context.settings.server;
       lastServer = url;
-      return new Legim({ url, apiKey: context.settings.apiKey });
+      return new Legim({ url, apiKey: context.settings.apiKey, ...trusted(url) });
     },
     async clientFor(idOrUrl) {
       const { Legim, fileIdFromUrl } = await loadSdk();
@@ -49,7 +61,10 @@ export function createContext(
       const url = useLink ? linkBase : context.settings.server;
       const sameServer = url === configured.value;
       lastServer = url;
-      return { id, legim: new Legim({ url, apiKey: sameServer ? context.settings.apiKey : undefined }) };
+      return {
+        id,
+        legim: new Legim({ url, apiKey: sameServer ? context.settings.apiKey : undefined, ...trusted(url) }),
+      };
     },
     get lastServer() {
       return lastServer;
@@ -58,6 +73,19 @@ export function createContext(
     env,
   };
   return context;
+}
+
+function readCa(path: string | undefined): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new CliError(
+      'INVALID_OPTION',
+      `cannot read the CA file ${path} (${reason}): fix --ca, LEGIM_CA or "ca" in the settings`,
+    );
+  }
 }
 
 /** The SDK (and undici under it) loads only when a command talks to a server, so `--help` and `config` start fast. */

@@ -10,3 +10,4 @@ export {
   type ClusterEvent,
 } from './cluster/local-cluster.js';
 export { formatBytes, formatRelative, formatLocalTime } from './output.js';
+export { ensureLocalTls, type LocalTlsFiles } from './cluster/local-ca.js';

@@ -284,6 +284,8 @@ export interface ClusterSummary {
   backends: BackendSummary;
   dataDir: string;
   settings: string;
+  /** With `legim up --tls`: the CA the clients must trust. */
+  ca?: string | undefined;
 }
 
 export function clusterView(summary: ClusterSummary): string {
@@ -308,11 +310,21 @@ export function clusterView(summary: ClusterSummary): string {
       ...summary.workers.map((worker) => [worker.name, `image jobs  ${pid(worker)}`] as const),
       ...backendRows(summary.backends),
       ['data', summary.dataDir],
-      ['settings', `server${g > 1 ? ` (${summary.gateway.name})` : ''} and apiKey saved to ${summary.settings}`],
+      ...(summary.ca === undefined ? [] : [['tls ca', summary.ca] as const]),
+      [
+        'settings',
+        `server${g > 1 ? ` (${summary.gateway.name})` : ''}${summary.ca === undefined ? ' and apiKey' : ', apiKey and ca'} saved to ${summary.settings}`,
+      ],
     ]),
     ...(g > 1 ? [`For failover, put nginx in front of the gateways: see ${chalk.bold('docs/operations.md')}.`] : []),
     `Try ${chalk.bold(`${cliName()} upload photo.jpg --downloads 3 --ttl 1h`)} in another terminal,`,
     `or open ${chalk.cyan(`${summary.gateway.url}/`)} in a browser to upload by drag and drop.`,
+    ...(summary.ca === undefined
+      ? []
+      : [
+          `With curl: ${chalk.bold(`curl --cacert ${summary.ca} ${summary.gateway.url}/d/<id> -o photo.jpg`)}`,
+          `(a browser warns about the certificate until ${summary.ca} is imported as a trusted CA)`,
+        ]),
     'Press Ctrl-C to stop',
   ].join('\n');
 }

@@ -18,6 +18,7 @@ import { createContext, type CliContext } from './context.js';
 
 export interface GlobalOptions {
   server?: string;
+  ca?: string;
   debug?: boolean;
 }
 
@@ -37,6 +38,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
     .option(
       '-s, --server <url>',
       'the gateway to talk to (default: from "legim config", LEGIM_URL, or http://127.0.0.1:3333)',
+    )
+    .option(
+      '--ca <file>',
+      'PEM of the CA an https:// server\'s certificate chains to (default: from "legim config", LEGIM_CA); server, node and worker processes trust it for their peers',
     )
     .option('--debug', 'print stack traces of unexpected errors')
     .showSuggestionAfterError(true)

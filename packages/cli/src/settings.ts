@@ -1,8 +1,9 @@
+import { resolve } from 'node:path';
 import Conf from 'conf';
 import { CliError } from './errors.js';
 
-/** The keys `legim config` can read and write. */
-export const SETTING_KEYS = ['server', 'apiKey'] as const;
+/** The keys `legim config` can read and write; `ca` is the path of the CA an https:// server's certificate chains to. */
+export const SETTING_KEYS = ['server', 'apiKey', 'ca'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 /** Where an effective value came from, most specific first. */
@@ -16,7 +17,7 @@ export interface ResolvedSetting {
 /** Used when nothing is configured: the address `legim up` listens on by default. */
 export const DEFAULT_SERVER = 'http://127.0.0.1:3333';
 
-const ENV_NAMES: Record<SettingKey, string> = { server: 'LEGIM_URL', apiKey: 'LEGIM_API_KEY' };
+const ENV_NAMES: Record<SettingKey, string> = { server: 'LEGIM_URL', apiKey: 'LEGIM_API_KEY', ca: 'LEGIM_CA' };
 
 type Stored = Partial<Record<SettingKey, string>>;
 
@@ -24,20 +25,23 @@ export function isSettingKey(key: string): key is SettingKey {
   return (SETTING_KEYS as readonly string[]).includes(key);
 }
 
+/** The global flags that override a setting. */
+export type SettingFlags = Partial<Record<'server' | 'ca', string | undefined>>;
+
 /**
  * The CLI's persistent settings (a `conf` store, `~/.config/legim/config.json`
  * by default, XDG_CONFIG_HOME respected) with the environment and the global
- * `--server` flag layered on top. The store is opened lazily, so commands that
+ * `--server` and `--ca` flags layered on top. The store is opened lazily, so commands that
  * never read it never touch the disk.
  */
 export class Settings {
   #store: Conf<Stored> | undefined;
   readonly #env: NodeJS.ProcessEnv;
-  readonly #serverFlag: string | undefined;
+  readonly #flags: SettingFlags;
 
-  constructor(options: { env?: NodeJS.ProcessEnv; serverFlag?: string | undefined } = {}) {
+  constructor(options: { env?: NodeJS.ProcessEnv; flags?: SettingFlags } = {}) {
     this.#env = options.env ?? process.env;
-    this.#serverFlag = options.serverFlag;
+    this.#flags = options.flags ?? {};
   }
 
   get #conf(): Conf<Stored> {
@@ -52,11 +56,10 @@ export class Settings {
   }
 
   resolve(key: SettingKey): ResolvedSetting {
-    if (key === 'server' && this.#serverFlag !== undefined) {
-      return { value: normalizeServerUrl(this.#serverFlag), source: 'flag' };
-    }
+    const flag = key === 'apiKey' ? undefined : this.#flags[key];
+    if (flag !== undefined) return { value: normalize(key, flag), source: 'flag' };
     const fromEnv = this.#env[ENV_NAMES[key]];
-    if (fromEnv) return { value: key === 'server' ? normalizeServerUrl(fromEnv) : fromEnv, source: 'env' };
+    if (fromEnv) return { value: normalize(key, fromEnv), source: 'env' };
     const stored = this.#conf.get(key);
     if (typeof stored === 'string' && stored !== '') return { value: stored, source: 'config' };
     if (key === 'server') return { value: DEFAULT_SERVER, source: 'default' };
@@ -71,9 +74,14 @@ export class Settings {
     return this.resolve('apiKey').value;
   }
 
+  /** The CA file's absolute path, if any. */
+  get ca(): string | undefined {
+    return this.resolve('ca').value;
+  }
+
   /** Validates and stores one key; returns the value as stored. */
   set(key: SettingKey, raw: string): string {
-    const value = key === 'server' ? normalizeServerUrl(raw) : validateApiKey(raw);
+    const value = key === 'apiKey' ? validateApiKey(raw) : normalize(key, raw);
     this.#conf.set(key, value);
     return value;
   }
@@ -108,6 +116,13 @@ export function normalizeServerUrl(raw: string): string {
     throw new CliError('INVALID_OPTION', `the server URL must not have a query or fragment: "${raw}"`);
   }
   return url.href.replace(/\/+$/, '');
+}
+
+function normalize(key: SettingKey, raw: string): string {
+  if (key === 'server') return normalizeServerUrl(raw);
+  // A relative CA path is taken from where it was given, so it still holds from any other folder.
+  if (key === 'ca') return resolve(raw.trim());
+  return raw;
 }
 
 function validateApiKey(raw: string): string {

@@ -10,7 +10,8 @@ describe('legim config', () => {
   });
   afterEach(() => box.cleanup());
 
-  const legim = (args: string[], env: NodeJS.ProcessEnv = box.env) => runCli(args, { env });
+  const legim = (args: string[], env: NodeJS.ProcessEnv = box.env, cwd?: string) =>
+    runCli(args, { env, ...(cwd !== undefined && { cwd }) });
 
   it('stores the settings under XDG_CONFIG_HOME, private to the user', async () => {
     const path = await legim(['config', 'path']);
@@ -33,6 +34,7 @@ describe('legim config', () => {
     expect(JSON.parse(all.stdout)).toEqual({
       server: { value: 'http://127.0.0.1:3333', source: 'default' },
       apiKey: { value: null, source: 'default' },
+      ca: { value: null, source: 'default' },
     });
     const human = await legim(['config', 'get']);
     expect(human.stdout).toMatch(/server\s+http:\/\/127\.0\.0\.1:3333\s+\(default\)/);
@@ -54,18 +56,25 @@ describe('legim config', () => {
     expect(revealed.stdout.trim()).toBe('secret-admin-key-WXYZ');
   });
 
-  it('lets LEGIM_URL, LEGIM_API_KEY and --server override the stored values', async () => {
+  it('lets LEGIM_URL, LEGIM_API_KEY, LEGIM_CA, --server and --ca override the stored values', async () => {
     await legim(['config', 'set', 'server', 'http://stored.example:1']);
+    await legim(['config', 'set', 'ca', 'stored-ca.pem'], { ...box.env }, box.dir);
 
     const fromEnv = await legim(['config', 'get', '--json'], {
       ...box.env,
       LEGIM_URL: 'http://env.example:2/',
       LEGIM_API_KEY: 'env-key-1234',
+      LEGIM_CA: '/etc/env-ca.pem',
     });
     expect(JSON.parse(fromEnv.stdout)).toEqual({
       server: { value: 'http://env.example:2', source: 'env' },
       apiKey: { value: expect.stringMatching(/^\*+1234$/), source: 'env' },
+      ca: { value: '/etc/env-ca.pem', source: 'env' },
     });
+    // A relative path is stored absolute, from where it was given.
+    expect((await legim(['config', 'get', 'ca'])).stdout.trim()).toBe(join(box.dir, 'stored-ca.pem'));
+    const caFlag = await legim(['--ca', '/flag-ca.pem', 'config', 'get', 'ca']);
+    expect(caFlag.stdout.trim()).toBe('/flag-ca.pem');
 
     const fromFlag = await legim(['--server', 'http://flag.example:3', 'config', 'get', 'server'], {
       ...box.env,

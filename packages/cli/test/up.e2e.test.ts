@@ -83,6 +83,8 @@ describe('legim up: a local cluster of real processes', { timeout: 120_000 }, ()
     expect(JSON.parse(config.stdout)).toEqual({
       server: { value: ready.gateway.url, source: 'config' },
       apiKey: { value: secrets.adminKey, source: 'config' },
+      // Only `legim up --tls` saves a CA.
+      ca: { value: null, source: 'default' },
     });
   });
 

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { LegimError } from '@legim/sdk';
 import { parse as parseYaml } from 'yaml';
 import { parseByteSize } from './byte-size.js';
+import { isLoopbackHost } from './tls/peer-policy.js';
+import { loadTlsSettings, type TlsSettings } from './tls/tls-settings.js';
 
 /** A storage node's settings, validated; built by {@link parseNodeConfig}. */
 export interface NodeConfig {
@@ -17,8 +19,10 @@ export interface NodeConfig {
   /** The parent node or gateway; absent for a node that joins nothing. */
   parentUrl?: string;
   secret: string;
-  /** The URL the gateway uses to reach this node; default `http://<host>:<port>`. */
+  /** The URL the gateway uses to reach this node; default `http(s)://<host>:<port>`. */
   advertiseUrl?: string;
+  /** HTTPS and the CA peers are checked against; plain HTTP when absent. */
+  tls?: TlsSettings;
   capacityBytes?: number;
   heartbeatMs: number;
   /** Bytes per second the scrubber reads at most; 0 turns scrubbing off (default 32 MiB/s). */
@@ -41,6 +45,12 @@ export interface NodeConfigFlags {
   heartbeatMs?: string | number;
   /** e.g. `32MB` or `32MB/s` (bytes per second); `0` turns scrubbing off. */
   scrubRate?: string | number;
+  /** PEM files: this node's certificate and key (then it serves HTTPS), and the CA its peers must chain to. */
+  tlsCert?: string;
+  tlsKey?: string;
+  ca?: string;
+  /** Sends the cluster secret to an http:// parent on loopback although this node uses TLS. */
+  allowHttpLoopback?: boolean | string;
 }
 
 export interface ParseNodeConfigInput {
@@ -52,7 +62,8 @@ export interface ParseNodeConfigInput {
   cwd?: string;
 }
 
-type Settings = Omit<NodeConfigFlags, 'port' | 'capacity' | 'heartbeatMs'> & {
+type Settings = Omit<NodeConfigFlags, 'port' | 'capacity' | 'heartbeatMs' | 'allowHttpLoopback'> & {
+  allowHttpLoopback?: boolean | string;
   port?: string | number;
   capacity?: string | number;
   heartbeatMs?: string | number;
@@ -77,6 +88,10 @@ export function parseNodeConfig(input: ParseNodeConfigInput): NodeConfig {
     port: variable('LEGIM_NODE_PORT'),
     data: variable('LEGIM_NODE_DATA'),
     parent: variable('LEGIM_PARENT'),
+    tlsCert: variable('LEGIM_TLS_CERT'),
+    tlsKey: variable('LEGIM_TLS_KEY'),
+    ca: variable('LEGIM_CA'),
+    allowHttpLoopback: variable('LEGIM_ALLOW_HTTP_LOOPBACK'),
   };
   const fromYaml = input.yamlText === undefined ? {} : settingsFromYaml(input.yamlText);
   const merged = mergeDefined(fromYaml, fromEnv, input.flags ?? {});
@@ -91,6 +106,18 @@ export function parseNodeConfig(input: ParseNodeConfigInput): NodeConfig {
   const port = parsePort(merged.port ?? DEFAULT_PORT, 'port');
   const parentUrl = merged.parent === undefined ? undefined : parseParentAddress(merged.parent);
   const advertiseUrl = merged.advertise === undefined ? undefined : parseHttpUrl(merged.advertise, 'advertise');
+  const tls = loadTlsSettings({
+    cert: merged.tlsCert,
+    key: merged.tlsKey,
+    ca: merged.ca,
+    allowHttpLoopback: parseSwitch(merged.allowHttpLoopback, 'allowHttpLoopback'),
+  });
+  if (tls.identity !== undefined && advertiseUrl?.startsWith('http:')) {
+    throw new LegimError(
+      'INVALID_OPTION',
+      `advertise ${advertiseUrl} is http:// but this node serves HTTPS (--tls-cert): advertise an https:// URL`,
+    );
+  }
   const config: NodeConfig = {
     host: merged.host ?? defaultHost(parentUrl, advertiseUrl),
     port,
@@ -98,6 +125,7 @@ export function parseNodeConfig(input: ParseNodeConfigInput): NodeConfig {
     secret,
     heartbeatMs: parseHeartbeat(merged.heartbeatMs ?? DEFAULT_HEARTBEAT_MS),
   };
+  if (tls.peers.required) config.tls = tls;
   if (parentUrl !== undefined) config.parentUrl = parentUrl;
   if (advertiseUrl !== undefined) config.advertiseUrl = advertiseUrl;
   if (merged.capacity !== undefined) config.capacityBytes = parseByteSize(merged.capacity, 'capacity');
@@ -111,12 +139,15 @@ export function parseNodeConfig(input: ParseNodeConfigInput): NodeConfig {
  * the documented YAML example would register a node its parent cannot reach.
  */
 function defaultHost(parentUrl: string | undefined, advertiseUrl: string | undefined): string {
-  const remote = [parentUrl, advertiseUrl].some((url) => url !== undefined && !isLoopback(new URL(url).hostname));
+  const remote = [parentUrl, advertiseUrl].some((url) => url !== undefined && !isLoopbackHost(new URL(url).hostname));
   return remote ? '0.0.0.0' : '127.0.0.1';
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
+function parseSwitch(value: boolean | string | undefined, optionName: string): boolean {
+  if (value === undefined || typeof value === 'boolean') return value ?? false;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new LegimError('INVALID_OPTION', `${optionName} must be true or false, got "${value}"`);
 }
 
 /** Later sources win; `undefined` never overrides a value. */

@@ -34,3 +34,13 @@ export { REQUEST_ID_HEADER, requestId } from './logging/request-id.js';
 // The gateway reads its small JSON bodies the way the node does.
 export { readJsonBody } from './http/request-body.js';
 export { createSecretCheck } from './http/auth.js';
+export {
+  loadTlsSettings,
+  PLAIN_HTTP,
+  type PeerTls,
+  type ServerIdentity,
+  type TlsFiles,
+  type TlsSettings,
+} from './tls/tls-settings.js';
+export { plainPeerRefusal, isLoopbackHost } from './tls/peer-policy.js';
+export { createListener, schemeOf, type Listener, type ListenerOptions } from './tls/https-listener.js';

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { LegimError } from '@legim/sdk';
-import type { Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { BlobScrubber } from './blob-scrubber.js';
 import { BlobStore } from './blob-store.js';
 import type { NodeConfig } from './config.js';
@@ -12,6 +11,9 @@ import { createNodeServer } from './http/create-node-server.js';
 import { createLogger, type Logger } from './logging/create-logger.js';
 import { loadOrCreateNodeIdentity } from './node-identity.js';
 import { ParentLink } from './tree/parent-link.js';
+import { createListener, schemeOf, type Listener } from './tls/https-listener.js';
+import { plainPeerRefusal } from './tls/peer-policy.js';
+import { PLAIN_HTTP } from './tls/tls-settings.js';
 
 /** A started storage node. */
 export interface RunningNode {
@@ -41,7 +43,7 @@ export interface RunningNode {
 export interface StartNodeOptions {
   /** Where the node logs; defaults to JSON lines on stderr at `info`. */
   logger?: Logger;
-  /** For the parent link's requests. */
+  /** For the parent link's requests; default: one trusting the configured CA (`tls.peers.ca`). */
   dispatcher?: Dispatcher;
   /** How long `close()` lets in-flight requests finish (default 1000 ms). */
   closeGraceMs?: number;
@@ -57,6 +59,10 @@ export interface StartNodeOptions {
  */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const logger = options.logger ?? createLogger({ name: 'node' });
+  const tls = config.tls ?? PLAIN_HTTP;
+  const refusal =
+    config.parentUrl === undefined ? undefined : plainPeerRefusal(config.parentUrl, tls.peers, 'the parent');
+  if (refusal) throw refusal;
   await mkdir(config.dataDir, { recursive: true });
   const { nodeId } = await loadOrCreateNodeIdentity(config.dataDir);
   const store = new BlobStore({ dataDir: config.dataDir, capacityBytes: config.capacityBytes, logger });
@@ -85,9 +91,12 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     },
     logger,
   });
-  const server = createServer(handler);
+  const server = createListener(tls.identity, {}, handler);
   const port = await listen(server, config.port, config.host);
-  const url = config.advertiseUrl ?? `http://${advertisedHost(config.host)}:${port}`;
+  const url = config.advertiseUrl ?? `${schemeOf(tls.identity)}://${advertisedHost(config.host)}:${port}`;
+  const caAgent =
+    options.dispatcher || tls.peers.ca === undefined ? undefined : new Agent({ connect: { ca: tls.peers.ca } });
+  const dispatcher = options.dispatcher ?? caAgent;
 
   if (config.parentUrl !== undefined) {
     parentLink = new ParentLink({
@@ -101,7 +110,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       logger,
       onRemoved: () => markRemoved(),
       corruptReports: scrubber.reports,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
     });
     parentLink.start();
   }
@@ -112,6 +121,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     closing ??= (async () => {
       await Promise.all([parentLink?.stop(), scrubber.stop()]);
       await closeServer(server, options.closeGraceMs ?? 1000);
+      await caAgent?.close();
     })();
     return closing;
   };
@@ -147,7 +157,7 @@ async function untilRemoved(removed: Promise<void>, timeoutMs: number): Promise<
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+function listen(server: Listener, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const fail = (error: NodeJS.ErrnoException): void => {
       const hint =
@@ -168,7 +178,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-async function closeServer(server: Server, graceMs: number): Promise<void> {
+async function closeServer(server: Listener, graceMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const cutOff = setTimeout(() => server.closeAllConnections(), graceMs);

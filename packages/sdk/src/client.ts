@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { drainNode, getCluster, getHealth } from './cluster.js';
 import { getIndexRebuild, startIndexRebuild } from './index-rebuild.js';
 import { LegimError } from './errors.js';
@@ -49,13 +49,20 @@ export interface LegimOptions {
   apiKey?: string;
   /** An undici dispatcher (Agent, Pool, ProxyAgent...) for every request; undici's global one otherwise. */
   dispatcher?: Dispatcher;
+  /**
+   * PEM of the CA that signed an https:// gateway's certificate (e.g. the
+   * `tls/ca.pem` that `legim up --tls` makes), trusted instead of the public
+   * roots. A shorthand for `dispatcher: new Agent({ connect: { ca } })`; not with `dispatcher`.
+   */
+  ca?: string | Buffer;
   /** Milliseconds to wait for the response headers, and between chunks of a body. undici's 300 000 by default. */
   timeoutMs?: number;
 }
 
 /**
  * A client for one Legim gateway. It holds no connection of its own: requests
- * go through the `dispatcher` given (undici's global one otherwise), so a
+ * go through the `dispatcher` given (undici's global one otherwise, or one
+ * trusting `ca`, whose idle connections never hold the process open), so a
  * client is cheap to create and needs no closing. Every failure is a
  * `LegimError` with a stable `code`; an abort rejects with the signal's reason.
  *
@@ -80,8 +87,12 @@ export class Legim {
         `invalid timeoutMs ${timeoutMs}: expected a whole number of milliseconds > 0`,
       );
     }
+    if (options.ca !== undefined && options.dispatcher !== undefined) {
+      throw new LegimError('INVALID_OPTION', 'give either ca or dispatcher: set the CA on your own dispatcher');
+    }
     this.url = url;
-    this.#ctx = { baseUrl: url, apiKey: options.apiKey, dispatcher: options.dispatcher, timeoutMs };
+    const dispatcher = options.ca === undefined ? options.dispatcher : new Agent({ connect: { ca: options.ca } });
+    this.#ctx = { baseUrl: url, apiKey: options.apiKey, dispatcher, timeoutMs };
   }
 
   /**

@@ -24,6 +24,11 @@ export const ERROR_CODES = {
   VARIANT_NOT_READY: 404,
   VARIANT_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  /**
+   * Plain HTTP sent to a port that serves HTTPS; or, never over HTTP, a process
+   * that uses TLS refusing to send the cluster secret to an http:// peer.
+   */
+  TLS_REQUIRED: 400,
   /** A drain that would leave too few nodes for the copies every file needs, or of the gateway's own store. */
   CANNOT_DRAIN: 409,
   RANGE_NOT_SATISFIABLE: 416,

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { LegimError, errorFromResponse } from './errors.js';
+import { tlsFailure } from './tls-failure.js';
 
 /** What every request needs; built once by `Legim`, shared by the resource modules. */
 export interface HttpContext {
@@ -127,7 +128,7 @@ export function failure(
   if (signal?.aborted) return signal.reason ?? error;
   const code = errorCode(error);
   if (code === undefined || !isNetworkCode(code)) return error;
-  const detail = HINTS[code]?.(ctx) ?? `${(error as Error).message} (${code})`;
+  const detail = HINTS[code]?.(ctx) ?? tlsHint(code, error) ?? `${(error as Error).message} (${code})`;
   const message =
     phase === 'request'
       ? `cannot reach the Legim server at ${ctx.baseUrl}: ${detail}`
@@ -135,9 +136,24 @@ export function failure(
   return new LegimError('NETWORK_ERROR', message, { cause: error, details: { code } });
 }
 
+/** What to do about a TLS failure: an untrusted certificate, or a server that does not speak TLS. */
+function tlsHint(code: string, error: unknown): string | undefined {
+  const reason = `${(error as Error).message} (${code})`;
+  const kind = tlsFailure(error)?.kind;
+  if (kind === 'untrusted') {
+    return `its TLS certificate is not trusted: ${reason}; give the CA that signed it (the SDK's \`ca\` option, the CLI's --ca or LEGIM_CA)`;
+  }
+  if (kind === 'not-tls') {
+    return `it does not speak HTTPS on this port: ${reason}; use http://`;
+  }
+  return undefined;
+}
+
 function isNetworkCode(code: string): boolean {
   // HPE_*: the peer does not speak HTTP; TLS and certificate failures also mean "cannot reach".
-  return NETWORK_CODES.has(code) || /^(HPE_|ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_)|SELF_SIGNED/.test(code);
+  return (
+    NETWORK_CODES.has(code) || code === 'EPROTO' || /^(HPE_|ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_)|SELF_SIGNED/.test(code)
+  );
 }
 
 /** The error's `code`; Node's happy-eyeballs connect may wrap them in an AggregateError. */

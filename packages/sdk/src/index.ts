@@ -30,6 +30,7 @@ export type {
   ErrorBody,
 } from './protocol/index.js';
 export { fileIdFromUrl } from './file-id.js';
+export { tlsFailure } from './tls-failure.js';
 export { formatDuration, parseDuration } from './duration.js';
 export {
   ERROR_CODES,

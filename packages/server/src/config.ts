@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LegimError, parseDuration } from '@legim/sdk';
-import { parseByteSize } from '@legim/node';
+import { loadTlsSettings, parseByteSize, type TlsSettings } from '@legim/node';
 import type { BackendConfig } from './backends/open-backends.js';
 import { parseDatabase } from './backends/database-config.js';
 
@@ -11,8 +11,10 @@ export interface GatewayConfig extends BackendConfig {
   host: string;
   port: number;
   dataDir: string;
-  /** Base of the links handed to users; defaults to http://host:port. */
+  /** Base of the links handed to users; defaults to http(s)://host:port. */
   publicUrl: string | undefined;
+  /** HTTPS (with a certificate) and the CA the storage nodes' certificates must chain to. */
+  tls: TlsSettings;
   /** Undefined: read from or generated into the data directory. */
   adminKey: string | undefined;
   clusterSecret: string | undefined;
@@ -70,6 +72,10 @@ const FLAG_ENV = {
   redis: 'LEGIM_REDIS_URL',
   redisPrefix: 'LEGIM_REDIS_PREFIX',
   checkAnswers: 'LEGIM_CHECK_ANSWERS',
+  tlsCert: 'LEGIM_TLS_CERT',
+  tlsKey: 'LEGIM_TLS_KEY',
+  ca: 'LEGIM_CA',
+  allowHttpLoopback: 'LEGIM_ALLOW_HTTP_LOOPBACK',
 } as const;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -93,6 +99,12 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     dataDir,
     database: parseDatabase(pick('database'), dataDir),
     publicUrl: url('publicUrl', pick('publicUrl')),
+    tls: loadTlsSettings({
+      cert: pick('tlsCert'),
+      key: pick('tlsKey'),
+      ca: pick('ca'),
+      allowHttpLoopback: boolean('allowHttpLoopback', pick('allowHttpLoopback'), false),
+    }),
     adminKey: secret('adminKey', pick('adminKey') ?? fromFile('adminKeyFile', pick('adminKeyFile'))),
     clusterSecret: secret('secret', pick('secret') ?? fromFile('secretFile', pick('secretFile'))),
     store: boolean('store', pick('store'), true),

@@ -1,3 +1,4 @@
+import type { PeerTls } from '@legim/node';
 import { HttpBlobTransport } from './backends/blob-transport/http.js';
 import { HealthMonitor } from './health/health-monitor.js';
 import type { EmitEvent } from './events/gateway-events.js';
@@ -16,13 +17,18 @@ export interface ClusterView {
 export async function openClusterView(options: {
   nodes: NodeDirectory;
   clusterSecret: string;
+  /** How the nodes are reached: the CA their certificates must chain to, and whether http:// is refused. */
+  peers: PeerTls;
   healthIntervalMs: number;
   /** Where node status changes are reported (the gateway's events). */
   emit?: EmitEvent;
+  /** Where a node refused for its TLS is reported, once per node. */
+  log?: (line: string) => void;
 }): Promise<ClusterView> {
   const registry = new NodeRegistry(
     options.nodes,
-    (node) => new HttpBlobTransport(node.id, node.url, options.clusterSecret),
+    (node) =>
+      new HttpBlobTransport(node.id, node.url, options.clusterSecret, { peers: options.peers, log: options.log }),
   );
   await registry.load();
   const health = new HealthMonitor(registry, options.healthIntervalMs, options.emit);

@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BlobStore, createLogger, type Logger } from '@legim/node';
+import { BlobStore, createListener, createLogger, schemeOf, type Listener, type Logger } from '@legim/node';
 import { LocalBlobTransport } from './backends/blob-transport/local.js';
 import { openBackends } from './backends/open-backends.js';
 import { ClusterService } from './cluster/cluster-service.js';
@@ -42,7 +41,8 @@ export interface RunningGateway {
   gatewayId: string;
   adminKey: string;
   clusterSecret: string;
-  server: Server;
+  /** `node:https` when the gateway has a certificate (`--tls-cert`), else `node:http`. */
+  server: Listener;
   close(): Promise<void>;
 }
 
@@ -70,8 +70,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const { registry, health, placer } = await openClusterView({
     nodes: metadata,
     clusterSecret: identity.clusterSecret,
+    peers: config.tls.peers,
     healthIntervalMs: config.healthIntervalMs,
     emit,
+    log: (line) => console.error(`legim: ${line}`),
   });
   let releaseStore = () => {};
   if (config.store) {
@@ -191,7 +193,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   // Shutdown waits for requests in flight, so an upload that fails late can
   // still queue the cleanup of its copies before the database closes.
   const inFlight = new Set<Promise<void>>();
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, (req, res) => {
+  const listenerOptions = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
+  const server = createListener(config.tls.identity, listenerOptions, (req, res) => {
     const handled = handle(req, res).finally(() => inFlight.delete(handled));
     inFlight.add(handled);
   });
@@ -206,7 +209,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const url = `${schemeOf(config.tls.identity)}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   publicUrl ||= url;
 
   health.start();

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LogLevel } from '@legim/node';
 import { Legim } from '@legim/sdk';
 import { ManagedChild, type ReadyMessage, type ReadySignal } from './child.js';
+import type { LocalTlsFiles } from './local-ca.js';
 import { portLayout } from './ports.js';
 import { loadOrCreateSecrets, type ClusterSecrets } from './secrets.js';
 import { waitFor, waitForNodesUp, type Deadline } from './wait.js';
@@ -30,6 +32,8 @@ export interface LocalClusterOptions {
   backends?: ClusterBackends;
   /** Passed to every process as `--log-level` (default: theirs, `info`). */
   logLevel?: LogLevel;
+  /** Every gateway and node serves HTTPS with this certificate, and every process trusts this CA only. */
+  tls?: LocalTlsFiles | undefined;
   /** The built CLI (`dist/main.js`), forked once per process. */
   cliPath: string;
   env: NodeJS.ProcessEnv;
@@ -91,6 +95,9 @@ const BACKEND_ENV = [
   'LEGIM_QUEUE_PREFIX',
 ] as const;
 
+/** TLS settings the children would otherwise inherit: `up` gives them the cluster's own, or none. */
+const TLS_ENV = ['LEGIM_TLS_CERT', 'LEGIM_TLS_KEY', 'LEGIM_CA', 'LEGIM_ALLOW_HTTP_LOOPBACK'] as const;
+
 /** `$XDG_DATA_HOME/legim`, or `~/.local/share/legim`. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'legim');
@@ -121,7 +128,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
     LEGIM_ADMIN_KEY: secrets.adminKey,
     LEGIM_CLUSTER_SECRET: secrets.clusterSecret,
   };
-  for (const key of BACKEND_ENV) delete env[key];
+  for (const key of [...BACKEND_ENV, ...TLS_ENV]) delete env[key];
+  if (options.tls) {
+    env.LEGIM_TLS_CERT = options.tls.cert;
+    env.LEGIM_TLS_KEY = options.tls.key;
+    env.LEGIM_CA = options.tls.ca;
+  }
+  const ca = options.tls ? { ca: readFileSync(options.tls.ca) } : {};
   if (backends.databaseUrl) env.LEGIM_DATABASE_URL = backends.databaseUrl;
   if (backends.redisUrl) env.LEGIM_REDIS_URL = backends.redisUrl;
   if (backends.redisPrefix) env.LEGIM_REDIS_PREFIX = backends.redisPrefix;
@@ -204,7 +217,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
     await waitForNodesUp(
       gateways.map((gateway) => ({
         name: gateway.name,
-        legim: new Legim({ url: gateway.url, apiKey: secrets.adminKey }),
+        legim: new Legim({ url: gateway.url, apiKey: secrets.adminKey, ...ca }),
       })),
       nodesReady.map((message) => ({ url: urlOf(message), nodeId: 'nodeId' in message ? message.nodeId : undefined })),
       deadline,

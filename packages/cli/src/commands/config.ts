@@ -5,7 +5,7 @@ import { formatRows, print, printJson, printNote } from '../output.js';
 import { SETTING_KEYS, Settings, isSettingKey, maskSecret, type SettingKey } from '../settings.js';
 
 export function registerConfig(program: Command, context: CliContext): void {
-  const config = program.command('config').description('read and change the CLI settings (server, apiKey)');
+  const config = program.command('config').description(`read and change the CLI settings (${SETTING_KEYS.join(', ')})`);
 
   config
     .command('set')
@@ -74,7 +74,7 @@ function sourceLabel(key: SettingKey, source: string): string {
     case 'env':
       return `from ${Settings.envName(key)}`;
     case 'flag':
-      return 'from --server';
+      return `from --${key}`;
     case 'config':
       return 'from the config file';
     default:

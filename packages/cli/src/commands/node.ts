@@ -8,6 +8,7 @@ import { formatBytes, formatRows, print, printJsonLine, printNote, printWarning 
 import { explicitOptions } from './explicit-options.js';
 import { LOG_LEVEL_HELP, logLevel } from '../options.js';
 import { cliName } from '../invocation.js';
+import { TLS_HELP, caFlag, tlsRows } from './tls-options.js';
 
 /** Flags passed through to `parseNodeConfig`, which validates them. */
 const NODE_FLAGS = [
@@ -20,6 +21,9 @@ const NODE_FLAGS = [
   'capacity',
   'heartbeatMs',
   'scrubRate',
+  'tlsCert',
+  'tlsKey',
+  'allowHttpLoopback',
 ] as const;
 
 export function registerNode(program: Command, context: CliContext): void {
@@ -47,14 +51,21 @@ export function registerNode(program: Command, context: CliContext): void {
       'bytes per second for checking blobs against their SHA-256, e.g. 32MB; 0 turns it off (default 32MiB)',
     )
     .option('--log-level <level>', LOG_LEVEL_HELP, logLevel, 'info')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key (env LEGIM_TLS_CERT)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (env LEGIM_TLS_KEY)')
+    .option(
+      '--allow-http-loopback',
+      'with TLS, still send the cluster secret to a parent on http://127.0.0.1 (local development; env LEGIM_ALLOW_HTTP_LOOPBACK)',
+    )
     .option('--json', 'print the node address as one JSON line once listening')
+    .addHelpText('after', TLS_HELP)
     .action(async (options: { config?: string; json?: boolean; logLevel: LogLevel }, command: Command) => {
       const yamlText = options.config === undefined ? undefined : await readConfigFile(options.config);
       // Loaded here so that client commands never load the node's code.
       const { createLogger, parseNodeConfig, startNode } = await import('@legim/node');
       const config = parseNodeConfig({
         // Every option is a string here; parseNodeConfig validates them all.
-        flags: explicitOptions(command, NODE_FLAGS) as NodeConfigFlags,
+        flags: { ...explicitOptions(command, NODE_FLAGS), ...caFlag(context) } as NodeConfigFlags,
         env: context.env,
         ...(yamlText !== undefined && { yamlText }),
       });
@@ -69,6 +80,7 @@ export function registerNode(program: Command, context: CliContext): void {
             ['parent', config.parentUrl ?? 'none (joins no cluster)'],
             ['data', config.dataDir],
             ['capacity', config.capacityBytes === undefined ? 'the whole disk' : formatBytes(config.capacityBytes)],
+            ...(config.tls ? tlsRows(config.tls) : []),
           ]),
         );
         print(

@@ -8,6 +8,7 @@ import { backendRows, backendsJson, formatRows, print, printJsonLine, printNote 
 import { maskSecret } from '../settings.js';
 import { explicitOptions } from './explicit-options.js';
 import { cliName } from '../invocation.js';
+import { TLS_HELP, caFlag, tlsRows } from './tls-options.js';
 
 /** Flags passed through to `parseGatewayConfig`, which validates them. */
 const GATEWAY_FLAGS = [
@@ -39,6 +40,9 @@ const GATEWAY_FLAGS = [
   'queuePrefix',
   'redis',
   'redisPrefix',
+  'tlsCert',
+  'tlsKey',
+  'allowHttpLoopback',
 ] as const;
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -88,12 +92,20 @@ export function registerServer(program: Command, context: CliContext): void {
     )
     .option('--redis-prefix <prefix>', 'prefix of every Redis key (default legim:; env LEGIM_REDIS_PREFIX)')
     .option('--log-level <level>', LOG_LEVEL_HELP, logLevel, 'info')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key (env LEGIM_TLS_CERT)')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (env LEGIM_TLS_KEY)')
+    .option(
+      '--allow-http-loopback',
+      'with TLS, still send the cluster secret to storage nodes on http://127.0.0.1 (local development; env LEGIM_ALLOW_HTTP_LOOPBACK)',
+    )
     .option('--json', 'print the gateway address as one JSON line once listening')
+    .addHelpText('after', TLS_HELP)
     .action(async (options: { json?: boolean; logLevel: LogLevel }, command: Command) => {
       // Loaded here so that client commands never load SQLite and sharp.
       const { parseGatewayConfig, startGateway } = await import('@legim/server');
       const { createLogger } = await import('@legim/node');
-      const config = parseGatewayConfig({ flags: explicitOptions(command, GATEWAY_FLAGS), env: context.env });
+      const flags = { ...explicitOptions(command, GATEWAY_FLAGS), ...caFlag(context) };
+      const config = parseGatewayConfig({ flags, env: context.env });
       const gateway = await startGateway(config, {
         logger: createLogger({ level: options.logLevel, name: 'gateway' }),
       });
@@ -121,6 +133,7 @@ export function registerServer(program: Command, context: CliContext): void {
             ['data', config.dataDir],
             ['storage', config.store ? "this gateway's disk and any storage nodes" : 'storage nodes only (--no-store)'],
             ...backendRows(backends),
+            ...tlsRows(config.tls),
             [
               'admin key',
               `${maskSecret(gateway.adminKey)}  (${config.adminKey ? 'from --admin-key / LEGIM_ADMIN_KEY' : `kept in ${join(config.dataDir, 'identity.json')}`})`,

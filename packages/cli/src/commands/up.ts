@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { chalkStderr } from 'chalk';
 import type { ClusterBackends, ClusterEvent, RunningCluster } from '../cluster/local-cluster.js';
@@ -30,6 +31,7 @@ interface UpOptions {
   amqp?: string;
   queuePrefix?: string;
   logLevel: LogLevel;
+  tls?: boolean;
   json?: boolean;
 }
 
@@ -77,6 +79,10 @@ export function registerUp(program: Command, context: CliContext): void {
     )
     .option('--queue-prefix <name>', 'queue names (env LEGIM_QUEUE_PREFIX; default legim)')
     .option('--log-level <level>', `${LOG_LEVEL_HELP}; passed to every process`, logLevel, 'info')
+    .option(
+      '--tls',
+      'HTTPS everywhere: makes a CA of its own and a certificate for the host in <data>/tls, and saves the CA in the settings',
+    )
     .option('--json', 'print JSON lines: one when ready, one per process that exits')
     .addHelpText(
       'after',
@@ -88,6 +94,7 @@ the first one, which the saved settings point at.
 Examples:
   legim up                                       # a gateway on :3333, nodes on :3334-3336
   legim up --gateways 2 --redis redis://127.0.0.1:6379 --amqp amqp://guest:guest@127.0.0.1:5672
+  legim up --tls                                 # the same over HTTPS, with a local CA in <data>/tls
 `,
     )
     .action(async (options: UpOptions) => {
@@ -159,7 +166,11 @@ function resolveBackends(options: UpOptions, env: NodeJS.ProcessEnv): ClusterBac
 
 async function runUp(options: UpOptions, backends: ClusterBackends, context: CliContext): Promise<number> {
   const { defaultDataDir, startLocalCluster } = await import('../cluster/local-cluster.js');
-  const dataDir = options.data ?? defaultDataDir(context.env);
+  const dataDir = resolve(options.data ?? defaultDataDir(context.env));
+  // node-forge loads only for --tls.
+  const tls = options.tls
+    ? await (await import('../cluster/local-ca.js')).ensureLocalTls(dataDir, options.host)
+    : undefined;
   const abort = new AbortController();
   let cluster: RunningCluster | undefined;
   let ready = false;
@@ -218,6 +229,7 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
         dataDir,
         backends,
         logLevel: options.logLevel,
+        tls,
         cliPath: context.cliPath,
         env: context.env,
         signal: abort.signal,
@@ -230,7 +242,11 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
     ready = true;
 
     try {
-      context.settings.save({ server: cluster.gateway.url, apiKey: cluster.secrets.adminKey });
+      context.settings.save({
+        server: cluster.gateway.url,
+        apiKey: cluster.secrets.adminKey,
+        ...(tls && { ca: tls.ca }),
+      });
       const summary: ClusterSummary = {
         gateway: cluster.gateway,
         gateways: cluster.gateways,
@@ -239,6 +255,7 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
         backends: backendSummary(backends, cluster),
         dataDir: cluster.dataDir,
         settings: context.settings.path,
+        ca: tls?.ca,
       };
       if (options.json) printJsonLine({ type: 'ready', ...summary, backends: backendsJson(summary.backends) });
       else print(clusterView(summary));

@@ -6,6 +6,7 @@ import { formatRows, print, printJsonLine, printNote } from '../output.js';
 import type { LogLevel } from '@legim/node';
 import { explicitOptions } from './explicit-options.js';
 import { LOG_LEVEL_HELP, logLevel } from '../options.js';
+import { caFlag } from './tls-options.js';
 
 /** Flags passed through to `parseWorkerConfig`, which validates them. */
 const WORKER_FLAGS = [
@@ -23,6 +24,7 @@ const WORKER_FLAGS = [
   'redisPrefix',
   'concurrency',
   'nice',
+  'allowHttpLoopback',
 ] as const;
 
 export function registerWorker(program: Command, context: CliContext): void {
@@ -68,6 +70,10 @@ export function registerWorker(program: Command, context: CliContext): void {
     )
     .option('--redis-prefix <prefix>', 'with --data: Redis key prefix, as the gateway uses (default legim:)')
     .option('--log-level <level>', LOG_LEVEL_HELP, logLevel, 'info')
+    .option(
+      '--allow-http-loopback',
+      'with --ca, still send the cluster secret to a gateway or nodes on http://127.0.0.1 (local development)',
+    )
     .option('--json', 'print one JSON line once ready and one per job done')
     .addHelpText(
       'after',
@@ -75,6 +81,8 @@ export function registerWorker(program: Command, context: CliContext): void {
 Examples:
   # on any host (the secret is in the gateway's data dir, identity.json)
   legim worker --gateway http://10.0.0.6:3333 --secret "$LEGIM_CLUSTER_SECRET" --amqp amqp://user:pass@10.0.0.5:5672
+  # the same over HTTPS, trusting the cluster's CA for the gateway and the nodes
+  legim --ca /etc/legim/ca.pem worker --gateway https://10.0.0.6:3333 --secret-file /etc/legim/secret --amqp amqp://user:pass@10.0.0.5:5672
   # on the gateway's host, sharing its database
   legim worker --data ~/.local/share/legim/gateway --amqp amqp://guest:guest@127.0.0.1:5672
 `,
@@ -83,7 +91,8 @@ Examples:
       // Loaded here so that client commands never load SQLite and sharp.
       const { parseWorkerConfig, startWorker } = await import('@legim/server');
       const { createLogger } = await import('@legim/node');
-      const config = parseWorkerConfig({ flags: explicitOptions(command, WORKER_FLAGS), env: context.env });
+      const flags = { ...explicitOptions(command, WORKER_FLAGS), ...caFlag(context) };
+      const config = parseWorkerConfig({ flags, env: context.env });
       const worker = await startWorker(config, {
         logger: createLogger({ level: options.logLevel, name: 'worker' }),
         onJobDone: (job) => {

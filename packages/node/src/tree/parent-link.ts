@@ -1,4 +1,4 @@
-import { errorFromResponse } from '@legim/sdk';
+import { errorFromResponse, tlsFailure } from '@legim/sdk';
 import { request, type Dispatcher } from 'undici';
 import type { Logger } from '../logging/create-logger.js';
 import type { CorruptReports } from '../corrupt-reports.js';
@@ -157,7 +157,7 @@ export class ParentLink {
     } catch (error) {
       if (!this.#running) return;
       this.#failures += 1;
-      this.#lastError = error instanceof Error ? error.message : String(error);
+      this.#lastError = describeFailure(error);
       // One line when the parent goes away, not one per retry.
       if (this.#failures === 1)
         this.#log.warn(`cannot join parent ${this.#options.parentUrl} (${this.#lastError}); retrying with back-off`);
@@ -194,6 +194,14 @@ export class ParentLink {
     if (response.statusCode < 200 || response.statusCode > 299) throw errorFromResponse(response.statusCode, body);
     return (body ?? {}) as Reply;
   }
+}
+
+/** The failure as a log line; an untrusted certificate names the flag that fixes it. */
+function describeFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return tlsFailure(error)?.kind === 'untrusted'
+    ? `${message}: its TLS certificate is not signed by a CA this node trusts; pass the cluster's CA with --ca`
+    : message;
 }
 
 function parseJsonOrUndefined(text: string): unknown {

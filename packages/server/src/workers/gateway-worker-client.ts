@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
-import { LegimError, errorFromResponse } from '@legim/sdk';
+import { LegimError, errorFromResponse, tlsFailure } from '@legim/sdk';
+import { plainPeerRefusal, type PeerTls } from '@legim/node';
 import type { BlobLocation, NodeRecord, VariantRecord } from '../metadata/types.js';
 import type { FileReaping, WorkerFile, WorkerStore } from './worker-store.js';
 import {
@@ -31,6 +32,7 @@ export class GatewayWorkerClient implements WorkerStore, FileReaping {
   private constructor(
     readonly url: string,
     secret: string,
+    peers: PeerTls,
   ) {
     const parsed = new URL(url);
     this.base = parsed.pathname.replace(/\/+$/, '');
@@ -39,6 +41,7 @@ export class GatewayWorkerClient implements WorkerStore, FileReaping {
       keepAliveTimeout: 30_000,
       headersTimeout: TIMEOUT_MS,
       bodyTimeout: TIMEOUT_MS,
+      connect: peers.ca === undefined ? {} : { ca: peers.ca },
     });
     this.auth = `Bearer ${secret}`;
   }
@@ -46,9 +49,12 @@ export class GatewayWorkerClient implements WorkerStore, FileReaping {
   /**
    * Opens the client and checks, with one call, that the gateway answers,
    * has the internal API and takes the secret; each failure says what to fix.
+   * A worker that uses TLS (`--ca`) sends the secret to an https:// gateway only.
    */
-  static async connect(url: string, secret: string): Promise<GatewayWorkerClient> {
-    const client = new GatewayWorkerClient(url, secret);
+  static async connect(url: string, secret: string, peers: PeerTls): Promise<GatewayWorkerClient> {
+    const refusal = plainPeerRefusal(url, peers, 'the gateway');
+    if (refusal) throw refusal;
+    const client = new GatewayWorkerClient(url, secret, peers);
     try {
       await client.listNodes();
       return client;
@@ -122,7 +128,13 @@ export class GatewayWorkerClient implements WorkerStore, FileReaping {
       })
       .catch((error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new LegimError('UNAVAILABLE', `the gateway at ${this.url} is unreachable: ${reason}`, { cause: error });
+        const hint =
+          tlsFailure(error)?.kind === 'untrusted'
+            ? ' (its TLS certificate is not signed by the CA given with --ca)'
+            : '';
+        throw new LegimError('UNAVAILABLE', `the gateway at ${this.url} is unreachable${hint}: ${reason}`, {
+          cause: error,
+        });
       });
     const text = await res.body.text();
     let json: unknown;

@@ -2,6 +2,7 @@ import type { Logger } from '@legim/node';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LegimError } from '@legim/sdk';
+import { PLAIN_HTTP } from '@legim/node';
 import { HttpBlobTransport } from '../backends/blob-transport/http.js';
 import { openBackends, openBrokerJobQueue } from '../backends/open-backends.js';
 import { NodeRegistry } from '../cluster/node-registry.js';
@@ -14,6 +15,8 @@ import { ReplicaPlacer } from '../placement/replica-placer.js';
 import { GatewayWorkerClient } from './gateway-worker-client.js';
 import type { WorkerConfig } from './worker-config.js';
 import type { FileReaping, WorkerStore } from './worker-store.js';
+
+const log = (line: string): void => console.error(`legim worker: ${line}`);
 
 /** Everything a worker reads, writes and reaches, from wherever its configuration says. */
 export interface WorkerBackend {
@@ -50,7 +53,9 @@ async function openLocal(config: WorkerConfig & { dataDir: string }, logger: Log
     const { registry, health, placer } = await openClusterView({
       nodes: backends.metadata,
       clusterSecret: identity.clusterSecret,
+      peers: config.peers ?? PLAIN_HTTP.peers,
       healthIntervalMs: config.healthIntervalMs,
+      log,
     });
     return {
       store: backends.metadata,
@@ -83,8 +88,12 @@ async function openRemote(
     );
   }
   // Checked first, so a wrong secret or URL fails fast with one clear message.
-  const client = await GatewayWorkerClient.connect(gateway.url, gateway.clusterSecret);
-  const registry = new NodeRegistry(client, (node) => new HttpBlobTransport(node.id, node.url, gateway.clusterSecret));
+  const peers = config.peers ?? PLAIN_HTTP.peers;
+  const client = await GatewayWorkerClient.connect(gateway.url, gateway.clusterSecret, peers);
+  const registry = new NodeRegistry(
+    client,
+    (node) => new HttpBlobTransport(node.id, node.url, gateway.clusterSecret, { peers, log }),
+  );
   let jobs: JobQueue | undefined;
   try {
     await registry.load();

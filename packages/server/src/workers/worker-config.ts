@@ -1,4 +1,5 @@
 import { LegimError } from '@legim/sdk';
+import type { PeerTls } from '@legim/node';
 import type { DatabaseConfig } from '../backends/database-config.js';
 import { parseGatewayConfig, type GatewayConfig, type GatewayFlags } from '../config.js';
 import type { JobBackoff } from '../jobs/index.js';
@@ -9,6 +10,8 @@ export interface WorkerSettings extends Pick<
 > {
   /** Jobs run at once. */
   concurrency: number;
+  /** How the gateway and the storage nodes are reached: the CA to trust, and whether http:// is refused (default: plain HTTP allowed). */
+  peers?: PeerTls;
   /** The job queue's back-off (default: the queue's own); not a CLI flag, for tests and embedding. */
   jobBackoff?: JobBackoff;
   /**
@@ -49,6 +52,8 @@ export type WorkerFlags = Pick<
   | 'healthInterval'
   | 'redis'
   | 'redisPrefix'
+  | 'ca'
+  | 'allowHttpLoopback'
 > & { concurrency?: string | number | boolean; gateway?: string | number | boolean; nice?: string | number | boolean };
 
 /**
@@ -74,6 +79,7 @@ export function parseWorkerConfig(input: { flags?: WorkerFlags; env?: NodeJS.Pro
     healthIntervalMs: gateway.healthIntervalMs,
     redisUrl: gateway.redisUrl,
     redisPrefix: gateway.redisPrefix,
+    peers: gateway.tls.peers,
     concurrency,
     nice: parseNice(niceFlag ?? env['LEGIM_WORKER_NICE']),
   };

@@ -1,7 +1,9 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { PassThrough } from 'node:stream';
 import { Pool } from 'undici';
-import { LegimError, errorFromResponse } from '@legim/sdk';
-import type { SidecarPage, TombstonePage } from '@legim/node';
+import { LegimError, errorFromResponse, tlsFailure } from '@legim/sdk';
+import { PLAIN_HTTP, plainPeerRefusal, type PeerTls, type SidecarPage, type TombstonePage } from '@legim/node';
 import type { NodeStats } from '../../metadata/types.js';
 import type { BlobRead, BlobStat, BlobTransport, BlobUpload, StoredBlob, UploadOptions } from './blob-transport.js';
 
@@ -11,31 +13,55 @@ const CHECKPOINT_TIMEOUT_MS = 10_000;
 /** A node that stops answering mid-transfer is given up on after this long. */
 const IDLE_TIMEOUT_MS = 30_000;
 
-/** A storage node process, reached over its HTTP API (docs/node-api.md). */
+export interface HttpBlobTransportOptions {
+  /** The CA the node's certificate must chain to, and whether the secret may go to an http:// node. */
+  peers?: PeerTls;
+  /** Told once when the node is refused: a plain-HTTP URL, or a certificate this process does not trust. */
+  log?: (line: string) => void;
+}
+
+/** A storage node process, reached over its HTTP(S) API (docs/node-api.md). */
 export class HttpBlobTransport implements BlobTransport {
   private readonly pool: Pool;
-  // Uploads use node:http because they send the digest as an HTTP trailer,
+  // Uploads use node:http(s) because they send the digest as an HTTP trailer,
   // which undici cannot do; reads and control calls use undici's pool.
-  private readonly uploadAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  private readonly uploadAgent: HttpAgent;
+  private readonly sendUpload: typeof httpRequest;
   private readonly auth: string;
+  /** Set when the secret must not be sent to this node: every call fails with it, nothing is sent. */
+  private readonly refusal: LegimError | undefined;
+  private readonly log: (line: string) => void;
+  private refusalLogged = false;
 
   constructor(
     readonly nodeId: string,
     readonly baseUrl: string,
     secret: string,
+    options: HttpBlobTransportOptions = {},
   ) {
+    const peers = options.peers ?? PLAIN_HTTP.peers;
+    const ca = peers.ca === undefined ? {} : { ca: peers.ca };
     this.pool = new Pool(baseUrl, {
       connections: 64,
       keepAliveTimeout: 30_000,
       headersTimeout: IDLE_TIMEOUT_MS,
       bodyTimeout: IDLE_TIMEOUT_MS,
+      connect: ca,
     });
+    const secure = new URL(baseUrl).protocol === 'https:';
+    this.uploadAgent = secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 64, ...ca })
+      : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    this.sendUpload = secure ? httpsRequest : httpRequest;
     this.auth = `Bearer ${secret}`;
+    this.refusal = plainPeerRefusal(baseUrl, peers, `storage node ${nodeId}`);
+    this.log = options.log ?? (() => {});
   }
 
   openUpload(key: string, meta: Record<string, unknown>, options: UploadOptions = {}): BlobUpload {
+    if (this.refusal) return this.refusedUpload(this.refused());
     const url = new URL(`/blobs/${encodeURIComponent(key)}`, this.baseUrl);
-    const req = httpRequest(url, {
+    const req = this.sendUpload(url, {
       method: 'PUT',
       agent: this.uploadAgent,
       headers: {
@@ -72,7 +98,7 @@ export class HttpBlobTransport implements BlobTransport {
   async read(key: string, range?: { start: number; end?: number }): Promise<BlobRead> {
     const headers: Record<string, string> = { authorization: this.auth };
     if (range) headers['range'] = `bytes=${range.start}-${range.end ?? ''}`;
-    const res = await this.pool
+    const res = await this.connection()
       .request({ method: 'GET', path: `/blobs/${encodeURIComponent(key)}`, headers })
       .catch((error: unknown) => {
         throw this.unreachable(error);
@@ -89,7 +115,7 @@ export class HttpBlobTransport implements BlobTransport {
   }
 
   async stat(key: string): Promise<BlobStat | undefined> {
-    const res = await this.pool
+    const res = await this.connection()
       .request({ method: 'HEAD', path: `/blobs/${encodeURIComponent(key)}`, headers: { authorization: this.auth } })
       .catch((error: unknown) => {
         throw this.unreachable(error);
@@ -109,7 +135,7 @@ export class HttpBlobTransport implements BlobTransport {
 
   async delete(key: string, options: { tombstone?: boolean } = {}): Promise<void> {
     const query = options.tombstone ? '?tombstone=1' : '';
-    const res = await this.pool
+    const res = await this.connection()
       .request({
         method: 'DELETE',
         path: `/blobs/${encodeURIComponent(key)}${query}`,
@@ -141,7 +167,7 @@ export class HttpBlobTransport implements BlobTransport {
 
   /** A small JSON request; a node that does not answer within `timeoutMs` is unreachable. */
   private async json(method: 'GET' | 'POST', path: string, timeoutMs: number, body?: unknown): Promise<unknown> {
-    const res = await this.pool
+    const res = await this.connection()
       .request({
         method,
         path,
@@ -162,7 +188,7 @@ export class HttpBlobTransport implements BlobTransport {
   }
 
   async probe(): Promise<NodeStats> {
-    const res = await this.pool
+    const res = await this.connection()
       .request({
         method: 'GET',
         path: '/stats',
@@ -185,12 +211,42 @@ export class HttpBlobTransport implements BlobTransport {
     await this.pool.destroy();
   }
 
+  /** The pool, unless the secret must not go to this node. */
+  private connection(): Pool {
+    if (this.refusal) throw this.refused();
+    return this.pool;
+  }
+
+  private refused(): LegimError {
+    this.logOnce(this.refusal!.message);
+    return this.refusal!;
+  }
+
+  /** An upload that fails as the node's own would, so the other copies of a replicated write go on. */
+  private refusedUpload(refusal: LegimError): BlobUpload {
+    const stream = new PassThrough();
+    stream.destroy(refusal);
+    return { stream, commit: () => Promise.reject(refusal), abort: () => {} };
+  }
+
   private unreachable(error: unknown): LegimError {
     if (LegimError.is(error)) return error;
     const reason = error instanceof Error ? error.message : String(error);
+    const tls = tlsFailure(error);
+    if (tls?.kind === 'untrusted') {
+      const message = `storage node ${this.nodeId} (${this.baseUrl}) is refused: its TLS certificate is not signed by the CA this process trusts (--ca): ${reason}`;
+      this.logOnce(message);
+      return new LegimError('UNAVAILABLE', message, { cause: error });
+    }
     return new LegimError('UNAVAILABLE', `storage node ${this.nodeId} (${this.baseUrl}) is unreachable: ${reason}`, {
       cause: error,
     });
+  }
+
+  private logOnce(message: string): void {
+    if (this.refusalLogged) return;
+    this.refusalLogged = true;
+    this.log(message);
   }
 }
 
