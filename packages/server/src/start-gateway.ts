@@ -73,7 +73,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     peers: config.tls.peers,
     healthIntervalMs: config.healthIntervalMs,
     emit,
-    log: (line) => console.error(`legim: ${line}`),
+    log: (line) => logger.warn(line),
   });
   let releaseStore = () => {};
   if (config.store) {

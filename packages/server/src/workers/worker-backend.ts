@@ -16,8 +16,6 @@ import { GatewayWorkerClient } from './gateway-worker-client.js';
 import type { WorkerConfig } from './worker-config.js';
 import type { FileReaping, WorkerStore } from './worker-store.js';
 
-const log = (line: string): void => console.error(`legim worker: ${line}`);
-
 /** Everything a worker reads, writes and reaches, from wherever its configuration says. */
 export interface WorkerBackend {
   store: WorkerStore;
@@ -55,7 +53,7 @@ async function openLocal(config: WorkerConfig & { dataDir: string }, logger: Log
       clusterSecret: identity.clusterSecret,
       peers: config.peers ?? PLAIN_HTTP.peers,
       healthIntervalMs: config.healthIntervalMs,
-      log,
+      log: (line: string) => logger.warn(line),
     });
     return {
       store: backends.metadata,
@@ -92,7 +90,8 @@ async function openRemote(
   const client = await GatewayWorkerClient.connect(gateway.url, gateway.clusterSecret, peers);
   const registry = new NodeRegistry(
     client,
-    (node) => new HttpBlobTransport(node.id, node.url, gateway.clusterSecret, { peers, log }),
+    (node) =>
+      new HttpBlobTransport(node.id, node.url, gateway.clusterSecret, { peers, log: (line) => logger.warn(line) }),
   );
   let jobs: JobQueue | undefined;
   try {
