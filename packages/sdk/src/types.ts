@@ -220,3 +220,40 @@ export interface IndexRebuildProgress {
   filesPerSecond: number;
   lastError: string | null;
 }
+
+/** What an API key may do: `upload` files, `read` (list) its own files, `admin` everything the admin key may. */
+export type KeyScope = 'upload' | 'read' | 'admin';
+
+/** The limits of one API key; an absent limit is none (the gateway's own limits still apply). */
+export interface KeyQuotas {
+  /** Bytes its live files may hold together (originals). */
+  maxBytes?: number;
+  /** Live files it may hold at once. */
+  maxFiles?: number;
+  /** Largest file it may upload, in bytes. */
+  maxFileBytes?: number;
+  /** Longest time to live it may give a file, in seconds. */
+  maxTtlSeconds?: number;
+  /** Most downloads it may give a file. */
+  maxDownloads?: number;
+}
+
+/** An API key as `GET /v1/keys` lists it (admin); the secret is never shown again after creation. */
+export interface ApiKey {
+  /** The key's id, also the start of its secret (`lgm_<id>_…`). */
+  id: string;
+  name: string;
+  scopes: KeyScope[];
+  quotas: KeyQuotas;
+  /** ISO 8601 times. */
+  createdAt: string;
+  revokedAt: string | null;
+  /** What its live files hold now. */
+  usage: { files: number; bytes: number };
+}
+
+/** `POST /v1/keys` (admin): the new key, with its secret, shown this once. */
+export interface CreatedKey extends ApiKey {
+  /** The bearer token to send as `Authorization: Bearer <secret>`. Only its hash is stored. */
+  secret: string;
+}

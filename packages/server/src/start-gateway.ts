@@ -19,6 +19,7 @@ import { createGateway } from './http/create-gateway.js';
 import { loadIdentity } from './identity.js';
 import { claimStore } from './store-claim.js';
 import { ReplicaRepairer } from './replication/replica-repairer.js';
+import { QuotaCheck } from './quota/quota-check.js';
 import { UploadService } from './upload/upload-service.js';
 import { ReplicaReader } from './download/replica-reader.js';
 import { ResumeTokens } from './download/resume-tokens.js';
@@ -129,7 +130,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     adminKey: identity.adminKey,
     clusterSecret: identity.clusterSecret,
     maxUploadBytes: config.maxUploadBytes,
-    uploads: new UploadService({ config, metadata, registry, placer, repairer, jobs, emit }),
+    uploads: new UploadService({
+      config,
+      metadata,
+      registry,
+      placer,
+      repairer,
+      jobs,
+      quotas: new QuotaCheck(backends.keys, config.maxUploadBytes),
+      emit,
+    }),
     downloads: new DownloadService({
       config,
       metadata,

@@ -27,6 +27,8 @@ export interface LocalClusterOptions {
   host: string;
   dataDir: string;
   backends?: ClusterBackends;
+  /** The gateways' `--uploads` (default open). */
+  uploads?: 'open' | 'key';
   /** The built CLI (`dist/main.js`), forked once per process. */
   cliPath: string;
   env: NodeJS.ProcessEnv;
@@ -149,6 +151,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
   const gatewayArgs = (port: number): string[] => {
     const args = ['server', 'start', '--port', String(port), '--host', options.host, '--data', gatewayDir];
     if (options.nodes > 0) args.push('--no-store');
+    if (options.uploads === 'key') args.push('--uploads', 'key');
     if (options.nodes < 3) {
       // Fewer places than the default 3 replicas / quorum of 2: ask for what exists.
       const replicas = Math.max(1, options.nodes);

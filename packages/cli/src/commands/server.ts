@@ -38,6 +38,13 @@ const GATEWAY_FLAGS = [
   'queuePrefix',
   'redis',
   'redisPrefix',
+  'uploads',
+  'uploadRate',
+  'uploadRatePerAddress',
+  'downloadRate',
+  'downloadRatePerAddress',
+  'authFailureRate',
+  'trustedProxy',
 ] as const;
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -86,6 +93,35 @@ export function registerServer(program: Command, context: CliContext): void {
       'Redis URL for download counters, locks and cache invalidation shared by several gateways (default: the index; env LEGIM_REDIS_URL)',
     )
     .option('--redis-prefix <prefix>', 'prefix of every Redis key (default legim:; env LEGIM_REDIS_PREFIX)')
+    .option(
+      '--uploads <mode>',
+      'open: anyone may upload (a private network); key: uploads need an API key, as anything public should (default open; env LEGIM_UPLOADS)',
+    )
+    .option(
+      '--upload-rate <limit>',
+      'uploads per API key, e.g. 60/min, or off (default 60/min with --uploads key, else off; env LEGIM_UPLOAD_RATE)',
+    )
+    .option(
+      '--upload-rate-per-address <limit>',
+      'uploads per client address (default 120/min with --uploads key, else off; env LEGIM_UPLOAD_RATE_PER_ADDRESS)',
+    )
+    .option(
+      '--download-rate <limit>',
+      'downloads per API key (default 600/min with --uploads key, else off; env LEGIM_DOWNLOAD_RATE)',
+    )
+    .option(
+      '--download-rate-per-address <limit>',
+      'downloads per client address (default 300/min with --uploads key, else off; env LEGIM_DOWNLOAD_RATE_PER_ADDRESS)',
+    )
+    .option(
+      '--auth-failure-rate <limit>',
+      'failed authentications per client address before it is refused (default 20/min; env LEGIM_AUTH_FAILURE_RATE)',
+    )
+    .option(
+      '--trusted-proxy <cidr...>',
+      'proxies (e.g. nginx: 127.0.0.1/32) whose X-Forwarded-For names the client; nobody else is believed (env LEGIM_TRUSTED_PROXY)',
+      (cidr: string, previous: string | undefined) => (previous === undefined ? cidr : `${previous},${cidr}`),
+    )
     .option('--json', 'print the gateway address as one JSON line once listening')
     .action(async (options: { json?: boolean }, command: Command) => {
       // Loaded here so that client commands never load SQLite and sharp.
@@ -115,6 +151,7 @@ export function registerServer(program: Command, context: CliContext): void {
           formatRows([
             ['data', config.dataDir],
             ['storage', config.store ? "this gateway's disk and any storage nodes" : 'storage nodes only (--no-store)'],
+            ['uploads', config.uploads === 'key' ? 'API keys only (--uploads key)' : 'open to anyone who reaches it'],
             ...backendRows(backends),
             [
               'admin key',

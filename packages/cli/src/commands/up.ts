@@ -28,6 +28,7 @@ interface UpOptions {
   redisPrefix?: string;
   amqp?: string;
   queuePrefix?: string;
+  uploads: 'open' | 'key';
   json?: boolean;
 }
 
@@ -74,6 +75,12 @@ export function registerUp(program: Command, context: CliContext): void {
       'RabbitMQ for the job queue; then a `legim worker` process makes the previews (env LEGIM_AMQP_URL; default the embedded queue)',
     )
     .option('--queue-prefix <name>', 'queue names (env LEGIM_QUEUE_PREFIX; default legim)')
+    .option(
+      '--uploads <mode>',
+      'open: anyone may upload; key: uploads need an API key ("legim keys create"), as anything public should',
+      uploadMode,
+      'open',
+    )
     .option('--json', 'print JSON lines: one when ready, one per process that exits')
     .addHelpText(
       'after',
@@ -110,6 +117,11 @@ function gatewayCount(value: string): number {
   const n = positiveInteger(value);
   if (n > MAX_GATEWAYS) throw new InvalidArgumentError(`expected at most ${MAX_GATEWAYS} gateways`);
   return n;
+}
+
+function uploadMode(value: string): 'open' | 'key' {
+  if (value !== 'open' && value !== 'key') throw new InvalidArgumentError('expected open or key');
+  return value;
 }
 
 function nodeCount(value: string): number {
@@ -214,6 +226,7 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
         host: options.host,
         dataDir,
         backends,
+        uploads: options.uploads,
         cliPath: context.cliPath,
         env: context.env,
         signal: abort.signal,
