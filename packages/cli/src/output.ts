@@ -4,7 +4,7 @@
  * Data goes to stdout; errors, warnings and progress go to stderr.
  */
 import chalk, { chalkStderr } from 'chalk';
-import type { FileInfo, UploadedFile, VariantInfo } from '@legim/sdk';
+import type { ApiKey, CreatedKey, FileInfo, KeyQuotas, UploadedFile, VariantInfo } from '@legim/sdk';
 import type { Failure } from './errors.js';
 import { cliName } from './invocation.js';
 
@@ -200,6 +200,57 @@ export function downloadView(result: DownloadResult): string {
           ? `; ${chalk.yellow('no downloads left')}`
           : `; ${result.downloadsLeft} download${result.downloadsLeft === 1 ? '' : 's'} left`;
   return `${chalk.green('✔')} Saved ${chalk.bold(result.path)} ${chalk.dim(`(${formatBytes(result.size)}, ${result.size} bytes)`)}${left}`;
+}
+
+// ---------------------------------------------------------------- API keys
+
+/** `10 GB, 1000 files, files ≤ 20 MB, ttl ≤ 7 days, ≤ 10 downloads`, or `none`. */
+export function formatQuotas(quotas: KeyQuotas): string {
+  const parts = [
+    quotas.maxBytes !== undefined ? formatBytes(quotas.maxBytes) : undefined,
+    quotas.maxFiles !== undefined ? `${quotas.maxFiles} files` : undefined,
+    quotas.maxFileBytes !== undefined ? `files ≤ ${formatBytes(quotas.maxFileBytes)}` : undefined,
+    quotas.maxTtlSeconds !== undefined ? `ttl ≤ ${quotas.maxTtlSeconds}s` : undefined,
+    quotas.maxDownloads !== undefined ? `≤ ${quotas.maxDownloads} downloads` : undefined,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}
+
+export function createdKeyView(key: CreatedKey): string {
+  return [
+    `${chalk.green('✔')} Created API key ${chalk.bold(key.id)} (${key.name})`,
+    formatRows([
+      ['secret', chalk.bold(key.secret)],
+      ['scopes', key.scopes.join(', ')],
+      ['quotas', formatQuotas(key.quotas)],
+    ]),
+    chalk.yellow('  Keep the secret now: it is not shown again (the gateway stores only its hash).'),
+  ].join('\n');
+}
+
+export function revokedKeyView(key: ApiKey): string {
+  return `${chalk.green('✔')} Revoked API key ${chalk.bold(key.id)} (${key.name}); its ${key.usage.files} file(s) stay until they expire`;
+}
+
+/** One line per key: id, name, scopes, state, usage, quotas. */
+export function keysTable(keys: ApiKey[]): string {
+  if (keys.length === 0) return chalk.dim(`no API keys; make one with "${cliName()} keys create <name>"`);
+  const rows = keys.map((key) => [
+    key.id,
+    key.name,
+    key.scopes.join(','),
+    key.revokedAt === null ? 'active' : 'revoked',
+    `${key.usage.files} files, ${formatBytes(key.usage.bytes)}`,
+    formatQuotas(key.quotas),
+  ]);
+  const header = ['id', 'name', 'scopes', 'state', 'holds', 'quotas'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
+  return [chalk.dim(line(header)), ...rows.map(line)].join('\n');
 }
 
 /** A URL with its password, if any, replaced by `***`: `amqp://guest:***@127.0.0.1:5672`. */

@@ -6,6 +6,7 @@ import { registerDownload } from './commands/download.js';
 import { registerDrain } from './commands/drain.js';
 import { registerIndex } from './commands/index-command.js';
 import { registerInfo } from './commands/info.js';
+import { registerKeys } from './commands/keys.js';
 import { registerNode } from './commands/node.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerRm } from './commands/rm.js';
@@ -59,6 +60,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   registerNodes(program, context);
   registerDrain(program, context);
   registerIndex(program, context);
+  registerKeys(program, context);
   registerStats(program, context);
   registerDashboard(program, context);
   registerConfig(program, context);

@@ -1,6 +1,15 @@
-import type { FileInfo } from '@legim/sdk';
+import { stripVTControlCharacters } from 'node:util';
+import type { ApiKey, FileInfo } from '@legim/sdk';
 import { describe, expect, it } from 'vitest';
-import { createElapsedLine, fileView, formatStatus, processedView, variantsTable } from '../src/output.js';
+import {
+  createElapsedLine,
+  fileView,
+  formatQuotas,
+  formatStatus,
+  keysTable,
+  processedView,
+  variantsTable,
+} from '../src/output.js';
 
 // eslint-disable-next-line no-control-regex
 const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
@@ -102,5 +111,35 @@ describe('createElapsedLine', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     line.done();
     expect(writes).toEqual([]);
+  });
+});
+
+describe('API keys in the human output', () => {
+  const key = (overrides: Partial<ApiKey>): ApiKey => ({
+    id: '3f9a0c1d2e4b',
+    name: 'photo-app',
+    scopes: ['upload', 'read'],
+    quotas: {},
+    createdAt: '2026-12-07T21:00:00.000Z',
+    revokedAt: null,
+    usage: { files: 2, bytes: 2_500_000 },
+    ...overrides,
+  });
+
+  it('names every quota a key has, or none', () => {
+    expect(formatQuotas({})).toBe('none');
+    expect(
+      formatQuotas({ maxBytes: 10e9, maxFiles: 100, maxFileBytes: 20e6, maxTtlSeconds: 3600, maxDownloads: 5 }),
+    ).toBe('10 GB, 100 files, files ≤ 20 MB, ttl ≤ 3600s, ≤ 5 downloads');
+  });
+
+  it('lists keys one per line with their state and what they hold, and says how to make one', () => {
+    const lines = stripVTControlCharacters(
+      keysTable([key({}), key({ id: '000000000001', name: 'old', revokedAt: '2026-12-07T22:00:00.000Z' })]),
+    ).split('\n');
+    expect(lines[0]).toMatch(/^id\s+name\s+scopes\s+state\s+holds\s+quotas$/);
+    expect(lines[1]).toMatch(/^3f9a0c1d2e4b\s+photo-app\s+upload,read\s+active\s+2 files, 2.5 MB\s+none$/);
+    expect(lines[2]).toMatch(/^000000000001\s+old\s+upload,read\s+revoked/);
+    expect(stripVTControlCharacters(keysTable([]))).toMatch(/no API keys; make one with ".* keys create <name>"/);
   });
 });

@@ -1,6 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { drainNode, getCluster, getHealth } from './cluster.js';
 import { getIndexRebuild, startIndexRebuild } from './index-rebuild.js';
+import { createKey, listKeys, revokeKey, type CreateKeyOptions } from './keys.js';
 import { LegimError } from './errors.js';
 import { fileIdFromUrl } from './file-id.js';
 import {
@@ -22,7 +23,9 @@ import { getStats, streamEvents, type EventsOptions, type StatsOptions } from '.
 import { checkWaitOptions, settleAfterUpload, waitUntilProcessed } from './processing.js';
 import type { UploadInput } from './transfer.js';
 import type {
+  ApiKey,
   ClusterView,
+  CreatedKey,
   DrainStarted,
   FileInfo,
   Health,
@@ -45,7 +48,10 @@ import {
 export interface LegimOptions {
   /** The gateway's base URL, e.g. `http://127.0.0.1:3333`. */
   url: string;
-  /** The admin key, sent as `Authorization: Bearer`; needed for `health`, `cluster`, `stats`, `events` and deleting any file. */
+  /**
+   * The admin key or an API key, sent as `Authorization: Bearer`. The admin key is needed for `health`, `cluster`,
+   * `stats`, `events`, the keys and deleting any file; a gateway run with `--uploads key` needs a key to upload.
+   */
   apiKey?: string;
   /** An undici dispatcher (Agent, Pool, ProxyAgent...) for every request; undici's global one otherwise. */
   dispatcher?: Dispatcher;
@@ -305,6 +311,48 @@ export class Legim {
    */
   rebuildStatus(): Promise<IndexRebuildProgress> {
     return getIndexRebuild(this.#ctx);
+  }
+
+  /**
+   * Creates an API key (admin key). The answer holds the key's `secret`,
+   * shown this once: the gateway keeps only its hash. Keys scoped `upload`
+   * may upload to a gateway run with `--uploads key`, within their quotas.
+   *
+   * @throws LegimError `INVALID_OPTION` for a bad name, scope or quota; `UNAUTHORIZED` without the admin key
+   * @example
+   * const key = await legim.createKey({
+   *   name: 'photo-app',
+   *   scopes: ['upload', 'read'],
+   *   quotas: { maxBytes: 10e9, maxFiles: 10_000, maxTtlSeconds: 86_400 },
+   * });
+   * const app = new Legim({ url: legim.url, apiKey: key.secret });
+   */
+  createKey(options: CreateKeyOptions): Promise<CreatedKey> {
+    return createKey(this.#ctx, options);
+  }
+
+  /**
+   * Every API key, revoked ones included, with what its live files hold (admin key). Secrets are never listed.
+   *
+   * @throws LegimError `UNAUTHORIZED` without the admin key
+   * @example
+   * for (const key of await legim.keys()) console.log(key.id, key.name, key.usage.files, key.revokedAt ?? 'active');
+   */
+  keys(): Promise<ApiKey[]> {
+    return listKeys(this.#ctx);
+  }
+
+  /**
+   * Revokes an API key (admin key): every gateway of the index refuses it
+   * (401 `KEY_REVOKED`) within a second. Files it uploaded stay. Revoking a
+   * revoked key changes nothing.
+   *
+   * @throws LegimError `KEY_NOT_FOUND`; `UNAUTHORIZED` without the admin key
+   * @example
+   * const { revokedAt } = await legim.revokeKey('3f9a0c1d2e4b');
+   */
+  revokeKey(id: string): Promise<ApiKey> {
+    return revokeKey(this.#ctx, id);
   }
 
   /**

@@ -16,10 +16,27 @@ export const ERROR_CODES = {
   INVALID_KEY: 400,
   DIGEST_MISMATCH: 422,
   UNAUTHORIZED: 401,
+  /** An API key that was revoked: it never works again; ask the operator for a new one. */
+  KEY_REVOKED: 401,
   FORBIDDEN: 403,
+  /** The API key lacks the scope the request needs (`upload`, `read` or `admin`). */
+  MISSING_SCOPE: 403,
+  /** The file is larger than the key's largest-file quota. */
+  QUOTA_FILE_TOO_LARGE: 413,
+  /** The key's files would hold more bytes than its quota. */
+  QUOTA_BYTES_EXCEEDED: 403,
+  /** The key holds as many files as its quota allows. */
+  QUOTA_FILES_EXCEEDED: 403,
+  /** The upload asks for a longer time to live than the key may give. */
+  QUOTA_TTL_EXCEEDED: 403,
+  /** The upload asks for more downloads than the key may give a file. */
+  QUOTA_DOWNLOADS_EXCEEDED: 403,
+  /** Too many requests from this key or address: retry after `details.retryAfter` seconds. */
+  RATE_LIMITED: 429,
   NOT_FOUND: 404,
   FILE_NOT_FOUND: 404,
   NODE_NOT_FOUND: 404,
+  KEY_NOT_FOUND: 404,
   BLOB_NOT_FOUND: 404,
   VARIANT_NOT_READY: 404,
   VARIANT_NOT_FOUND: 404,

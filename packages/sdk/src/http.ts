@@ -183,9 +183,24 @@ async function rebuildError(ctx: HttpContext, response: Response, signal: AbortS
   } catch {
     body = undefined;
   }
-  const retryAfter = Number(headerValue(response.headers['retry-after']));
-  const details = Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfter } : undefined;
-  return errorFromResponse(response.statusCode, body, details);
+  return errorFromResponse(response.statusCode, body, headerDetails(response.headers));
+}
+
+/** The facts an error answer's headers carry: `Retry-After`, and a rate limit's `RateLimit-*`. */
+function headerDetails(headers: Response['headers']): Record<string, unknown> | undefined {
+  const seconds = (name: string): number | undefined => {
+    const value = Number(headerValue(headers[name]));
+    return Number.isFinite(value) && value >= 0 ? value : undefined;
+  };
+  const retryAfter = seconds('retry-after');
+  const limit = seconds('ratelimit-limit');
+  const details = {
+    ...(retryAfter !== undefined && { retryAfter }),
+    ...(limit !== undefined && {
+      rateLimit: { limit, remaining: seconds('ratelimit-remaining'), reset: seconds('ratelimit-reset') },
+    }),
+  };
+  return Object.keys(details).length > 0 ? details : undefined;
 }
 
 /** The first value of a header undici may hand over as a list. */

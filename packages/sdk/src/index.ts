@@ -11,8 +11,13 @@ export type {
 export type { VariantOptions, VariantStream, VariantToOptions, VariantToResult } from './variants.js';
 export type { DownloadProgress, UploadInput, UploadProgress } from './transfer.js';
 export type { EventsOptions, StatsOptions } from './operations.js';
+export type { CreateKeyOptions } from './keys.js';
 export type {
+  ApiKey,
   ClusterNode,
+  CreatedKey,
+  KeyQuotas,
+  KeyScope,
   ClusterView,
   DrainStarted,
   FileInfo,

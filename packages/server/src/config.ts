@@ -5,6 +5,9 @@ import { LegimError, parseDuration } from '@legim/sdk';
 import { loadTlsSettings, parseByteSize, type TlsSettings } from '@legim/node';
 import type { BackendConfig } from './backends/open-backends.js';
 import { parseDatabase } from './backends/database-config.js';
+import type { UploadMode } from './access/access-gate.js';
+import { TrustedProxies } from './access/trusted-proxies.js';
+import { parseRateLimit, type RateLimits } from './rate-limit/rate-limits.js';
 
 /** Everything the gateway needs to know, validated once at the edge. */
 export interface GatewayConfig extends BackendConfig {
@@ -37,8 +40,14 @@ export interface GatewayConfig extends BackendConfig {
   workers: number;
   /** Check every JSON answer against the API document (development and tests); a mismatch answers 500. */
   checkAnswers: boolean;
+  /** `open`: anyone may upload; `key`: uploads need an API key with the `upload` scope (anything public). */
+  uploads: UploadMode;
+  rateLimits: RateLimits;
+  /** Proxies whose `X-Forwarded-For` names the client. */
+  trustedProxies: TrustedProxies;
 }
 
+/** A list (`trustedProxy`) is one string, its items separated by commas or spaces. */
 export type GatewayFlags = Partial<Record<keyof typeof FLAG_ENV, string | number | boolean | undefined>>;
 
 /** Flag name → environment variable; flags win over the environment. */
@@ -76,7 +85,27 @@ const FLAG_ENV = {
   tlsKey: 'LEGIM_TLS_KEY',
   ca: 'LEGIM_CA',
   allowHttpLoopback: 'LEGIM_ALLOW_HTTP_LOOPBACK',
+  uploads: 'LEGIM_UPLOADS',
+  uploadRate: 'LEGIM_UPLOAD_RATE',
+  uploadRatePerAddress: 'LEGIM_UPLOAD_RATE_PER_ADDRESS',
+  downloadRate: 'LEGIM_DOWNLOAD_RATE',
+  downloadRatePerAddress: 'LEGIM_DOWNLOAD_RATE_PER_ADDRESS',
+  authFailureRate: 'LEGIM_AUTH_FAILURE_RATE',
+  trustedProxy: 'LEGIM_TRUSTED_PROXY',
 } as const;
+
+/**
+ * The rate limits' defaults with `--uploads key` (a public gateway). With
+ * `open` uploads (a private network, tests) only failed authentications
+ * are limited unless a limit is given.
+ */
+const PUBLIC_RATES = {
+  uploadRate: '60/min',
+  uploadRatePerAddress: '120/min',
+  downloadRate: '600/min',
+  downloadRatePerAddress: '300/min',
+} as const;
+const AUTH_FAILURE_RATE = '20/min';
 
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
@@ -89,6 +118,11 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
   const pick = (name: keyof typeof FLAG_ENV): string | undefined => {
     const value = flags[name] ?? env[FLAG_ENV[name]];
     return value === undefined || value === '' ? undefined : String(value);
+  };
+  const uploads = uploadMode(pick('uploads'));
+  const rate = (name: keyof typeof PUBLIC_RATES) => {
+    const raw = pick(name) ?? (uploads === 'key' ? PUBLIC_RATES[name] : undefined);
+    return raw === undefined ? undefined : parseRateLimit(name, raw);
   };
 
   const replicas = integer('replicas', pick('replicas'), 3, 1, 16);
@@ -129,6 +163,13 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     queuePrefix: queuePrefix(pick('queuePrefix')),
     redisUrl: redisUrl(pick('redis')),
     redisPrefix: redisPrefix(pick('redisPrefix')),
+    uploads,
+    rateLimits: {
+      upload: { perKey: rate('uploadRate'), perAddress: rate('uploadRatePerAddress') },
+      download: { perKey: rate('downloadRate'), perAddress: rate('downloadRatePerAddress') },
+      authFailures: parseRateLimit('authFailureRate', pick('authFailureRate') ?? AUTH_FAILURE_RATE),
+    },
+    trustedProxies: new TrustedProxies((pick('trustedProxy') ?? '').split(/[\s,]+/).filter(Boolean)),
   };
   if (config.defaultDownloads > config.maxDownloads) {
     throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);
@@ -211,6 +252,11 @@ function redisUrl(raw: string | undefined): string | undefined {
   if (raw !== undefined && !/^rediss?:\/\//.test(raw))
     throw invalid('redis', `expected redis://[:password@]host:6379[/db], got "${raw}"`);
   return raw;
+}
+
+function uploadMode(raw: string | undefined): UploadMode {
+  if (raw === undefined || raw === 'open' || raw === 'key') return raw ?? 'open';
+  throw invalid('uploads', `expected open or key, got "${raw}"`);
 }
 
 function redisPrefix(raw: string | undefined): string {

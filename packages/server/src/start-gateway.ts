@@ -21,6 +21,7 @@ import { serverVersion } from './server-version.js';
 import { loadIdentity } from './identity.js';
 import { claimStore } from './store-claim.js';
 import { ReplicaRepairer } from './replication/replica-repairer.js';
+import { QuotaCheck } from './quota/quota-check.js';
 import { UploadService } from './upload/upload-service.js';
 import { ReplicaReader } from './download/replica-reader.js';
 import { ResumeTokens } from './download/resume-tokens.js';
@@ -140,7 +141,17 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const services = {
     publicUrl: () => publicUrl,
     maxUploadBytes: config.maxUploadBytes,
-    uploads: new UploadService({ config, metadata, registry, placer, repairer, jobs, emit, logger }),
+    uploads: new UploadService({
+      config,
+      metadata,
+      registry,
+      placer,
+      repairer,
+      jobs,
+      quotas: new QuotaCheck(backends.keys, config.maxUploadBytes),
+      emit,
+      logger,
+    }),
     downloads: new DownloadService({
       config,
       metadata,

@@ -6,6 +6,7 @@ import { fileIndexContract } from './index-contract/file-index.contract.js';
 import { useEngine } from './index-contract/harness.js';
 import { indexRestoreContract } from './index-contract/index-restore.contract.js';
 import { indexTotalsContract } from './index-contract/index-totals.contract.js';
+import { keyStoreContract } from './index-contract/key-store.contract.js';
 import { leaseStoreContract } from './index-contract/lease-store.contract.js';
 import { migrationsContract } from './index-contract/migrations.contract.js';
 import { nodeDirectoryContract } from './index-contract/node-directory.contract.js';
@@ -21,6 +22,7 @@ describe.each(ENGINES)('index engine %s', (kind) => {
   indexRestoreContract(harness);
   indexTotalsContract(harness);
   downloadCounterContract(harness);
+  keyStoreContract(harness);
   leaseStoreContract(harness);
   migrationsContract(harness);
 });

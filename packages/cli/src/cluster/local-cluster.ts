@@ -34,6 +34,8 @@ export interface LocalClusterOptions {
   logLevel?: LogLevel;
   /** Every gateway and node serves HTTPS with this certificate, and every process trusts this CA only. */
   tls?: LocalTlsFiles | undefined;
+  /** The gateways' `--uploads` (default open). */
+  uploads?: 'open' | 'key';
   /** The built CLI (`dist/main.js`), forked once per process. */
   cliPath: string;
   env: NodeJS.ProcessEnv;
@@ -166,6 +168,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
   const gatewayArgs = (port: number): string[] => {
     const args = ['server', 'start', '--port', String(port), '--host', options.host, '--data', gatewayDir];
     if (options.nodes > 0) args.push('--no-store');
+    if (options.uploads === 'key') args.push('--uploads', 'key');
     if (options.nodes < 3) {
       // Fewer places than the default 3 replicas / quorum of 2: ask for what exists.
       const replicas = Math.max(1, options.nodes);

@@ -43,6 +43,13 @@ const GATEWAY_FLAGS = [
   'tlsCert',
   'tlsKey',
   'allowHttpLoopback',
+  'uploads',
+  'uploadRate',
+  'uploadRatePerAddress',
+  'downloadRate',
+  'downloadRatePerAddress',
+  'authFailureRate',
+  'trustedProxy',
 ] as const;
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -98,6 +105,35 @@ export function registerServer(program: Command, context: CliContext): void {
       '--allow-http-loopback',
       'with TLS, still send the cluster secret to storage nodes on http://127.0.0.1 (local development; env LEGIM_ALLOW_HTTP_LOOPBACK)',
     )
+    .option(
+      '--uploads <mode>',
+      'open: anyone may upload (a private network); key: uploads need an API key, as anything public should (default open; env LEGIM_UPLOADS)',
+    )
+    .option(
+      '--upload-rate <limit>',
+      'uploads per API key, e.g. 60/min, or off (default 60/min with --uploads key, else off; env LEGIM_UPLOAD_RATE)',
+    )
+    .option(
+      '--upload-rate-per-address <limit>',
+      'uploads per client address (default 120/min with --uploads key, else off; env LEGIM_UPLOAD_RATE_PER_ADDRESS)',
+    )
+    .option(
+      '--download-rate <limit>',
+      'downloads per API key (default 600/min with --uploads key, else off; env LEGIM_DOWNLOAD_RATE)',
+    )
+    .option(
+      '--download-rate-per-address <limit>',
+      'downloads per client address (default 300/min with --uploads key, else off; env LEGIM_DOWNLOAD_RATE_PER_ADDRESS)',
+    )
+    .option(
+      '--auth-failure-rate <limit>',
+      'failed authentications per client address before it is refused (default 20/min; env LEGIM_AUTH_FAILURE_RATE)',
+    )
+    .option(
+      '--trusted-proxy <cidr...>',
+      'proxies (e.g. nginx: 127.0.0.1/32) whose X-Forwarded-For names the client; nobody else is believed (env LEGIM_TRUSTED_PROXY)',
+      (cidr: string, previous: string | undefined) => (previous === undefined ? cidr : `${previous},${cidr}`),
+    )
     .option('--json', 'print the gateway address as one JSON line once listening')
     .addHelpText('after', TLS_HELP)
     .action(async (options: { json?: boolean; logLevel: LogLevel }, command: Command) => {
@@ -132,6 +168,7 @@ export function registerServer(program: Command, context: CliContext): void {
           formatRows([
             ['data', config.dataDir],
             ['storage', config.store ? "this gateway's disk and any storage nodes" : 'storage nodes only (--no-store)'],
+            ['uploads', config.uploads === 'key' ? 'API keys only (--uploads key)' : 'open to anyone who reaches it'],
             ...backendRows(backends),
             ...tlsRows(config.tls),
             [

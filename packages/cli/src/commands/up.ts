@@ -32,6 +32,7 @@ interface UpOptions {
   queuePrefix?: string;
   logLevel: LogLevel;
   tls?: boolean;
+  uploads: 'open' | 'key';
   json?: boolean;
 }
 
@@ -83,6 +84,12 @@ export function registerUp(program: Command, context: CliContext): void {
       '--tls',
       'HTTPS everywhere: makes a CA of its own and a certificate for the host in <data>/tls, and saves the CA in the settings',
     )
+    .option(
+      '--uploads <mode>',
+      'open: anyone may upload; key: uploads need an API key ("legim keys create"), as anything public should',
+      uploadMode,
+      'open',
+    )
     .option('--json', 'print JSON lines: one when ready, one per process that exits')
     .addHelpText(
       'after',
@@ -120,6 +127,11 @@ function gatewayCount(value: string): number {
   const n = positiveInteger(value);
   if (n > MAX_GATEWAYS) throw new InvalidArgumentError(`expected at most ${MAX_GATEWAYS} gateways`);
   return n;
+}
+
+function uploadMode(value: string): 'open' | 'key' {
+  if (value !== 'open' && value !== 'key') throw new InvalidArgumentError('expected open or key');
+  return value;
 }
 
 function nodeCount(value: string): number {
@@ -230,6 +242,7 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
         backends,
         logLevel: options.logLevel,
         tls,
+        uploads: options.uploads,
         cliPath: context.cliPath,
         env: context.env,
         signal: abort.signal,

@@ -9,3 +9,4 @@ export * from './cluster.js';
 export * from './operations.js';
 export * from './index-rebuild.js';
 export * from './errors.js';
+export * from './keys.js';

@@ -20,6 +20,7 @@ export interface FileRow {
   status: FileStatus;
   status_reason: string | null;
   replicas_wanted: number;
+  key_id: string | null;
 }
 
 export const fromRow = (row: FileRow): FileRecord => ({
@@ -41,6 +42,7 @@ export const fromRow = (row: FileRow): FileRecord => ({
   status: row.status,
   statusReason: row.status_reason,
   replicasWanted: row.replicas_wanted,
+  keyId: row.key_id,
 });
 
 export const toRow = (file: FileRecord): FileRow => ({
@@ -62,11 +64,12 @@ export const toRow = (file: FileRecord): FileRow => ({
   status: file.status,
   status_reason: file.statusReason,
   replicas_wanted: file.replicasWanted,
+  key_id: file.keyId,
 });
 
 /** The `files` columns in table order, for statements that list them. */
 export const FILE_COLUMNS = `id, title, size, content_type, extension, width, height, sha256, max_downloads, downloads_left,
-  created_at, expires_at, delete_at, delete_reason, delete_token_hash, status, status_reason, replicas_wanted`;
+  created_at, expires_at, delete_at, delete_reason, delete_token_hash, status, status_reason, replicas_wanted, key_id`;
 
 /** A file's values in `FILE_COLUMNS` order, for positional parameters. */
 export const fileValues = (file: FileRecord): unknown[] => Object.values(toRow(file));

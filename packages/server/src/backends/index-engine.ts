@@ -1,6 +1,8 @@
+import type { KeyStore } from '../keys/key-store.js';
 import type { JobTable } from '../jobs/job-table.js';
 import type { Outbox } from '../jobs/outbox.js';
 import type { MetadataStore } from '../metadata/types.js';
+import type { TokenBucketStore } from '../rate-limit/token-bucket.js';
 import type { IndexTotals } from '../stats/index-totals.js';
 import type { IndexDownloadCounter } from './download-counter/download-counter.js';
 import type { IndexRows } from './index-rows.js';
@@ -11,7 +13,8 @@ export type IndexEngineKind = 'sqlite' | 'postgres';
 
 /**
  * Everything that lives in the gateway's database, as one engine keeps it:
- * the index, the download ledger, leases, and the job tables. The engine
+ * the index, the download ledger, leases, API keys, rate-limit buckets
+ * and the job tables. The engine
  * owns its connections; nothing about them shows here, and no service ever
  * receives one.
  */
@@ -22,6 +25,10 @@ export interface IndexEngine {
   readonly counter: IndexDownloadCounter;
   readonly leases: LeaseStore;
   readonly totals: IndexTotals;
+  /** API keys and what each key's files hold. */
+  readonly keys: KeyStore;
+  /** The rate limits' buckets, for gateways without Redis. */
+  readonly buckets: TokenBucketStore;
   /** Raw rows, for moving a whole index to another engine. */
   readonly rows: IndexRows;
   /** The embedded job queue's table named by `prefix`, created if needed. */

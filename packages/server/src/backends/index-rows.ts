@@ -4,6 +4,7 @@ export type IndexRow = Record<string, string | number | null>;
 /** The tables of an index, parents before children, each with the columns that order and page it. */
 export const INDEX_TABLES = [
   { name: 'nodes', key: ['id'] },
+  { name: 'api_keys', key: ['id'] },
   { name: 'files', key: ['id'] },
   { name: 'variants', key: ['file_id', 'name'] },
   { name: 'replicas', key: ['blob_key', 'node_id'] },

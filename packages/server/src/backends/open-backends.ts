@@ -4,6 +4,8 @@ import type { JobBackoff, JobQueue } from '../jobs/job-queue.js';
 import { MemoryOutbox } from '../jobs/memory-outbox.js';
 import { TableJobQueue } from '../jobs/table-job-queue.js';
 import type { MetadataStore } from '../metadata/types.js';
+import type { KeyStore } from '../keys/key-store.js';
+import type { TokenBucketStore } from '../rate-limit/token-bucket.js';
 import type { IndexTotals } from '../stats/index-totals.js';
 import type { DatabaseConfig } from './database-config.js';
 import type { DownloadCounter } from './download-counter/download-counter.js';
@@ -30,6 +32,9 @@ export interface BackendConfig {
 export interface Backends {
   metadata: MetadataStore;
   totals: IndexTotals;
+  keys: KeyStore;
+  /** The rate limits' buckets: in Redis when the gateways use it, else in the index. */
+  buckets: TokenBucketStore;
   counter: DownloadCounter;
   locks: LockService;
   cache: MetadataCache;
@@ -55,7 +60,7 @@ export async function openBackends(config: BackendConfig, name: string, logger: 
     const redis = config.redisUrl
       ? await (
           await import('./open-redis-backends.js')
-        ).openRedisBackends(config.redisUrl, config.redisPrefix, index.counter, name, logger)
+        ).openRedisBackends(config.redisUrl, config.redisPrefix, index, name, logger)
       : undefined;
     if (redis) closing.unshift(redis.close);
     const jobs = await openJobQueue(config, index, logger);
@@ -63,6 +68,8 @@ export async function openBackends(config: BackendConfig, name: string, logger: 
     return {
       metadata: index.metadata,
       totals: index.totals,
+      keys: index.keys,
+      buckets: redis?.buckets ?? index.buckets,
       counter: redis?.counter ?? index.counter,
       locks: redis?.locks ?? new LockService(index.leases),
       cache: redis?.cache ?? new InProcessMetadataCache(),

@@ -270,6 +270,7 @@ export class IndexRebuilder {
       status: variants.length > 0 ? 'ready' : 'processing',
       statusReason: null,
       replicasWanted: meta.replicasWanted,
+      keyId: meta.keyId ?? null,
     };
     this.batch.push({ file, nodeIds: original.nodeIds, variants });
   }

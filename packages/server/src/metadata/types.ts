@@ -23,6 +23,18 @@ export interface FileRecord {
   /** Why processing failed, when it did. */
   statusReason: string | null;
   replicasWanted: number;
+  /** The API key that uploaded it; null for an anonymous upload or the admin key. */
+  keyId: string | null;
+}
+
+/**
+ * A key's quotas that the index enforces in the transaction that records a
+ * file, against what the key's live files hold, so concurrent uploads
+ * (on any gateway of the index) never overrun them together.
+ */
+export interface StoredQuota {
+  maxFiles?: number;
+  maxBytes?: number;
 }
 
 /** A derived image (thumbnail, compressed copy), stored and replicated like an original. */
@@ -106,8 +118,18 @@ export interface ReplicaState {
 
 /** The files of the index: their records, limits, lifecycle and variants. */
 export interface FileIndex {
-  /** Records a file and its replicas, and clears its upload intent, in one transaction. */
-  insertFile(file: FileRecord, replicas: { durable: string[]; pending: string[] }, now: number): Promise<void>;
+  /**
+   * Records a file and its replicas, and clears its upload intent, in one
+   * transaction. With a quota, the file's key must stay within it with this
+   * file too: otherwise nothing is recorded and it throws
+   * `QUOTA_FILES_EXCEEDED` or `QUOTA_BYTES_EXCEEDED`.
+   */
+  insertFile(
+    file: FileRecord,
+    replicas: { durable: string[]; pending: string[] },
+    now: number,
+    quota?: StoredQuota,
+  ): Promise<void>;
   getFile(id: string): Promise<FileRecord | undefined>;
   getTombstone(id: string): Promise<Tombstone | undefined>;
   /**

@@ -18,6 +18,8 @@ export interface OriginalMeta {
   expiresAt: number;
   deleteTokenHash: string;
   replicasWanted: number;
+  /** The API key that uploaded it (absent for anonymous uploads, and in sidecars older than keys). */
+  keyId?: string;
 }
 
 /** What a variant's sidecar carries: its file, and the variant record but for size and digest (the sidecar's). */
@@ -43,6 +45,7 @@ export function originalMeta(
     expiresAt: file.expiresAt,
     deleteTokenHash: file.deleteTokenHash,
     replicasWanted: file.replicasWanted,
+    ...(file.keyId !== null && { keyId: file.keyId }),
   };
 }
 
@@ -75,11 +78,12 @@ export function parseBlobMeta(key: string, meta: unknown): BlobMeta | undefined 
   }
   if (key !== record.fileId) return undefined;
   const { title, contentType, extension, width, height, maxDownloads, createdAt, expiresAt } = record;
-  const { deleteTokenHash, replicasWanted } = record;
+  const { deleteTokenHash, replicasWanted, keyId } = record;
   if (typeof title !== 'string' || !isText(contentType) || !isText(extension) || !isText(deleteTokenHash))
     return undefined;
   if (!isCount(width) || !isCount(height) || !isCount(createdAt) || !isCount(expiresAt)) return undefined;
   if (!isCount(maxDownloads) || maxDownloads < 1 || !isCount(replicasWanted) || replicasWanted < 1) return undefined;
+  if (keyId !== undefined && !isText(keyId)) return undefined;
   return {
     fileId: record.fileId,
     title,
@@ -92,6 +96,7 @@ export function parseBlobMeta(key: string, meta: unknown): BlobMeta | undefined 
     expiresAt,
     deleteTokenHash,
     replicasWanted,
+    ...(keyId !== undefined && { keyId }),
   };
 }
 

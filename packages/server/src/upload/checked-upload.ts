@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LegimError } from '@legim/sdk';
 import type { GatewayConfig } from '../config.js';
+import type { SizeLimit } from '../quota/quota-check.js';
 import { ImageInspector, type ImageHeader, type InspectedImage } from '../validation/index.js';
 
 /**
@@ -26,7 +27,9 @@ export class CheckedUpload {
 
   constructor(
     body: AsyncIterable<Buffer>,
-    private readonly config: GatewayConfig,
+    config: Pick<GatewayConfig, 'maxPixels'>,
+    /** The server's largest upload, or the uploading key's when that is smaller. */
+    private readonly limit: SizeLimit,
   ) {
     this.iterator = body[Symbol.asyncIterator]();
     this.inspector = new ImageInspector({ maxPixels: config.maxPixels });
@@ -78,12 +81,8 @@ export class CheckedUpload {
 
   private take(chunk: Buffer): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.config.maxUploadBytes) throw tooLarge(this.config.maxUploadBytes);
+    if (this.bytes > this.limit.bytes) throw this.limit.error();
     this.inspector.push(chunk);
     this.hash.update(chunk);
   }
-}
-
-export function tooLarge(limit: number): LegimError {
-  return new LegimError('PAYLOAD_TOO_LARGE', `the upload is larger than this server's limit of ${limit} bytes`);
 }

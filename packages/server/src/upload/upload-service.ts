@@ -10,7 +10,9 @@ import type { JobQueue } from '../jobs/index.js';
 import { originalMeta } from '../replication/blob-meta.js';
 import { replicatedWrite } from '../replication/replicated-write.js';
 import type { ReplicaRepairer } from '../replication/replica-repairer.js';
-import { CheckedUpload, tooLarge } from './checked-upload.js';
+import { ANONYMOUS, type Principal } from '../keys/principal.js';
+import type { QuotaCheck } from '../quota/quota-check.js';
+import { CheckedUpload } from './checked-upload.js';
 import { parseUploadOptions } from './upload-options.js';
 import type { UploadSource } from './upload-source.js';
 
@@ -27,6 +29,8 @@ export interface UploadServiceDeps {
   placer: ReplicaPlacer;
   repairer: ReplicaRepairer;
   jobs: JobQueue;
+  /** The uploading key's quotas. */
+  quotas: QuotaCheck;
   emit?: EmitEvent;
   logger: Logger;
 }
@@ -41,16 +45,16 @@ const INTENT_MS = 24 * 3600 * 1000;
 export class UploadService {
   constructor(private readonly deps: UploadServiceDeps) {}
 
-  async upload(source: UploadSource): Promise<UploadResult> {
+  /** `principal` sent the upload (already authenticated and allowed to upload): its key's quotas apply. */
+  async upload(source: UploadSource, principal: Principal = ANONYMOUS): Promise<UploadResult> {
     const { config, metadata } = this.deps;
     const options = parseUploadOptions(source.fields, source.fileName, config);
-    if (source.declaredLength !== undefined && source.declaredLength > config.maxUploadBytes) {
-      throw tooLarge(config.maxUploadBytes);
-    }
-    const id = randomUUID();
     const now = Date.now();
+    // Before any byte of the body is read: a refused upload costs the client one round trip.
+    const admission = await this.deps.quotas.admit(principal, options, source.declaredLength, now);
+    const id = randomUUID();
     const expiresAt = now + options.ttlSeconds * 1000;
-    const checked = new CheckedUpload(source.body, config);
+    const checked = new CheckedUpload(source.body, config, admission.size);
     await checked.readHead();
 
     const targets = this.chooseTargets(id, source.declaredLength ?? 0);
@@ -81,6 +85,7 @@ export class UploadService {
       expiresAt,
       deleteTokenHash: hashToken(deleteToken),
       replicasWanted,
+      keyId: admission.keyId,
     });
     await metadata.recordUploadIntent(
       id,
@@ -118,8 +123,16 @@ export class UploadService {
       status: 'processing',
       statusReason: null,
       replicasWanted,
+      keyId: admission.keyId,
     };
-    await metadata.insertFile(file, { durable: written.durable, pending: written.pending }, now);
+    await metadata
+      .insertFile(file, { durable: written.durable, pending: written.pending }, now, admission.stored)
+      .catch(async (error: unknown) => {
+        // Nothing was recorded (a quota the key reached meanwhile, or the index failing): the copies go now.
+        // Should that fail too, the intent recorded above removes them when it falls due.
+        await metadata.abandonUpload(id, Date.now()).catch(() => {});
+        throw error;
+      });
     const failed = targets.filter((node) => !written.durable.includes(node.id) && !written.pending.includes(node.id));
     await metadata.queueBlobDeletes(
       failed.map((node) => ({ nodeId: node.id, key: id })),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ApiKeyRecord } from '../../src/keys/api-key.js';
 import type { FileRecord, NodeRecord, VariantRecord } from '../../src/metadata/types.js';
 
 export const HOUR = 3600_000;
@@ -25,6 +26,7 @@ export function fileRecord(overrides: Partial<FileRecord> = {}): FileRecord {
     status: 'ready',
     statusReason: null,
     replicasWanted: 2,
+    keyId: null,
     ...overrides,
   };
 }
@@ -40,6 +42,20 @@ export function nodeRecord(id: string, overrides: Partial<NodeRecord> = {}): Nod
     parentId: null,
     lastSeen: Date.now(),
     stats: { blobCount: 0, usedBytes: 0, freeBytes: 1000, totalBytes: 1000 },
+    ...overrides,
+  };
+}
+
+/** An active key with upload scope and no quotas; its id is unique, as the gateway makes them. */
+export function keyRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id: randomUUID().replaceAll('-', '').slice(0, 12),
+    name: 'test key',
+    scopes: ['upload'],
+    quotas: {},
+    secretHash: 'f'.repeat(64),
+    createdAt: Date.now(),
+    revokedAt: null,
     ...overrides,
   };
 }

@@ -129,6 +129,52 @@ const MIGRATIONS: string[] = [
    END $$;
    CREATE TRIGGER variants_totals AFTER INSERT OR UPDATE OR DELETE ON variants
      FOR EACH ROW EXECUTE FUNCTION legim_variant_totals();`,
+  `-- API keys, the key that uploaded each file, what each key's live files hold (kept by a trigger, as
+   -- index_totals is: files count while not marked for deletion), and the rate limits' token buckets.
+   CREATE TABLE api_keys (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     name TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     quotas TEXT NOT NULL,
+     secret_hash TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     revoked_at BIGINT
+   );
+   ALTER TABLE files ADD COLUMN key_id TEXT COLLATE "C";
+   CREATE INDEX files_key_expires_at ON files (key_id, expires_at) WHERE key_id IS NOT NULL;
+   CREATE INDEX files_key_id ON files (key_id, id) WHERE key_id IS NOT NULL;
+   CREATE TABLE key_usage (
+     key_id TEXT COLLATE "C" PRIMARY KEY,
+     files BIGINT NOT NULL,
+     bytes BIGINT NOT NULL
+   );
+   CREATE FUNCTION legim_key_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     owner TEXT; delta_files INTEGER := 0; delta_bytes BIGINT := 0;
+   BEGIN
+     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.key_id IS NOT NULL AND OLD.delete_at IS NULL THEN
+       owner := OLD.key_id; delta_files := delta_files - 1; delta_bytes := delta_bytes - OLD.size;
+     END IF;
+     IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.key_id IS NOT NULL AND NEW.delete_at IS NULL THEN
+       owner := NEW.key_id; delta_files := delta_files + 1; delta_bytes := delta_bytes + NEW.size;
+     END IF;
+     IF delta_files <> 0 THEN
+       INSERT INTO key_usage AS u VALUES (owner, delta_files, delta_bytes)
+         ON CONFLICT (key_id) DO UPDATE SET files = u.files + excluded.files, bytes = u.bytes + excluded.bytes;
+     END IF;
+     RETURN NULL;
+   END $$;
+   -- Named to fire before files_totals (triggers fire in name order): every writer locks the two rows in one order.
+   CREATE TRIGGER files_key_usage AFTER INSERT OR UPDATE OF delete_at OR DELETE ON files
+     FOR EACH ROW EXECUTE FUNCTION legim_key_usage();
+   -- A bucket's row can go once it is full again (full_at): a missing bucket is a full one.
+   CREATE TABLE rate_buckets (
+     bucket TEXT COLLATE "C" PRIMARY KEY,
+     tokens DOUBLE PRECISION NOT NULL,
+     updated_at BIGINT NOT NULL,
+     full_at BIGINT NOT NULL
+   );
+   CREATE INDEX rate_buckets_full_at ON rate_buckets (full_at);`,
 ];
 
 /**

@@ -4,10 +4,12 @@ import { PostgresDatabase } from './postgres-database.js';
 import { PostgresDownloadCounter } from './postgres-download-counter.js';
 import { PostgresIndexRows } from './postgres-index-rows.js';
 import { PostgresIndexTotals } from './postgres-index-totals.js';
+import { PostgresKeyStore } from './postgres-key-store.js';
 import { PostgresJobTable } from './postgres-job-table.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresMetadataStore } from './postgres-metadata-store.js';
 import { PostgresOutbox } from './postgres-outbox.js';
+import { PostgresTokenBuckets } from './postgres-token-buckets.js';
 
 /**
  * The distributed engine: one PostgreSQL database (with a standby, see
@@ -22,6 +24,8 @@ export async function openPostgresIndex(config: Extract<DatabaseConfig, { kind: 
     counter: new PostgresDownloadCounter(db),
     leases: new PostgresLeaseStore(db),
     totals: new PostgresIndexTotals(db),
+    keys: new PostgresKeyStore(db),
+    buckets: new PostgresTokenBuckets(db),
     rows: new PostgresIndexRows(db),
     jobTable: (prefix) => PostgresJobTable.open(db, prefix),
     outbox: (prefix) => PostgresOutbox.open(db, prefix),

@@ -10,9 +10,12 @@ import {
   type RestoreOutcome,
   type RestoredFile,
   type StoredBlob,
+  type StoredQuota,
   type Tombstone,
   type VariantRecord,
 } from '../../metadata/types.js';
+import type { KeyUsage } from '../../keys/api-key.js';
+import { checkStoredQuota } from '../../keys/quota-errors.js';
 import { FILE_COLUMNS, fileValues, fromRow, type FileRow } from '../file-rows.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import type { Queryable } from './queryable.js';
@@ -46,10 +49,16 @@ export class PostgresMetadataStore implements MetadataStore {
     await this.db.query('UPDATE pending_blob_deletes SET not_before = $1 WHERE blob_key = $2', [now, key]);
   }
 
-  async insertFile(file: FileRecord, replicas: { durable: string[]; pending: string[] }, now: number): Promise<void> {
+  async insertFile(
+    file: FileRecord,
+    replicas: { durable: string[]; pending: string[] },
+    now: number,
+    quota?: StoredQuota,
+  ): Promise<void> {
     await this.db.transaction(async (tx) => {
+      if (quota && file.keyId !== null) checkStoredQuota(quota, await lockedUsage(tx, file.keyId, now), file.size);
       await tx.query(
-        `INSERT INTO files (${FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        `INSERT INTO files (${FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
         fileValues(file),
       );
       for (const [state, nodeIds] of [
@@ -384,7 +393,7 @@ async function restoreOne(
   if (await exists('SELECT 1 FROM tombstones WHERE id = $1', file.id)) return 'deleted';
   if (await deleteQueued(file.id)) return 'in-flight';
   await tx.query(
-    `INSERT INTO files (${FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+    `INSERT INTO files (${FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
     fileValues(file),
   );
   for (const nodeId of nodeIds) await tx.query(INSERT_REPLICA, [file.id, file.id, nodeId, 'durable', now]);
@@ -400,6 +409,22 @@ async function restoreOne(
     for (const nodeId of variantNodes) await tx.query(INSERT_REPLICA, [file.id, blobKey, nodeId, 'durable', now]);
   }
   return 'restored';
+}
+
+/**
+ * What a key's live files hold, with its usage row locked until the
+ * transaction ends: uploads of one key on any gateway take turns from the
+ * quota check to the insert, which the usage trigger counts.
+ */
+async function lockedUsage(tx: Queryable, keyId: string, now: number): Promise<KeyUsage> {
+  await tx.query('INSERT INTO key_usage VALUES ($1, 0, 0) ON CONFLICT (key_id) DO NOTHING', [keyId]);
+  const [stored] = await tx.query<KeyUsage>('SELECT files, bytes FROM key_usage WHERE key_id = $1 FOR UPDATE', [keyId]);
+  const [expired] = await tx.query<KeyUsage>(
+    `SELECT count(*) AS files, coalesce(sum(size), 0)::bigint AS bytes FROM files
+     WHERE key_id = $1 AND expires_at <= $2 AND delete_at IS NULL`,
+    [keyId, now],
+  );
+  return { files: stored!.files - expired!.files, bytes: stored!.bytes - expired!.bytes };
 }
 
 async function listVariants(db: Queryable, fileId: string): Promise<VariantRecord[]> {

@@ -122,6 +122,48 @@ const MIGRATIONS: string[] = [
    CREATE TRIGGER index_totals_variant_removed AFTER DELETE ON variants BEGIN
      UPDATE index_totals SET variants = variants - 1, variant_bytes = variant_bytes - OLD.size;
    END;`,
+  // API keys, the key that uploaded each file, what each key's live files hold (kept by triggers, as
+  // index_totals is: files count while not marked for deletion), and the rate limits' token buckets.
+  `CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     quotas TEXT NOT NULL,
+     secret_hash TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   ) STRICT;
+   ALTER TABLE files ADD COLUMN key_id TEXT;
+   CREATE INDEX files_key_expires_at ON files (key_id, expires_at) WHERE key_id IS NOT NULL;
+   CREATE INDEX files_key_id ON files (key_id, id) WHERE key_id IS NOT NULL;
+   CREATE TABLE key_usage (
+     key_id TEXT PRIMARY KEY,
+     files INTEGER NOT NULL,
+     bytes INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   CREATE TRIGGER key_usage_file_added AFTER INSERT ON files
+     WHEN NEW.key_id IS NOT NULL AND NEW.delete_at IS NULL BEGIN
+     INSERT INTO key_usage VALUES (NEW.key_id, 1, NEW.size)
+       ON CONFLICT (key_id) DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes;
+   END;
+   CREATE TRIGGER key_usage_file_removed AFTER DELETE ON files
+     WHEN OLD.key_id IS NOT NULL AND OLD.delete_at IS NULL BEGIN
+     UPDATE key_usage SET files = files - 1, bytes = bytes - OLD.size WHERE key_id = OLD.key_id;
+   END;
+   CREATE TRIGGER key_usage_file_changed AFTER UPDATE OF delete_at ON files
+     WHEN NEW.key_id IS NOT NULL AND (OLD.delete_at IS NULL) <> (NEW.delete_at IS NULL) BEGIN
+     INSERT INTO key_usage VALUES (NEW.key_id, (NEW.delete_at IS NULL) - (OLD.delete_at IS NULL),
+       ((NEW.delete_at IS NULL) - (OLD.delete_at IS NULL)) * NEW.size)
+       ON CONFLICT (key_id) DO UPDATE SET files = files + excluded.files, bytes = bytes + excluded.bytes;
+   END;
+   -- A bucket's row can go once it is full again (full_at): a missing bucket is a full one.
+   CREATE TABLE rate_buckets (
+     bucket TEXT PRIMARY KEY,
+     tokens REAL NOT NULL,
+     updated_at INTEGER NOT NULL,
+     full_at INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX rate_buckets_full_at ON rate_buckets (full_at);`,
 ];
 
 /**

@@ -11,10 +11,14 @@ import {
   type RestoreOutcome,
   type RestoredFile,
   type StoredBlob,
+  type StoredQuota,
   type Tombstone,
   type VariantRecord,
 } from '../../metadata/types.js';
+import type { KeyUsage } from '../../keys/api-key.js';
+import { checkStoredQuota } from '../../keys/quota-errors.js';
 import { fromRow, toRow, type FileRow } from '../file-rows.js';
+import { KEY_USAGE_SQL } from './sqlite-key-store.js';
 
 export class SqliteMetadataStore implements MetadataStore {
   private readonly statements;
@@ -23,7 +27,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.statements = {
       insertFile: db.prepare(`INSERT INTO files VALUES (@id, @title, @size, @content_type, @extension, @width, @height,
         @sha256, @max_downloads, @downloads_left, @created_at, @expires_at, @delete_at, @delete_reason,
-        @delete_token_hash, @status, @status_reason, @replicas_wanted)`),
+        @delete_token_hash, @status, @status_reason, @replicas_wanted, @key_id)`),
+      keyUsage: db.prepare<[{ key: string; now: number }], KeyUsage>(KEY_USAGE_SQL),
       getFile: db.prepare<[string], FileRow>('SELECT * FROM files WHERE id = ?'),
       getTombstone: db.prepare<[string], { id: string; reason: DeleteReason; deleted_at: number }>(
         'SELECT * FROM tombstones WHERE id = ?',
@@ -143,19 +148,30 @@ export class SqliteMetadataStore implements MetadataStore {
     this.statements.makeIntentDue.run(now, key);
   }
 
-  async insertFile(file: FileRecord, replicas: { durable: string[]; pending: string[] }, now: number): Promise<void> {
-    this.db.transaction(() => {
-      this.statements.insertFile.run(toRow(file));
-      for (const [state, nodeIds] of [
-        ['durable', replicas.durable],
-        ['pending', replicas.pending],
-      ] as const) {
-        for (const nodeId of nodeIds) {
-          this.statements.insertReplica.run({ fileId: file.id, blobKey: file.id, nodeId, state, since: now });
+  async insertFile(
+    file: FileRecord,
+    replicas: { durable: string[]; pending: string[] },
+    now: number,
+    quota?: StoredQuota,
+  ): Promise<void> {
+    // IMMEDIATE: the quota is read under the write lock, so no other writer records a file of this key meanwhile.
+    this.db
+      .transaction(() => {
+        if (quota && file.keyId !== null) {
+          checkStoredQuota(quota, this.statements.keyUsage.get({ key: file.keyId, now })!, file.size);
         }
-      }
-      this.statements.clearIntent.run(file.id, now);
-    })();
+        this.statements.insertFile.run(toRow(file));
+        for (const [state, nodeIds] of [
+          ['durable', replicas.durable],
+          ['pending', replicas.pending],
+        ] as const) {
+          for (const nodeId of nodeIds) {
+            this.statements.insertReplica.run({ fileId: file.id, blobKey: file.id, nodeId, state, since: now });
+          }
+        }
+        this.statements.clearIntent.run(file.id, now);
+      })
+      .immediate();
   }
 
   async getFile(id: string): Promise<FileRecord | undefined> {
