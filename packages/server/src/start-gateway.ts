@@ -23,6 +23,9 @@ import { claimStore } from './store-claim.js';
 import { ReplicaRepairer } from './replication/replica-repairer.js';
 import { QuotaCheck } from './quota/quota-check.js';
 import { UploadService } from './upload/upload-service.js';
+import { AccessGate } from './access/access-gate.js';
+import { KeyService } from './keys/key-service.js';
+import { RateLimiter } from './rate-limit/rate-limiter.js';
 import { ReplicaReader } from './download/replica-reader.js';
 import { ResumeTokens } from './download/resume-tokens.js';
 import { DEFAULT_VARIANTS } from './processing/index.js';
@@ -51,6 +54,7 @@ const HEARTBEAT_MS = 1000;
 const REPAIR_INTERVAL_MS = 5000;
 const IDLE_CLIENT_MS = 60_000;
 const NODE_SYNC_MS = 2000;
+const BUCKET_PRUNE_MS = 60_000;
 /** How long the client of a download may resume it without taking another. */
 const RESUME_WINDOW_MS = 10 * 60_000;
 
@@ -109,6 +113,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS, logger);
   // The backstop of expiry and deletion: reaps whatever is due, job or no job.
   const sweeper = new PeriodicTask('deletion sweep', () => reaper.reapDue(), config.sweepIntervalMs, logger);
+  const keys = new KeyService(backends.keys, identity.adminKey);
+  const limiter = new RateLimiter(backends.buckets, config.rateLimits);
+  // Full buckets carry nothing: dropping them keeps the table to the clients of the last minutes.
+  const bucketPruner = new PeriodicTask('pruning rate buckets', () => limiter.prune(), BUCKET_PRUNE_MS, logger);
   const reader = new ReplicaReader(registry, health);
   const processing = new ProcessingReports(metadata, emit);
   const worker = new ImageWorker(processing, registry, new VariantWriter(metadata, placer), {
@@ -189,17 +197,26 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     workers: { store: processing, reaper },
     operations,
     rebuilder,
+    access: new AccessGate(keys, limiter, config.uploads),
+    keys,
   };
   const handle = createRequestListener(
     createGatewayApp({
       routes: gatewayRoutes(services, serverVersion()),
-      adminKey: identity.adminKey,
+      authorizeAdmin: async (request) => {
+        const authorization = request.headers.authorization;
+        await services.access.admit({ action: 'admin', authorization, address: request.address });
+      },
       clusterSecret: identity.clusterSecret,
       checkAnswers: config.checkAnswers,
       onInternalError: (request, error) =>
         logger.error({ err: error, reqId: request.id, method: request.method, url: request.url }, 'request failed'),
     }),
-    { logger, observe: (...request) => operations.metrics.observeRequest(...request) },
+    {
+      logger,
+      trustedProxies: config.trustedProxies,
+      observe: (...request) => operations.metrics.observeRequest(...request),
+    },
   );
   // Shutdown waits for requests in flight, so an upload that fails late can
   // still queue the cleanup of its copies before the database closes.
@@ -229,6 +246,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   sweeper.start();
   watchdog.start();
   nodeSync.start();
+  bucketPruner.start();
   repairer.wake();
   sweeper.wake();
 
@@ -250,6 +268,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       sweeper.stop(),
       watchdog.stop(),
       nodeSync.stop(),
+      bucketPruner.stop(),
       consumer?.stop(),
     ]);
     await images.close();

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewayApp, type EdgeRequest } from '../src/index.js';
 import { route } from '../src/http/route.js';
+import { bearerGuard } from '../src/http/auth.js';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { call } from './support.js';
 
@@ -19,6 +20,7 @@ function edgeRequest(method: string, url: string, options: { headers?: Record<st
     body: Readable.from(options.body === undefined ? [] : [Buffer.from(options.body)]),
     signal: new AbortController().signal,
     id: 'test',
+    address: '127.0.0.1',
   };
   return request;
 }
@@ -31,7 +33,7 @@ function edgeRequest(method: string, url: string, options: { headers?: Record<st
 describe('the gateway app, without a socket', () => {
   const internalErrors: unknown[] = [];
   const app = createGatewayApp({
-    adminKey: ADMIN,
+    authorizeAdmin: async (request) => bearerGuard(ADMIN, 'admin key')(request),
     clusterSecret: 'cluster-secret-for-the-app-test-0123',
     checkAnswers: true,
     onInternalError: (_request, error) => internalErrors.push(error),

@@ -67,6 +67,11 @@ describe('GET /v1/openapi.json', () => {
       'GET /d/{id}',
       'HEAD /d/{id}',
       'GET /v1/health',
+      'GET /livez',
+      'GET /readyz',
+      'POST /v1/keys',
+      'GET /v1/keys',
+      'DELETE /v1/keys/{id}',
       'GET /v1/cluster',
       'POST /v1/cluster/nodes/{id}/drain',
       'GET /v1/stats',
@@ -78,8 +83,10 @@ describe('GET /v1/openapi.json', () => {
     ]) {
       expect(names).toContain(expected);
     }
-    const health = operations.find((op) => op.path === '/v1/health');
-    expect(health?.security).toEqual([{ adminKey: [] }]);
+    const stats = operations.find((op) => op.path === '/v1/stats');
+    expect(stats?.security).toEqual([{ adminKey: [] }, { apiKey: [] }]);
+    const upload = operations.find((op) => op.path === '/v1/files' && op.method === 'post');
+    expect(upload?.security).toEqual([{ apiKey: [] }, {}]);
   });
 
   it("matches the gateway's real answers, successes and errors", async () => {
@@ -118,7 +125,24 @@ describe('GET /v1/openapi.json', () => {
     );
 
     expectDocumented('/', 'get', await call(`${url}/`));
-    for (const path of ['/v1/health', '/v1/cluster', '/v1/stats', '/metrics', '/v1/index/rebuild']) {
+    for (const path of ['/livez', '/readyz']) expectDocumented(path, 'get', await call(`${url}${path}`));
+    const key = await call(`${url}/v1/keys`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'openapi', scopes: ['upload'], quotas: { maxFiles: 5 } }),
+    });
+    expectDocumented('/v1/keys', 'post', key);
+    expectDocumented(
+      '/v1/keys/{id}',
+      'delete',
+      await call(`${url}/v1/keys/${key.json.id}`, { method: 'DELETE', headers: admin }),
+    );
+    expectDocumented(
+      '/v1/keys/{id}',
+      'delete',
+      await call(`${url}/v1/keys/nope`, { method: 'DELETE', headers: admin }),
+    );
+    for (const path of ['/v1/health', '/v1/cluster', '/v1/stats', '/metrics', '/v1/index/rebuild', '/v1/keys']) {
       expectDocumented(path, 'get', await call(`${url}${path}`));
       expectDocumented(path, 'get', await call(`${url}${path}`, { headers: admin }));
     }

@@ -13,6 +13,8 @@ export interface EdgeRequest {
   signal: AbortSignal;
   /** Set by the edge to the id in `Legim-Request-Id`. */
   id: string;
+  /** The client's address: the socket's peer, or what a trusted proxy says (`--trusted-proxy`). */
+  address: string;
 }
 
 /** One value of a header that may repeat. */

@@ -21,9 +21,19 @@ export function errorReply(error: unknown): Reply {
 }
 
 function headersFor(error: LegimError): ReplyHeaders {
+  const rateLimit = error.details?.rateLimit as { limit: number; remaining: number; reset: number } | undefined;
+  if (rateLimit) {
+    return {
+      'RateLimit-Limit': String(rateLimit.limit),
+      'RateLimit-Remaining': String(rateLimit.remaining),
+      'RateLimit-Reset': String(rateLimit.reset),
+      ...(typeof error.details?.retryAfter === 'number' && { 'Retry-After': String(error.details.retryAfter) }),
+    };
+  }
   if (typeof error.details?.retryAfter === 'number') return { 'Retry-After': String(error.details.retryAfter) };
   switch (error.code) {
     case 'UNAUTHORIZED':
+    case 'KEY_REVOKED':
       return { 'WWW-Authenticate': 'Bearer' };
     case 'RANGE_NOT_SATISFIABLE':
       return typeof error.details?.size === 'number' ? { 'Content-Range': `bytes */${error.details.size}` } : {};

@@ -11,7 +11,8 @@ import { AnswerChecks } from './answer-checks.js';
 
 export interface GatewayAppOptions {
   routes: Route[];
-  adminKey: string;
+  /** Throws unless the request carries the admin key or an API key with the `admin` scope. */
+  authorizeAdmin: (request: EdgeRequest) => Promise<void>;
   clusterSecret: string;
   /** Check every JSON answer against its route's schema (development and tests): a mismatch answers 500. */
   checkAnswers: boolean;
@@ -48,10 +49,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     ignoreTrailingSlash: false,
     exposeHeadRoutes: false,
   } as FindMyWay.Config<FindMyWay.HTTPVersion.V1>);
-  const guards = {
-    admin: bearerGuard(options.adminKey, 'admin key'),
-    cluster: bearerGuard(options.clusterSecret, 'cluster secret'),
-  };
+  const clusterMember = bearerGuard(options.clusterSecret, 'cluster secret');
   const methods = new Set<Method>();
   for (const route of options.routes) {
     const compiled: Compiled = { route, checks: compileRequestChecks(route) };
@@ -63,7 +61,8 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   const run = async (request: EdgeRequest, url: URL, found: Found | null): Promise<Reply> => {
     if (!found) throw unrouted(request.method, url.pathname, allowedMethods(url.pathname));
     const { route, checks } = found.store as Compiled;
-    if (route.auth === 'admin' || route.auth === 'cluster') guards[route.auth](request);
+    if (route.auth === 'admin') await options.authorizeAdmin(request);
+    if (route.auth === 'cluster') clusterMember(request);
     const params = { ...(found.params as Record<string, string>) };
     checks.params(params);
     const query = queryObject(url.searchParams);

@@ -7,8 +7,9 @@ type Json = Record<string, unknown>;
 
 const SECURITY: Record<Route['auth'], Json[] | undefined> = {
   public: undefined,
+  'upload-key': [{ apiKey: [] }, {}],
   'delete-token': [{ deleteToken: [] }, { adminKey: [] }],
-  admin: [{ adminKey: [] }],
+  admin: [{ adminKey: [] }, { apiKey: [] }],
   cluster: [{ clusterSecret: [] }],
 };
 
@@ -39,6 +40,11 @@ export function openApiDocument(routes: readonly Route[], version: string): Json
         adminKey: { type: 'http', scheme: 'bearer', description: 'The admin key (legim up prints where it is)' },
         deleteToken: { type: 'http', scheme: 'bearer', description: "The file's delete token, from its upload" },
         clusterSecret: { type: 'http', scheme: 'bearer', description: 'The cluster secret: storage nodes and workers' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key (legim keys create): upload scope for uploads, admin scope for the admin routes',
+        },
       },
     },
   };

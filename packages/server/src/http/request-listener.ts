@@ -1,12 +1,15 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { requestId, type Logger } from '@legim/node';
+import { clientAddress, type TrustedProxies } from '../access/trusted-proxies.js';
 import type { EdgeRequest } from './edge-request.js';
 import type { GatewayApp } from './gateway-app.js';
 import type { Reply, StreamBody } from './reply.js';
 
 export interface RequestListenerOptions {
   logger: Logger;
+  /** Proxies whose `X-Forwarded-For` names the client. */
+  trustedProxies: TrustedProxies;
   /** Called once per request when its answer is over (sent, or cut), with its route pattern. */
   observe: (route: string, method: string, status: number, seconds: number) => void;
 }
@@ -18,7 +21,7 @@ export interface RequestListenerOptions {
  */
 export function createRequestListener(
   app: GatewayApp,
-  { logger, observe }: RequestListenerOptions,
+  { logger, observe, trustedProxies }: RequestListenerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const started = performance.now();
@@ -30,6 +33,7 @@ export function createRequestListener(
       body: req,
       signal: aborted.signal,
       id: requestId(req.headers),
+      address: clientAddress(req.socket.remoteAddress, singleHeader(req.headers['x-forwarded-for']), trustedProxies),
     };
     let route = 'unmatched';
     res.once('close', () => {
@@ -151,4 +155,8 @@ function drained(req: IncomingMessage): Promise<boolean> {
     req.on('readable', onReadable).on('end', onEnd).on('error', onEnd).on('close', onEnd);
     onReadable();
   });
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
 }

@@ -8,9 +8,11 @@ export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /**
  * Who may call a route. `admin` and `cluster` are checked by the edge before
  * the route runs; `delete-token` routes check the token themselves (it is the
- * file's), and the edge passes the bearer token on.
+ * file's), and the edge passes the bearer token on; `upload-key` routes ask
+ * the access gate (an API key with the `upload` scope when the gateway runs
+ * `--uploads key`, optional otherwise).
  */
-export type Auth = 'public' | 'delete-token' | 'admin' | 'cluster';
+export type Auth = 'public' | 'upload-key' | 'delete-token' | 'admin' | 'cluster';
 
 /** A JSON answer and its schema. */
 export interface JsonResponse<S extends TSchema = TSchema> {
@@ -64,7 +66,7 @@ export interface RouteSpec<P extends TObject | undefined, Q extends TObject | un
   /** `:name` captures a segment. */
   path: string;
   summary: string;
-  tag: 'files' | 'downloads' | 'page' | 'cluster' | 'operations' | 'index' | 'internal';
+  tag: 'files' | 'downloads' | 'page' | 'keys' | 'cluster' | 'probes' | 'operations' | 'index' | 'internal';
   auth: Auth;
   params?: P;
   query?: Q;

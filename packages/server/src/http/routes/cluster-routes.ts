@@ -1,22 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { ClusterViewSchema, DrainStartedSchema, HealthSchema } from '@legim/sdk/protocol';
+import { ClusterViewSchema, DrainStartedSchema } from '@legim/sdk/protocol';
 import { route, type Route } from '../route.js';
 import type { GatewayServices } from './gateway-services.js';
 
 const JOIN_LIMIT = 64 * 1024;
 
-/** Health, the node tree and drains (admin), and the storage nodes' own calls (cluster secret). */
+/** The node tree and drains (admin), and the storage nodes' own calls (cluster secret). */
 export function clusterRoutes(s: GatewayServices): Route[] {
   return [
-    route({
-      id: 'getHealth',
-      method: 'GET',
-      path: '/v1/health',
-      summary: 'Nodes up, the index and the download counter reachable',
-      tag: 'cluster',
-      auth: 'admin',
-      responses: { 200: { description: 'ok or degraded', json: HealthSchema } },
-    }).handle(async () => ({ status: 200, json: await s.cluster.health() })),
     route({
       id: 'getCluster',
       method: 'GET',

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { rateLimitHeaders } from '../../rate-limit/rate-limit-headers.js';
 import { headerValue } from '../edge-request.js';
 import { route, type Route } from '../route.js';
 import type { GatewayServices } from './gateway-services.js';
@@ -31,10 +32,16 @@ export function downloadRoutes(s: GatewayServices): Route[] {
       ],
     }).handle(async ({ params, request }) => {
       try {
-        return await s.downloads.download(params.id, {
+        const { rate } = await s.access.admit({
+          action: 'download',
+          authorization: headerValue(request, 'authorization'),
+          address: request.address,
+        });
+        const answer = await s.downloads.download(params.id, {
           range: headerValue(request, 'range'),
           token: headerValue(request, 'legim-resume'),
         });
+        return rate ? { ...answer, headers: { ...answer.headers, ...rateLimitHeaders(rate) } } : answer;
       } catch (error) {
         s.operations.traffic.countRefusal(error);
         throw error;

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { FileInfoSchema, UploadedFileSchema, VariantNameSchema } from '@legim/sdk/protocol';
+import { rateLimitHeaders } from '../../rate-limit/rate-limit-headers.js';
 import { uploadSource } from '../../upload/upload-source.js';
+import { headerValue } from '../edge-request.js';
 import { route, type Route } from '../route.js';
 import { noContent } from '../reply.js';
 import { fileView } from './file-view.js';
@@ -27,7 +29,7 @@ export function fileRoutes(s: GatewayServices): Route[] {
       path: '/v1/files',
       summary: 'Upload an image (raw body, or multipart with a "file" part and option fields)',
       tag: 'files',
-      auth: 'public',
+      auth: 'upload-key',
       query: Type.Object(UploadOptions, { additionalProperties: false }),
       body: {
         contentTypes: {
@@ -40,6 +42,15 @@ export function fileRoutes(s: GatewayServices): Route[] {
       },
       responses: { 201: { description: 'Stored on the write quorum of nodes', json: UploadedFileSchema } },
       errors: [
+        'UNAUTHORIZED',
+        'KEY_REVOKED',
+        'MISSING_SCOPE',
+        'RATE_LIMITED',
+        'QUOTA_FILE_TOO_LARGE',
+        'QUOTA_BYTES_EXCEEDED',
+        'QUOTA_FILES_EXCEEDED',
+        'QUOTA_TTL_EXCEEDED',
+        'QUOTA_DOWNLOADS_EXCEEDED',
         'INVALID_OPTION',
         'EMPTY_BODY',
         'INVALID_IMAGE',
@@ -51,10 +62,20 @@ export function fileRoutes(s: GatewayServices): Route[] {
         'REPLICATION_FAILED',
       ],
     }).handle(async ({ request, query }) => {
+      // Before the body is read: a refused upload costs its sender nothing but the headers.
+      const { principal, rate } = await s.access.admit({
+        action: 'upload',
+        authorization: headerValue(request, 'authorization'),
+        address: request.address,
+      });
       const source = await uploadSource({ headers: request.headers, body: request.body, query }, s.maxUploadBytes);
-      const result = await s.uploads.upload(source);
+      const result = await s.uploads.upload(source, principal);
       const view = fileView(result.file, s.publicUrl(), result.replicas);
-      return { status: 201, json: { ...view, deleteToken: result.deleteToken } };
+      return {
+        status: 201,
+        headers: rate ? rateLimitHeaders(rate) : {},
+        json: { ...view, deleteToken: result.deleteToken },
+      };
     }),
     route({
       id: 'getFile',

@@ -5,6 +5,8 @@ import { route } from '../route.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { downloadRoutes } from './download-routes.js';
 import { fileRoutes } from './file-routes.js';
+import { keyRoutes } from './key-routes.js';
+import { probeRoutes } from './probe-routes.js';
 import type { GatewayServices } from './gateway-services.js';
 import { operationsRoutes } from './operations-routes.js';
 import { pageRoutes } from './page-routes.js';
@@ -16,6 +18,8 @@ export function gatewayRoutes(s: GatewayServices, version: string): Route[] {
     ...pageRoutes(s.maxUploadBytes),
     ...fileRoutes(s),
     ...downloadRoutes(s),
+    ...keyRoutes(s),
+    ...probeRoutes(s),
     ...clusterRoutes(s),
     ...operationsRoutes(s),
     ...workerRoutes(s),

@@ -1,4 +1,6 @@
+import type { AccessGate } from '../../access/access-gate.js';
 import type { ClusterService } from '../../cluster/cluster-service.js';
+import type { KeyService } from '../../keys/key-service.js';
 import type { DownloadService } from '../../download/download-service.js';
 import type { FileService } from '../../files/file-service.js';
 import type { IndexRebuilder } from '../../index-rebuild/index-rebuilder.js';
@@ -22,4 +24,7 @@ export interface GatewayServices {
   operations: OperationsApi;
   /** Rebuilds the index from the nodes' sidecars. */
   rebuilder: IndexRebuilder;
+  /** Who may upload, download and administer, and how often. */
+  access: AccessGate;
+  keys: KeyService;
 }
