@@ -8,9 +8,11 @@ import type { DrainRequest, JoinRequest, JoinResponse } from '../tree/join-messa
 import { createSecretCheck } from './auth.js';
 import { registerBlobRoutes } from './blob-routes.js';
 import { registerClusterRoutes } from './cluster-routes.js';
-import { sendError } from './responses.js';
+import { sendError, sendJson } from './responses.js';
 import { Router, splitRequestTarget } from './router.js';
 
+/** Answers without the cluster secret, and says only that the process is up. */
+const LIVENESS_PATH = '/livez';
 /** What the storage node's HTTP API is built from; see docs/node-api.md. */
 export interface NodeServerDeps {
   /** An initialised store (`await store.init()` first). */
@@ -42,6 +44,7 @@ export interface NodeServerDeps {
  */
 export function createNodeServer(deps: NodeServerDeps): RequestListener {
   const isAuthorized = createSecretCheck(deps.secret);
+
   const router = new Router();
   registerBlobRoutes(router, deps.store);
   registerClusterRoutes(router, {
@@ -56,6 +59,11 @@ export function createNodeServer(deps: NodeServerDeps): RequestListener {
 
   const handle = async (req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> => {
     try {
+      // The one route without the secret: probes of orchestrators and uptime checkers carry none.
+      if (req.url === LIVENESS_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+        sendJson(res, 200, { status: 'ok' });
+        return;
+      }
       if (!isAuthorized(req.headers.authorization)) {
         throw new LegimError(
           'UNAUTHORIZED',
