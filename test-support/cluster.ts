@@ -1,3 +1,4 @@
+import type { Logger } from '@legim/node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +85,8 @@ export async function startCluster(options: {
    * cluster's own in the test database. A `database` gateway flag wins.
    */
   engine?: EngineKind;
+  /** Where the gateway (it runs in the test's process) logs; JSON lines on stderr by default. */
+  logger?: Logger;
   /** Extra `NodeConfig` settings of every node started, e.g. `{ scrubIntervalMs: 200 }`. */
   node?: NodeSettings;
   /** HTTPS everywhere: the gateway and every node serve this certificate and trust this CA. */
@@ -111,7 +114,8 @@ export async function startCluster(options: {
     ...options.gateway,
   };
   const dispatcher = options.tls ? new Agent({ connect: { ca: readFileSync(options.tls.ca) } }) : undefined;
-  const boot = () => startGateway(parseGatewayConfig({ flags, env: {} }));
+  const boot = () =>
+    startGateway(parseGatewayConfig({ flags, env: {} }), options.logger ? { logger: options.logger } : {});
   let gateway: RunningGateway;
   try {
     gateway = await boot();

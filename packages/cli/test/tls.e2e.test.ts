@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Legim, LegimError } from '@legim/sdk';
 import { ensureLocalTls, type LocalTlsFiles } from 'legim';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@legim/node';
 import { startCluster, testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
 import { fixture, fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import { waitFor } from '../../../test-support/wait.js';
@@ -32,13 +33,13 @@ describe('TLS', { timeout: 60_000 }, () => {
     tls = await ensureLocalTls(join(box.dir, 'cluster'), '127.0.0.1');
     rogue = await ensureLocalTls(join(box.dir, 'rogue'), '127.0.0.1');
     // The gateway runs in this process: its one-line reports about refused nodes come here.
-    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void logged.push(args.join(' ')));
-    cluster = await startCluster({ nodes: 2, tls: { cert: tls.cert, key: tls.key, ca: tls.ca } });
+    const destination = { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) };
+    const logger = createLogger({ level: 'info', name: 'gateway', destination });
+    cluster = await startCluster({ nodes: 2, tls: { cert: tls.cert, key: tls.key, ca: tls.ca }, logger });
   }, 60_000);
 
   afterAll(async () => {
     await cluster?.close();
-    vi.restoreAllMocks();
     box?.cleanup();
   });
 
