@@ -203,10 +203,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const handle = createRequestListener(
     createGatewayApp({
       routes: gatewayRoutes(services, serverVersion()),
-      authorizeAdmin: async (request) => {
-        const authorization = request.headers.authorization;
-        await services.access.admit({ action: 'admin', authorization, address: request.address });
-      },
+      authorizeAdmin: (request) => services.access.admitAdmin(request.headers.authorization, request.address),
       clusterSecret: identity.clusterSecret,
       checkAnswers: config.checkAnswers,
       onInternalError: (request, error) =>

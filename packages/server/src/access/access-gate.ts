@@ -55,6 +55,24 @@ export class AccessGate {
     return { principal, rate };
   }
 
+  /**
+   * The admin routes: the admin key, or an API key with the `admin` scope.
+   * Refusals name the admin key, which is what most callers of these routes hold.
+   */
+  async admitAdmin(authorization: string | undefined, address: string): Promise<void> {
+    if (authorization === undefined) {
+      throw new LegimError('UNAUTHORIZED', 'this endpoint needs the admin key: send Authorization: Bearer <admin key>');
+    }
+    try {
+      await this.admit({ action: 'admin', authorization, address });
+    } catch (error) {
+      if (LegimError.is(error) && error.code === 'UNAUTHORIZED') {
+        throw new LegimError('UNAUTHORIZED', 'wrong admin key (and not an API key of this gateway either)');
+      }
+      throw error;
+    }
+  }
+
   private async authenticate({ authorization, address }: AccessRequest): Promise<Principal> {
     if (authorization === undefined) return this.keys.authenticate(undefined);
     const failures = await this.limiter.take({ action: 'auth-failure', address }, 0);
