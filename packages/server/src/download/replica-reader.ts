@@ -46,7 +46,12 @@ export class ReplicaReader {
     const reading = { current: await this.openNext(replicas, blob, blob.start ?? 0) };
     return {
       chunks: this.bytes(replicas, blob, reading),
-      close: () => reading.current.read.stream.destroy(),
+      close: () => {
+        const { stream } = reading.current.read;
+        // Destroying an unread response body makes it emit an abort error: expected here, never a crash.
+        stream.once('error', () => {});
+        stream.destroy();
+      },
     };
   }
 
