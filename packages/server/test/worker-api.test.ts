@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { PLAIN_HTTP } from '@legim/node';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testAdminKey, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
@@ -19,7 +20,7 @@ let remote: GatewayWorkerClient;
 beforeAll(async () => {
   cluster = await startCluster({ nodes: 3, gateway: { workers: '0', sweepInterval: '3600' } });
   sqlite = await openIndexEngine({ kind: 'sqlite', path: join(cluster.gateway.dataDir, 'metadata.db') });
-  remote = await GatewayWorkerClient.connect(cluster.gateway.url, testClusterSecret);
+  remote = await GatewayWorkerClient.connect(cluster.gateway.url, testClusterSecret, PLAIN_HTTP.peers);
 });
 afterAll(async () => {
   await remote?.close();
@@ -64,9 +65,11 @@ describe('the internal worker API', () => {
   });
 
   it('a worker client with a wrong secret fails to connect with a message that says what to do', async () => {
-    const error = await GatewayWorkerClient.connect(cluster.gateway.url, 'wrong-secret-0123456789abcdef').catch(
-      (e: unknown) => e,
-    );
+    const error = await GatewayWorkerClient.connect(
+      cluster.gateway.url,
+      'wrong-secret-0123456789abcdef',
+      PLAIN_HTTP.peers,
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UNAUTHORIZED' });
     expect((error as Error).message).toMatch(/refused the cluster secret.*--secret or LEGIM_CLUSTER_SECRET/);
   });
@@ -142,12 +145,14 @@ describe('the internal worker API', () => {
   });
 
   it('fails loudly, never as "file gone", when the gateway cannot be reached', async () => {
-    const client = await GatewayWorkerClient.connect(cluster.gateway.url, testClusterSecret);
+    const client = await GatewayWorkerClient.connect(cluster.gateway.url, testClusterSecret, PLAIN_HTTP.peers);
     const id = (await uploadBytes(cluster.gateway.url, fixtureBytes('tiny-1x1.png'))).json.id as string;
     expect((await client.getFile(id))?.id).toBe(id);
     await client.close();
     await expect(client.getFile(id)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    const closed = await GatewayWorkerClient.connect('http://127.0.0.1:1', testClusterSecret).catch((e: unknown) => e);
+    const closed = await GatewayWorkerClient.connect('http://127.0.0.1:1', testClusterSecret, PLAIN_HTTP.peers).catch(
+      (e: unknown) => e,
+    );
     expect(closed).toMatchObject({ code: 'UNAVAILABLE' });
     expect((closed as Error).message).toMatch(/unreachable.*--gateway/);
   });
