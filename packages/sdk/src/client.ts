@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import { drainNode, getCluster, getHealth } from './cluster.js';
+import { drainNode, getCluster, getHealth, getStatus } from './cluster.js';
 import { getIndexRebuild, startIndexRebuild } from './index-rebuild.js';
 import { createKey, listKeys, revokeKey, type CreateKeyOptions } from './keys.js';
 import { LegimError } from './errors.js';
@@ -249,13 +249,24 @@ export class Legim {
   /**
    * The gateway's health (admin key).
    *
-   * @throws LegimError `UNAUTHORIZED` without the admin key
+   * @throws LegimError `UNAUTHORIZED` without the admin key (checked before sending: without a key the
+   *   gateway answers the status alone, see {@link Legim.status})
    * @example
    * const { status, nodes } = await legim.health();
    * if (status === 'degraded') console.warn(`${nodes.down} node(s) down`);
    */
   health(): Promise<Health> {
     return getHealth(this.#ctx);
+  }
+
+  /**
+   * `ok` or `degraded`, without a key (what load balancers and uptime checkers see).
+   *
+   * @example
+   * if ((await legim.status()).status !== 'ok') console.warn('the cluster is degraded');
+   */
+  status(): Promise<Pick<Health, 'status'>> {
+    return getStatus(this.#ctx);
   }
 
   /**

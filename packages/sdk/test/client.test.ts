@@ -110,6 +110,8 @@ describe('operations on a real 3-node cluster', () => {
       expect(error).toMatchObject({ code: 'UNAUTHORIZED', statusCode: 401 });
       expect(agent.dispatched.at(-1)?.headers.authorization).toBeUndefined();
       await expect(anonymous.stats()).rejects.toMatchObject({ code: 'UNAUTHORIZED', statusCode: 401 });
+      await expect(anonymous.health()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+      expect(await anonymous.status()).toEqual({ status: 'ok' });
 
       const wrong = new Legim({ url: cluster.gateway.url, apiKey: 'not-the-admin-key-at-all' });
       await expect(wrong.health()).rejects.toMatchObject({ code: 'UNAUTHORIZED', statusCode: 401 });
@@ -154,7 +156,7 @@ describe('transport', () => {
   it('wraps a request on a closed dispatcher in a LegimError', async () => {
     const agent = new RecordingAgent();
     await agent.close();
-    const error = await new Legim({ url: cluster.gateway.url, dispatcher: agent }).health().catch((e: unknown) => e);
+    const error = await new Legim({ url: cluster.gateway.url, dispatcher: agent }).status().catch((e: unknown) => e);
     expect(agent.dispatched).toHaveLength(1);
     expect(LegimError.is(error)).toBe(true);
   });
