@@ -58,7 +58,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   }
   const answers = options.checkAnswers ? new AnswerChecks(options.routes) : undefined;
 
-  const run = async (request: EdgeRequest, url: URL, found: Found | null): Promise<Reply> => {
+  const run = async (request: EdgeRequest, url: RequestTarget, found: Found | null): Promise<Reply> => {
     if (!found) throw unrouted(request.method, url.pathname, allowedMethods(url.pathname));
     const { route, checks } = found.store as Compiled;
     if (route.auth === 'admin') await options.authorizeAdmin(request);
@@ -82,10 +82,11 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   return {
     routes: options.routes,
     async handle(request) {
-      const url = new URL(request.url, 'http://gateway');
-      const found = router.find(request.method as Method, url.pathname);
-      const route = (found?.store as Compiled | undefined)?.route.path;
+      const url = requestTarget(request.url);
+      let route: string | undefined;
       try {
+        const found = router.find(request.method as Method, url.pathname);
+        route = (found?.store as Compiled | undefined)?.route.path;
         return { reply: await run(request, url, found), route };
       } catch (error) {
         if (!LegimError.is(error)) options.onInternalError(request, error);
@@ -93,6 +94,21 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
       }
     },
   };
+}
+
+interface RequestTarget {
+  pathname: string;
+  searchParams: URLSearchParams;
+}
+
+/**
+ * The path and query of a request target, taken apart by hand: `new URL()`
+ * would read `//host/…` as another host and throw on some of those.
+ */
+function requestTarget(target: string): RequestTarget {
+  const cut = target.indexOf('?');
+  const pathname = cut === -1 ? target : target.slice(0, cut);
+  return { pathname, searchParams: new URLSearchParams(cut === -1 ? '' : target.slice(cut + 1)) };
 }
 
 function unrouted(method: string, pathname: string, allowed: Method[]): LegimError {
