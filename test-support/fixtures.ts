@@ -12,7 +12,7 @@ export function fixture(name: string): string {
   return join(fixturesDir, name);
 }
 
-export function fixtureBytes(name: string): Buffer {
+export function fixtureBytes(name: string): Buffer<ArrayBuffer> {
   return readFileSync(fixture(name));
 }
 

@@ -5,7 +5,7 @@ import { fixtureBytes } from './fixtures.js';
  * A PNG that passes the upload check (sound chunks, CRCs and IEND) but whose
  * pixel data cannot be inflated: accepted at upload, fails in processing.
  */
-export function poisonPng(): Buffer {
+export function poisonPng(): Buffer<ArrayBuffer> {
   const png = Buffer.from(fixtureBytes('png-palette.png'));
   for (let offset = 8; offset < png.length;) {
     const length = png.readUInt32BE(offset);

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm test [-- <vitest filters and options>]`: makes sure every server and
 // program the suites use is there (installing and starting them when run as
-// root on Debian, as CI is), then builds, checks formatting, lints (ESLint and
-// the import rules, `npm run lint`) and runs vitest.
+// root on Debian, as CI is), then builds, checks formatting, lints (the type
+// check of the tests, which needs the built types, ESLint and the import rules:
+// `npm run lint`) and runs vitest.
 // With no filter every suite must run: a missing service stops here with one
 // line saying how to install it. With a filter the user asked for a subset,
 // so a missing service is only reported.
@@ -77,7 +78,8 @@ process.env.LEGIM_REQUIRE_TMUX ??= '1';
 // would then print its hints as `npx legim`.
 step(bin('turbo'), ['run', 'build', '--output-logs=errors-only']);
 step('npm', ['run', 'format:check', '--silent']);
-// ESLint and the import rules (dependency-cruiser: no cycles, engines only in their backends).
+// The tests' type check (tsconfig.test.json, on the built types), ESLint and the import rules
+// (dependency-cruiser: no cycles, engines only in their backends).
 step('npm', ['run', 'lint', '--silent']);
 step(bin('vitest'), ['run', ...vitestArgs]);
 

@@ -1,4 +1,5 @@
 import amqp from 'amqplib';
+import { quietLogger } from '../../../test-support/logger.js';
 
 const SHARED_BROKER = 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -8,7 +9,7 @@ export async function dropQueues(prefix: string): Promise<void> {
   try {
     const channel = await connection.createChannel();
     const { deleteTopology, rabbitNames, resolveOptions } = await import('@legim/server/jobs');
-    await deleteTopology(channel, rabbitNames(resolveOptions({ prefix })));
+    await deleteTopology(channel, rabbitNames(resolveOptions({ prefix, logger: quietLogger })));
   } finally {
     await connection.close();
   }

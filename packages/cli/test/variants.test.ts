@@ -147,7 +147,7 @@ describe('previews from the command line', () => {
   });
 
   /** How many files the gateway holds. */
-  async function fileCount(): Promise<number> {
+  async function fileCount(): Promise<number | null> {
     return (await new Legim({ url: cluster.gateway.url, apiKey: testAdminKey }).health()).files;
   }
 

@@ -84,7 +84,7 @@ describe('legim worker processes on RabbitMQ', () => {
     const live = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
     const before = live.map((w) => w.done.length);
     const names = ['photo-mountains-3264x2448.jpg', 'photo-portrait-drum-2560x3837.jpg', 'jpeg-progressive.jpg'];
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 12; i++) ids.push(await upload(names[i % names.length]!));
     await waitFor(
       async () => (await Promise.all(ids.map(status))).every((s) => s === 'ready'),

@@ -96,7 +96,7 @@ describe('operations on a real 3-node cluster', () => {
     const legim = new Legim({ url: cluster.gateway.url, apiKey: testAdminKey });
     const before = await legim.health();
     const file = await legim.upload(fixtureBytes('tiny-1x1.png'));
-    expect((await legim.health()).files).toBe(before.files + 1);
+    expect((await legim.health()).files).toBe(before.files! + 1);
     const holders = (await legim.cluster()).nodes.filter((node) => node.files > 0);
     expect(holders.length).toBeGreaterThanOrEqual(file.replicas);
   });

@@ -53,7 +53,7 @@ describe('examples/share-image.mjs', () => {
       downloadsLeft: 2,
     });
     expect(Date.parse(info.expiresAt) - Date.parse(info.createdAt)).toBe(3600_000);
-    expect((await admin.health()).files).toBe(before + 1);
+    expect((await admin.health()).files).toBe(before! + 1);
   });
 
   it('says what went wrong in one line', async () => {

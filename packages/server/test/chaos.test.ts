@@ -97,7 +97,7 @@ const t0 = performance.now();
 const now = () => Math.round(performance.now() - t0);
 
 /** Distinct, deterministic PNGs: noise from a seeded generator (nothing compresses it away). */
-function imageBytes(seed: number): Promise<Buffer> {
+function imageBytes(seed: number): Promise<Buffer<ArrayBuffer>> {
   const width = 72;
   const height = 54;
   const raw = Buffer.alloc(width * height * 3);
@@ -106,9 +106,10 @@ function imageBytes(seed: number): Promise<Buffer> {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
     raw[i] = x >>> 24;
   }
+  // sharp types its output as a Buffer over any memory; it is an ordinary one, which fetch takes as a body.
   return sharp(raw, { raw: { width, height, channels: 3 } })
     .png()
-    .toBuffer();
+    .toBuffer() as Promise<Buffer<ArrayBuffer>>;
 }
 
 /** Limits: a quarter 2, a quarter 5 (used up by the load), the rest 1000. */

@@ -5,6 +5,7 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes } from '../../../test-support/fixtures.js';
+import { quietLogger } from '../../../test-support/logger.js';
 import { startSwitchProxy, type SwitchProxy } from '../../../test-support/switch-proxy.js';
 import { deleteTopology, rabbitNames, resolveOptions, type Job, type JobBackoff } from '../src/jobs/index.js';
 import { call, uploadBytes, waitFor } from './support.js';
@@ -62,7 +63,10 @@ describe('a remote worker through a gateway outage', () => {
       const channel = await connection.createChannel();
       // The gateway's and the worker's back-off each declared their own retry queues.
       for (const options of [{}, BACKOFF]) {
-        await deleteTopology(channel, rabbitNames(resolveOptions({ ...options, prefix, maxAttempts: JOB_ATTEMPTS })));
+        await deleteTopology(
+          channel,
+          rabbitNames(resolveOptions({ ...options, prefix, maxAttempts: JOB_ATTEMPTS, logger: quietLogger })),
+        );
       }
     } finally {
       await connection.close();
@@ -76,7 +80,7 @@ describe('a remote worker through a gateway outage', () => {
     const connection = await amqp.connect(AMQP_URL);
     try {
       const channel = await connection.createChannel();
-      return (await channel.checkQueue(rabbitNames(resolveOptions({ prefix })).dead)).messageCount;
+      return (await channel.checkQueue(rabbitNames(resolveOptions({ prefix, logger: quietLogger })).dead)).messageCount;
     } finally {
       await connection.close();
     }

@@ -51,7 +51,7 @@ export function jobQueueContract(
       harness = await createHarness();
     });
     afterEach(() => harness.cleanup());
-    const open = (options: JobQueueOptions = {}) => harness.open({ ...FAST, ...options });
+    const open = (options: QueueTuning = {}) => harness.open({ ...FAST, ...options });
 
     it('hands each enqueued job to exactly one handler once, with its fields', async () => {
       const [a, b] = [await open(), await open()];

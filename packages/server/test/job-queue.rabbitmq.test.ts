@@ -33,7 +33,8 @@ const run = promisify(execFile);
 /** A worker process (on the built package) that SIGKILLs itself when it takes one particular job. */
 const CRASHING_WORKER = join(dirname(fileURLToPath(import.meta.url)), 'job-queue.crashing-worker.mjs');
 
-type RabbitTestOptions = Omit<RabbitJobQueueOptions, 'outbox' | 'prefix'>;
+/** What a test may tune; the harness supplies the prefix, the outbox and the logger. */
+type RabbitTestOptions = Omit<RabbitJobQueueOptions, 'outbox' | 'prefix' | 'logger'>;
 
 interface RabbitHarness extends QueueHarness {
   readonly prefix: string;
@@ -91,7 +92,7 @@ async function rabbitHarness(kind: EngineKind = 'sqlite'): Promise<RabbitHarness
         const channel = await connection.createChannel();
         // Each instance may have declared other retry queues (they follow the back-off options).
         for (const options of usedOptions)
-          await deleteTopology(channel, rabbitNames(resolveOptions({ ...options, prefix })));
+          await deleteTopology(channel, rabbitNames(resolveOptions({ ...options, prefix, logger: quietLogger })));
       } finally {
         await connection.close();
       }
@@ -237,7 +238,7 @@ describe('RabbitMQ job queue', () => {
   it('moves the jobs left in the classic work queue of an earlier version to the quorum queue, and deletes it', async () => {
     const harness = await rabbitHarness();
     try {
-      const names = rabbitNames(resolveOptions({ prefix: harness.prefix }));
+      const names = rabbitNames(resolveOptions({ prefix: harness.prefix, logger: quietLogger }));
       const job: Job = { id: randomUUID(), type: 'process', fileId: 'from-before', attempts: 1 };
       // What an earlier version leaves behind: its classic work queue, bound to the work exchange, a job waiting.
       const connection = await amqp.connect(AMQP_URL);

@@ -46,7 +46,7 @@ describe('GET /v1/openapi.json', () => {
 
   it('is a valid OpenAPI 3.1 document, and docs/openapi.json is the same', async () => {
     const validator = new Validator();
-    const result = await validator.validate(structuredClone(document) as object);
+    const result = await validator.validate(structuredClone(document) as Record<string, unknown>);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     const committed = JSON.parse(readFileSync(new URL('../../../docs/openapi.json', import.meta.url), 'utf8'));

@@ -5,6 +5,7 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes } from '../../../test-support/fixtures.js';
+import { quietLogger } from '../../../test-support/logger.js';
 import { startPrivateRabbitMQ, type PrivateRabbitMQ } from '../../../test-support/private-rabbitmq.js';
 import { rabbitNames, resolveOptions } from '../src/jobs/index.js';
 import { call, queryIndex, uploadBytes, waitFor } from './support.js';
@@ -40,7 +41,7 @@ const BURST_IMAGE = fixtureBytes('photo-mountains-3264x2448.jpg');
 
 describe('RabbitMQ restart while uploads continue', () => {
   const prefix = `t_${randomBytes(4).toString('hex')}`;
-  const queues = rabbitNames(resolveOptions({ prefix }));
+  const queues = rabbitNames(resolveOptions({ prefix, logger: quietLogger }));
   let rabbit: PrivateRabbitMQ | undefined;
   let cluster: TestCluster | undefined;
   let worker: RunningWorker | undefined;

@@ -29,7 +29,7 @@ export async function call(url: string, init: RequestInit = {}): Promise<Reply> 
 
 export function uploadBytes(
   gatewayUrl: string,
-  bytes: Buffer | Uint8Array,
+  bytes: Uint8Array<ArrayBuffer>,
   query: Record<string, string | number> = {},
 ): Promise<Reply> {
   const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
