@@ -46,6 +46,32 @@ describe('asynchronous variants', () => {
     expect(sha256((await call(up.json.url)).body)).toBe(sha256(photo));
   });
 
+  it('answers a conditional request for a current preview 304 without a body; a download never', async () => {
+    const up = await uploadBytes(cluster.gateway.url, fixtureBytes('photo-small-flower-1600x1203.jpg'), {
+      downloads: 2,
+    });
+    await ready(up.json.id);
+    const thumb = await call(`${cluster.gateway.url}/v1/files/${up.json.id}/variants/thumb`);
+    const etag = thumb.headers.get('etag')!;
+    expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const again = await call(`${cluster.gateway.url}/v1/files/${up.json.id}/variants/thumb`, {
+        headers: { 'if-none-match': ifNoneMatch },
+      });
+      expect([ifNoneMatch, again.status, again.body.length]).toEqual([ifNoneMatch, 304, 0]);
+      expect(again.headers.get('etag')).toBe(etag);
+    }
+    const changed = await call(`${cluster.gateway.url}/v1/files/${up.json.id}/variants/thumb`, {
+      headers: { 'if-none-match': '"not-the-same"' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.equals(thumb.body)).toBe(true);
+    // The original's tag never spares a download: it is always sent, and counted.
+    const download = await call(up.json.url, { headers: { 'if-none-match': `"${up.json.sha256}"` } });
+    expect(download.status).toBe(200);
+    expect((await info(up.json.id)).downloadsLeft).toBe(1);
+  });
+
   it('applies EXIF orientation and strips GPS and camera data', async () => {
     const rotated = await uploadBytes(cluster.gateway.url, fixtureBytes('jpeg-exif-orientation-6.jpg'));
     const gps = await uploadBytes(cluster.gateway.url, fixtureBytes('jpeg-exif-gps.jpg'));

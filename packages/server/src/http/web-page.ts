@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { matchesEntityTag } from '../download/conditional-request.js';
 import type { ReplyHeaders } from './reply.js';
 
 /** The page's files live in `web/`, beside both `src/` and `dist/`. */
@@ -74,18 +75,9 @@ export class WebPage {
       'Cache-Control': file.cacheControl,
       ETag: file.etag,
     };
-    if (isFresh(ifNoneMatch, file.etag)) return { status: 304, headers };
+    if (matchesEntityTag(ifNoneMatch, file.etag)) return { status: 304, headers };
     return { status: 200, headers, bytes: file.body };
   }
-}
-
-/** `If-None-Match` compares weakly: a `W/` tag of the same bytes still matches. */
-function isFresh(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const candidate = tag.trim();
-    return candidate === '*' || candidate.replace(/^W\//, '') === etag;
-  });
 }
 
 function asset(body: Buffer, contentType: string, cacheControl: string): Asset {

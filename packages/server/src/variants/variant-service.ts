@@ -2,7 +2,14 @@ import { LegimError } from '@legim/sdk';
 import { findServableFile } from '../download/file-lookup.js';
 import type { ReplicaReader } from '../download/replica-reader.js';
 import type { BlobAnswer } from '../download/blob-answer.js';
+import { matchesEntityTag } from '../download/conditional-request.js';
 import type { MetadataStore } from '../metadata/types.js';
+
+/** The answer to a conditional request whose copy is current: headers, no body. */
+export interface NotModified {
+  status: 304;
+  headers: Record<string, string>;
+}
 
 /** How soon a client should ask again for a variant still being made. */
 const RETRY_AFTER_SECONDS = 2;
@@ -14,7 +21,11 @@ export class VariantService {
     private readonly reader: ReplicaReader,
   ) {}
 
-  async serve(id: string, name: string): Promise<BlobAnswer<200>> {
+  /**
+   * The variant's bytes, or `304` with no read at all when the client's copy
+   * (`If-None-Match`) is the current one: previews are immutable.
+   */
+  async serve(id: string, name: string, ifNoneMatch?: string): Promise<BlobAnswer<200> | NotModified> {
     const now = Date.now();
     const file = await findServableFile(this.metadata, id, now);
     if (file.status === 'processing') {
@@ -37,6 +48,13 @@ export class VariantService {
     const key = `${file.id}.${variant.name}`;
     // A preview may be cached briefly, never past the file's expiry.
     const maxAge = Math.max(0, Math.min(60, Math.floor((file.expiresAt - now) / 1000)));
+    const headers = {
+      ETag: `"${variant.sha256}"`,
+      'Cache-Control': `private, max-age=${maxAge}`,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+    };
+    if (matchesEntityTag(ifNoneMatch, headers.ETag)) return { status: 304, headers };
     const blob = await this.reader.open({
       key,
       size: variant.size,
@@ -44,14 +62,7 @@ export class VariantService {
     });
     return {
       status: 200,
-      headers: {
-        'Content-Type': variant.contentType,
-        'Content-Length': variant.size,
-        ETag: `"${variant.sha256}"`,
-        'Cache-Control': `private, max-age=${maxAge}`,
-        'X-Content-Type-Options': 'nosniff',
-        'Content-Security-Policy': "default-src 'none'; sandbox",
-      },
+      headers: { ...headers, 'Content-Type': variant.contentType, 'Content-Length': variant.size },
       stream: { chunks: blob.chunks, abandoned: async () => blob.close() },
     };
   }

@@ -123,9 +123,14 @@ export function fileRoutes(s: GatewayServices): Route[] {
           id: FileId.properties.id,
           name: Type.String({ description: VariantNameSchema.description }),
         }),
-        responses: { 200: { description: 'The preview', contentType: 'image/*' } },
+        responses: {
+          200: { description: 'The preview', contentType: 'image/*' },
+          304: { description: 'The copy the client has (If-None-Match) is current' },
+        },
         errors: ['FILE_NOT_FOUND', 'VARIANT_NOT_READY', 'VARIANT_NOT_FOUND', 'EXPIRED', 'DELETED', 'UNAVAILABLE'],
-      }).handle(({ params }) => s.variants.serve(params.id, params.name)),
+      }).handle(({ params, request }) =>
+        s.variants.serve(params.id, params.name, headerValue(request, 'if-none-match')),
+      ),
     ),
   ];
 }
