@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixture } from '../../../test-support/fixtures.js';
-import { admin, call } from './support.js';
+import { admin, call, findFiles } from './support.js';
 
 interface CurlResult {
   status: number;
@@ -145,6 +145,9 @@ describe('curl-first uploads', () => {
     const { id } = JSON.parse(up.body) as { id: string };
     expect(await maxDownloads(id)).toBe(1);
     expect((await call(`${url}/v1/files/${id}`)).json.title).toBe('late');
+    // The node's sidecar, from which a lost index is rebuilt, says the same.
+    const sidecar = findFiles(cluster.nodes[0]!.dataDir, id).find((path) => path.endsWith('.json'))!;
+    expect(JSON.parse(readFileSync(sidecar, 'utf8')).meta).toMatchObject({ maxDownloads: 1, title: 'late' });
   });
 
   it('refuses a form field given twice, an unknown field and a second file', async () => {

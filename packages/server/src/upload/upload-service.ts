@@ -71,43 +71,45 @@ export class UploadService {
     const replicasWanted = Math.min(config.replicas, this.deps.registry.all().length);
     // Everything the index needs goes into the sidecars (size and digest are the node's own), so the
     // index can be rebuilt from the nodes. A header not found in the first MiB leaves 0×0 there.
-    // The sidecar goes out before the bytes, so it carries the options known then: multipart
-    // fields sent after the file reach the index record only.
     const header = checked.header();
-    const meta = originalMeta({
-      id,
-      title: early.title,
-      contentType: header?.contentType ?? 'application/octet-stream',
-      extension: header?.extension ?? 'bin',
-      width: header?.width ?? 0,
-      height: header?.height ?? 0,
-      maxDownloads: early.maxDownloads,
-      createdAt: now,
-      expiresAt: now + early.ttlSeconds * 1000,
-      deleteTokenHash: hashToken(deleteToken),
-      replicasWanted,
-      keyId: admission.keyId,
-    });
+    const sidecar = (options: UploadOptions) =>
+      originalMeta({
+        id,
+        title: options.title,
+        contentType: header?.contentType ?? 'application/octet-stream',
+        extension: header?.extension ?? 'bin',
+        width: header?.width ?? 0,
+        height: header?.height ?? 0,
+        maxDownloads: options.maxDownloads,
+        createdAt: now,
+        expiresAt: now + options.ttlSeconds * 1000,
+        deleteTokenHash: hashToken(deleteToken),
+        replicasWanted,
+        keyId: admission.keyId,
+      });
     await metadata.recordUploadIntent(
       id,
       targets.map((node) => node.id),
       now + INTENT_MS,
     );
+    let options = early;
     const written = await replicatedWrite(checked.chunks(), {
       key: id,
-      meta: { ...meta },
+      meta: { ...sidecar(early) },
       targets,
       writeQuorum,
-      finish: () => checked.finish(),
+      // Multipart fields after the file are known only now: one that cannot be honoured
+      // aborts every copy; the final options reach the sidecars with the digest.
+      finish: async () => {
+        const sha256 = checked.finish();
+        options = await this.finalOptions(source, principal);
+        return { sha256, meta: { ...sidecar(options) } };
+      },
     }).catch(async (error: unknown) => {
       await metadata.abandonUpload(id, Date.now());
       throw error;
     });
 
-    const options = await this.finalOptions(source, principal).catch(async (error: unknown) => {
-      await metadata.abandonUpload(id, Date.now()).catch(() => {});
-      throw error;
-    });
     const expiresAt = now + options.ttlSeconds * 1000;
     const image = checked.image!;
     const file: FileRecord = {
