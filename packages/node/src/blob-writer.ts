@@ -30,6 +30,8 @@ export interface PutBlobOptions {
   expectedSha256?: () => string | undefined;
   /** Stored in the sidecar as `meta`. */
   meta?: unknown;
+  /** Asked once the source has ended: a meta sent last (an HTTP trailer) replaces `meta`. */
+  finalMeta?: () => unknown;
   /** Declared length, if known: lets a full store refuse before reading any byte. */
   size?: number;
   /** The download checkpoint the copy starts with (a copy made from a blob that had one). */
@@ -103,7 +105,7 @@ export class BlobWriter {
         size: sink.bytes,
         sha256,
         storedAt: new Date().toISOString(),
-        meta: options.meta ?? null,
+        meta: options.finalMeta?.() ?? options.meta ?? null,
         ...(options.downloadsTaken !== undefined && { downloadsTaken: options.downloadsTaken }),
       };
       // A new shard folder (and its fsync'd parent) is made alongside, not after, the two fsyncs.

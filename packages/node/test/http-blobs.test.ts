@@ -92,6 +92,29 @@ describe('PUT and GET /blobs/:key', () => {
     expect(await put.body.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
   });
 
+  it('takes a Legim-Meta trailer over the header (what the writer learnt while sending)', async () => {
+    const node = await startTestNode();
+    const bytes = Buffer.from('late meta');
+    const encode = (meta: object) => Buffer.from(JSON.stringify(meta)).toString('base64url');
+    const status = await new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(node.url);
+      const req = httpRequest({
+        hostname,
+        port,
+        method: 'PUT',
+        path: '/blobs/late',
+        headers: { ...AUTH, trailer: 'Legim-Sha256, Legim-Meta', 'legim-meta': encode({ maxDownloads: 3 }) },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => resolve(res.resume().statusCode ?? 0));
+      req.write(bytes);
+      req.addTrailers({ 'Legim-Sha256': sha256(bytes), 'Legim-Meta': encode({ maxDownloads: 1 }) });
+      req.end();
+    });
+    expect(status).toBe(201);
+    expect((await node.store.stat('late')).meta).toEqual({ maxDownloads: 1 });
+  });
+
   it('takes the digest from a trailer of a chunked request', async () => {
     const node = await startTestNode();
     const bytes = fixtureBytes('photo-portrait-drum-2560x3837.jpg');

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -219,10 +220,13 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   // still queue the cleanup of its copies before the database closes.
   const inFlight = new Set<Promise<void>>();
   const listenerOptions = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 };
-  const server = createListener(config.tls.identity, listenerOptions, (req, res) => {
+  const listen = (req: IncomingMessage, res: ServerResponse) => {
     const handled = handle(req, res).finally(() => inFlight.delete(handled));
     inFlight.add(handled);
-  });
+  };
+  const server = createListener(config.tls.identity, listenerOptions, listen);
+  // The listener sends `100 Continue` itself, once a route reads the body.
+  server.on('checkContinue', listen);
   // A client that sends or reads nothing for this long is cut off, which also
   // releases the node connections of a stalled upload.
   server.setTimeout(IDLE_CLIENT_MS);

@@ -69,6 +69,8 @@ async function putBlob(store: BlobStore, { req, res, param }: RequestContext): P
       sha256: headerSha256,
       expectedSha256: () => trailerValue(req.trailers['legim-sha256']),
       meta,
+      // The writer may learn the meta only as the body ends (upload options sent after the file).
+      finalMeta: () => parseMetaHeader(trailerValue(req.trailers['legim-meta'])),
       downloadsTaken,
       size: declaredLength === undefined ? undefined : Number(declaredLength),
     });

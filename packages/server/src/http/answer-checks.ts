@@ -13,6 +13,8 @@ import type { Reply } from './reply.js';
  */
 export class AnswerChecks {
   private readonly checks = new Map<Route, Map<number, TypeCheck<TSchema> | undefined>>();
+  /** Statuses whose JSON answer may come as text instead. */
+  private readonly texts = new Map<Route, Set<number>>();
 
   constructor(routes: readonly Route[]) {
     for (const route of routes) {
@@ -20,6 +22,8 @@ export class AnswerChecks {
       for (const [status, response] of Object.entries(route.responses)) {
         byStatus.set(Number(status), isJsonResponse(response) ? TypeCompiler.Compile(response.json) : undefined);
       }
+      const texts = Object.entries(route.responses).filter(([, response]) => isJsonResponse(response) && response.text);
+      this.texts.set(route, new Set(texts.map(([status]) => Number(status))));
       this.checks.set(route, byStatus);
     }
   }
@@ -31,6 +35,7 @@ export class AnswerChecks {
       throw new Error(`${route.method} ${route.path} answered ${reply.status}, which its declaration does not list`);
     }
     const check = byStatus.get(reply.status);
+    if (check && reply.json === undefined && reply.bytes && this.texts.get(route)?.has(reply.status)) return;
     if ((check === undefined) !== (reply.json === undefined)) {
       throw new Error(`${route.method} ${route.path} answered ${reply.status} with a body of the wrong kind`);
     }

@@ -76,8 +76,13 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     return reply;
   };
 
+  // A route made only of parameters (`PUT /:name`) matches any path: it does not make
+  // `GET /typo` a path that exists with another method, so that stays 404.
   const allowedMethods = (pathname: string): Method[] =>
-    [...methods].filter((method) => router.find(method, pathname) !== null);
+    [...methods].filter((method) => {
+      const found = router.find(method, pathname);
+      return found !== null && !/^(\/:[^/]+)+$/.test((found.store as Compiled).route.path);
+    });
 
   return {
     routes: options.routes,

@@ -95,7 +95,10 @@ function answers(route: Route, components: Components): Json {
     Object.entries(route.responses).map(([status, response]) => {
       if (isJsonResponse(response)) {
         const schema = components.use(response.json);
-        return [status, { description: response.description, content: { 'application/json': { schema } } }];
+        const text = response.text && {
+          'text/plain': { schema: { type: 'string', description: response.text.description } },
+        };
+        return [status, { description: response.description, content: { 'application/json': { schema }, ...text } }];
       }
       const content = response.contentType ? { content: { [response.contentType]: {} } } : {};
       return [status, { description: response.description, ...content }];

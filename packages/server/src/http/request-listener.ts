@@ -45,11 +45,44 @@ export function createRequestListener(
         'request done',
       );
     });
+    const bodyGate = continueOnRead(req, res);
     const handled = await app.handle(request);
     route = handled.route ?? route;
     const { reply } = handled;
-    if (reply.status >= 400 && !req.complete && !(await drained(req))) res.setHeader('Connection', 'close');
+    bodyGate.close();
+    // A client still waiting for `100 Continue` has sent no body: the connection cannot carry another request.
+    if (bodyGate.waiting()) res.setHeader('Connection', 'close');
+    else if (reply.status >= 400 && !req.complete && !(await drained(req))) res.setHeader('Connection', 'close');
     await send(res, reply, request);
+  };
+}
+
+/** Whether a client asking `Expect: 100-continue` still waits for it; `close` stops watching. */
+interface BodyGate {
+  waiting(): boolean;
+  close(): void;
+}
+
+/**
+ * Node sends `100 Continue` at once unless the server listens to
+ * 'checkContinue', which it does with this listener: the interim answer goes
+ * out only when the app starts reading the body (a stream, a pipe or the JSON
+ * reader attaching to it), so a request refused on its headers (no key, bad
+ * options, too large a declared length) gets its error instead, and its body
+ * is never sent.
+ */
+function continueOnRead(req: IncomingMessage, res: ServerResponse): BodyGate {
+  let waiting = /^100-continue$/i.test(req.headers.expect ?? '');
+  const onListener = (event: string | symbol) => {
+    if (event !== 'data' && event !== 'readable') return;
+    req.off('newListener', onListener);
+    if (waiting && !res.headersSent) res.writeContinue();
+    waiting = false;
+  };
+  if (waiting) req.on('newListener', onListener);
+  return {
+    waiting: () => waiting,
+    close: () => req.off('newListener', onListener),
   };
 }
 

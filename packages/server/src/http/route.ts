@@ -18,6 +18,8 @@ export type Auth = 'public' | 'upload-key' | 'delete-token' | 'admin' | 'cluster
 export interface JsonResponse<S extends TSchema = TSchema> {
   description: string;
   json: S;
+  /** The same answer as `text/plain` lines, for clients that ask for text (curl, shell scripts). */
+  text?: { description: string };
 }
 
 /** Any other answer: bytes of a declared type, a stream, or nothing. */
@@ -44,7 +46,8 @@ export interface StreamedBody {
 /** One answer a route may give, typed by its status: a JSON body must match that status's schema. */
 export type ReplyOf<R extends Responses> = {
   [S in keyof R & number]: R[S] extends JsonResponse<infer T>
-    ? { status: S; headers?: ReplyHeaders; json: Static<T> }
+    ? | { status: S; headers?: ReplyHeaders; json: Static<T> }
+      | (R[S] extends { text: object } ? { status: S; headers: ReplyHeaders; bytes: Buffer } : never)
     : { status: S; headers?: ReplyHeaders; bytes?: Buffer; stream?: StreamBody };
 }[keyof R & number];
 

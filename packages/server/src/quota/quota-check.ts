@@ -41,7 +41,17 @@ export class QuotaCheck {
     const size = this.sizeLimit(principal);
     if (declaredSize !== undefined && declaredSize > size.bytes) throw size.error();
     if (principal.kind !== 'key') return { keyId: null, size, stored: undefined };
+    this.checkOptions(principal, options);
     const { id, quotas } = principal.key;
+    const stored = storedQuota(quotas);
+    if (stored) checkStoredQuota(stored, await this.keys.usage(id, now), declaredSize ?? 0);
+    return { keyId: id, size, stored };
+  }
+
+  /** The ttl and downloads the upload asks for, against the key's quotas. */
+  checkOptions(principal: Principal, options: { ttlSeconds: number; maxDownloads: number }): void {
+    if (principal.kind !== 'key') return;
+    const { quotas } = principal.key;
     if (quotas.maxTtlSeconds !== undefined && options.ttlSeconds > quotas.maxTtlSeconds) {
       throw new LegimError(
         'QUOTA_TTL_EXCEEDED',
@@ -56,9 +66,6 @@ export class QuotaCheck {
         { details: { limit: quotas.maxDownloads } },
       );
     }
-    const stored = storedQuota(quotas);
-    if (stored) checkStoredQuota(stored, await this.keys.usage(id, now), declaredSize ?? 0);
-    return { keyId: id, size, stored };
   }
 
   /** The server's largest upload, or the key's when that is smaller. */

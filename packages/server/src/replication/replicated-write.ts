@@ -23,8 +23,11 @@ export interface ReplicatedWriteOptions {
   meta: Record<string, unknown>;
   targets: ClusterNode[];
   writeQuorum: number;
-  /** Called once the source ended; returns the digest to commit with (or throws to abort). */
-  finish(): string;
+  /**
+   * Called once the source ended; returns the digest to commit with, and the
+   * meta when it changed while the bytes streamed (or throws to abort).
+   */
+  finish(): Promise<{ sha256: string; meta?: Record<string, unknown> }>;
 }
 
 /**
@@ -51,20 +54,20 @@ export async function replicatedWrite(
     for (const target of targets) target.upload.abort(reason instanceof Error ? reason : new Error(String(reason)));
   };
 
-  let sha256: string;
+  let finished: { sha256: string; meta?: Record<string, unknown> };
   try {
     for await (const chunk of source) {
       await Promise.all(live().map((target) => write(target, chunk)));
       assertQuorumPossible(live().length, targets, options.writeQuorum);
     }
-    sha256 = options.finish();
+    finished = await options.finish();
   } catch (error) {
     abortAll(error);
     throw error;
   }
 
   return awaitQuorum(
-    live().map((target) => ({ target, commit: target.upload.commit(sha256) })),
+    live().map((target) => ({ target, commit: target.upload.commit(finished.sha256, finished.meta) })),
     targets,
     options.writeQuorum,
   );

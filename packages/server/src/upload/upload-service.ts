@@ -13,7 +13,7 @@ import type { ReplicaRepairer } from '../replication/replica-repairer.js';
 import { ANONYMOUS, type Principal } from '../keys/principal.js';
 import type { QuotaCheck } from '../quota/quota-check.js';
 import { CheckedUpload } from './checked-upload.js';
-import { parseUploadOptions } from './upload-options.js';
+import { parseUploadOptions, type UploadOptions } from './upload-options.js';
 import type { UploadSource } from './upload-source.js';
 
 export interface UploadResult {
@@ -48,12 +48,11 @@ export class UploadService {
   /** `principal` sent the upload (already authenticated and allowed to upload): its key's quotas apply. */
   async upload(source: UploadSource, principal: Principal = ANONYMOUS): Promise<UploadResult> {
     const { config, metadata } = this.deps;
-    const options = parseUploadOptions(source.fields, source.fileName, config);
+    const early = parseUploadOptions(source.fields, source.fileName, config);
     const now = Date.now();
     // Before any byte of the body is read: a refused upload costs the client one round trip.
-    const admission = await this.deps.quotas.admit(principal, options, source.declaredLength, now);
+    const admission = await this.deps.quotas.admit(principal, early, source.declaredLength, now);
     const id = randomUUID();
-    const expiresAt = now + options.ttlSeconds * 1000;
     const checked = new CheckedUpload(source.body, config, admission.size);
     await checked.readHead();
 
@@ -73,36 +72,45 @@ export class UploadService {
     // Everything the index needs goes into the sidecars (size and digest are the node's own), so the
     // index can be rebuilt from the nodes. A header not found in the first MiB leaves 0×0 there.
     const header = checked.header();
-    const meta = originalMeta({
-      id,
-      title: options.title,
-      contentType: header?.contentType ?? 'application/octet-stream',
-      extension: header?.extension ?? 'bin',
-      width: header?.width ?? 0,
-      height: header?.height ?? 0,
-      maxDownloads: options.maxDownloads,
-      createdAt: now,
-      expiresAt,
-      deleteTokenHash: hashToken(deleteToken),
-      replicasWanted,
-      keyId: admission.keyId,
-    });
+    const sidecar = (options: UploadOptions) =>
+      originalMeta({
+        id,
+        title: options.title,
+        contentType: header?.contentType ?? 'application/octet-stream',
+        extension: header?.extension ?? 'bin',
+        width: header?.width ?? 0,
+        height: header?.height ?? 0,
+        maxDownloads: options.maxDownloads,
+        createdAt: now,
+        expiresAt: now + options.ttlSeconds * 1000,
+        deleteTokenHash: hashToken(deleteToken),
+        replicasWanted,
+        keyId: admission.keyId,
+      });
     await metadata.recordUploadIntent(
       id,
       targets.map((node) => node.id),
       now + INTENT_MS,
     );
+    let options = early;
     const written = await replicatedWrite(checked.chunks(), {
       key: id,
-      meta: { ...meta },
+      meta: { ...sidecar(early) },
       targets,
       writeQuorum,
-      finish: () => checked.finish(),
+      // Multipart fields after the file are known only now: one that cannot be honoured
+      // aborts every copy; the final options reach the sidecars with the digest.
+      finish: async () => {
+        const sha256 = checked.finish();
+        options = await this.finalOptions(source, principal);
+        return { sha256, meta: { ...sidecar(options) } };
+      },
     }).catch(async (error: unknown) => {
       await metadata.abandonUpload(id, Date.now());
       throw error;
     });
 
+    const expiresAt = now + options.ttlSeconds * 1000;
     const image = checked.image!;
     const file: FileRecord = {
       id,
@@ -144,6 +152,17 @@ export class UploadService {
     await this.deps.jobs.enqueue({ type: 'expire', fileId: id, runAt: expiresAt, dedupeKey: `expire:${id}` });
     this.deps.emit?.({ type: 'file.uploaded', fileId: id, size: file.size, contentType: file.contentType });
     return { file, replicas: written.durable.length, deleteToken };
+  }
+
+  /**
+   * The options with the multipart fields sent after the file, known only
+   * once the whole form is read; the key's ttl and downloads quotas are
+   * checked again when those changed them.
+   */
+  private async finalOptions(source: UploadSource, principal: Principal): Promise<UploadOptions> {
+    const options = parseUploadOptions(await source.finalFields, source.fileName, this.deps.config);
+    this.deps.quotas.checkOptions(principal, options);
+    return options;
   }
 
   /** Confirms or drops the copies that were still landing when the client got its answer. */

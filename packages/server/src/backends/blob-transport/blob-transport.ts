@@ -23,8 +23,11 @@ export interface UploadOptions {
 /** An upload to one node in progress: write the bytes, then commit with their digest. */
 export interface BlobUpload {
   readonly stream: Writable;
-  /** Ends the body with the digest; resolves once the node has the blob durably. */
-  commit(sha256: string): Promise<StoredBlob>;
+  /**
+   * Ends the body with the digest; resolves once the node has the blob durably.
+   * `meta` replaces the one given to `openUpload`, for what was learnt while the bytes streamed.
+   */
+  commit(sha256: string, meta?: Record<string, unknown>): Promise<StoredBlob>;
   /** Gives up: the node keeps nothing. */
   abort(reason: Error): void;
 }

@@ -68,8 +68,8 @@ export class HttpBlobTransport implements BlobTransport {
         authorization: this.auth,
         'content-type': 'application/octet-stream',
         'transfer-encoding': 'chunked',
-        trailer: 'Legim-Sha256',
-        'legim-meta': Buffer.from(JSON.stringify(meta)).toString('base64url'),
+        trailer: 'Legim-Sha256, Legim-Meta',
+        'legim-meta': encodeMeta(meta),
         ...(options.downloadsTaken !== undefined && { 'legim-downloads-taken': String(options.downloadsTaken) }),
       },
     });
@@ -81,8 +81,8 @@ export class HttpBlobTransport implements BlobTransport {
     answered.catch(() => {}); // observed through commit(); an abort must not crash the process
     return {
       stream: req,
-      commit: async (sha256: string): Promise<StoredBlob> => {
-        req.addTrailers({ 'Legim-Sha256': sha256 });
+      commit: async (sha256: string, finalMeta?: Record<string, unknown>): Promise<StoredBlob> => {
+        req.addTrailers({ 'Legim-Sha256': sha256, ...(finalMeta && { 'Legim-Meta': encodeMeta(finalMeta) }) });
         req.end();
         const res = await answered.catch((error: unknown) => {
           throw this.unreachable(error);
@@ -262,4 +262,8 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+function encodeMeta(meta: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(meta)).toString('base64url');
 }

@@ -14,16 +14,19 @@ export class LocalBlobTransport implements BlobTransport {
   openUpload(key: string, meta: Record<string, unknown>, options: UploadOptions = {}): BlobUpload {
     const stream = new PassThrough({ highWaterMark: 256 * 1024 });
     let digest: string | undefined;
+    let finalMeta: Record<string, unknown> | undefined;
     const stored = this.store.put(key, stream, {
       expectedSha256: () => digest,
       meta,
+      finalMeta: () => finalMeta,
       downloadsTaken: options.downloadsTaken,
     });
     stored.catch((error: unknown) => stream.destroy(error as Error));
     return {
       stream,
-      commit: async (sha256: string): Promise<StoredBlob> => {
+      commit: async (sha256: string, committedMeta?: Record<string, unknown>): Promise<StoredBlob> => {
         digest = sha256;
+        finalMeta = committedMeta;
         stream.end();
         const info = await stored;
         return { size: info.size, sha256: info.sha256 };

@@ -1,24 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { FileInfoSchema, UploadedFileSchema, VariantNameSchema } from '@legim/sdk/protocol';
-import { rateLimitHeaders } from '../../rate-limit/rate-limit-headers.js';
-import { uploadSource } from '../../upload/upload-source.js';
-import { headerValue } from '../edge-request.js';
 import { route, type Route } from '../route.js';
 import { noContent } from '../reply.js';
+import { acceptUpload, UPLOAD_ERRORS, UPLOADED_TEXT, UploadOptions } from './accept-upload.js';
 import { fileView } from './file-view.js';
 import type { GatewayServices } from './gateway-services.js';
 
 const FileId = Type.Object({ id: Type.String({ description: 'The file id (a UUID) from the upload' }) });
-
-const UploadOptions = {
-  downloads: Type.Optional(
-    Type.String({ description: 'Downloads allowed, a whole number ≥ 1 (server default without)' }),
-  ),
-  ttl: Type.Optional(
-    Type.String({ description: 'Time to live: seconds, or 90s, 30m, 1h, 7d (server default without)' }),
-  ),
-  title: Type.Optional(Type.String({ description: "A title; the file's name by default" })),
-};
 
 /** Upload, read, delete; previews. */
 export function fileRoutes(s: GatewayServices): Route[] {
@@ -35,48 +23,16 @@ export function fileRoutes(s: GatewayServices): Route[] {
         contentTypes: {
           'image/*': { description: 'The image bytes; the type is decided from the bytes' },
           'multipart/form-data': {
-            description: 'A "file" part with the image; downloads, ttl and title as fields',
+            description: 'A "file" part with the image; downloads, ttl and title as fields, before or after it',
             schema: Type.Object({ file: Type.String({ format: 'binary' }), ...UploadOptions }),
           },
         },
       },
-      responses: { 201: { description: 'Stored on the write quorum of nodes', json: UploadedFileSchema } },
-      errors: [
-        'UNAUTHORIZED',
-        'KEY_REVOKED',
-        'MISSING_SCOPE',
-        'RATE_LIMITED',
-        'QUOTA_FILE_TOO_LARGE',
-        'QUOTA_BYTES_EXCEEDED',
-        'QUOTA_FILES_EXCEEDED',
-        'QUOTA_TTL_EXCEEDED',
-        'QUOTA_DOWNLOADS_EXCEEDED',
-        'INVALID_OPTION',
-        'EMPTY_BODY',
-        'INVALID_IMAGE',
-        'UNSUPPORTED_MEDIA_TYPE',
-        'IMAGE_TOO_LARGE',
-        'PAYLOAD_TOO_LARGE',
-        'INSUFFICIENT_STORAGE',
-        'NO_STORAGE_NODES',
-        'REPLICATION_FAILED',
-      ],
-    }).handle(async ({ request, query }) => {
-      // Before the body is read: a refused upload costs its sender nothing but the headers.
-      const { principal, rate } = await s.access.admit({
-        action: 'upload',
-        authorization: headerValue(request, 'authorization'),
-        address: request.address,
-      });
-      const source = await uploadSource({ headers: request.headers, body: request.body, query }, s.maxUploadBytes);
-      const result = await s.uploads.upload(source, principal);
-      const view = fileView(result.file, s.publicUrl(), result.replicas);
-      return {
-        status: 201,
-        headers: rate ? rateLimitHeaders(rate) : {},
-        json: { ...view, deleteToken: result.deleteToken },
-      };
-    }),
+      responses: {
+        201: { description: 'Stored on the write quorum of nodes', json: UploadedFileSchema, text: UPLOADED_TEXT },
+      },
+      errors: UPLOAD_ERRORS,
+    }).handle(({ request, query }) => acceptUpload(s, request, { fields: query, textByDefault: false })),
     route({
       id: 'getFile',
       method: 'GET',

@@ -3,6 +3,7 @@ import { openApiDocument } from '../openapi.js';
 import type { Route } from '../route.js';
 import { route } from '../route.js';
 import { clusterRoutes } from './cluster-routes.js';
+import { curlUploadRoutes } from './curl-upload-routes.js';
 import { downloadRoutes } from './download-routes.js';
 import { fileRoutes } from './file-routes.js';
 import { keyRoutes } from './key-routes.js';
@@ -17,6 +18,7 @@ export function gatewayRoutes(s: GatewayServices, version: string): Route[] {
   const routes = [
     ...pageRoutes(s.maxUploadBytes),
     ...fileRoutes(s),
+    ...curlUploadRoutes(s),
     ...downloadRoutes(s),
     ...keyRoutes(s),
     ...probeRoutes(s),
