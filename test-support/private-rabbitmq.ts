@@ -90,15 +90,21 @@ rm -rf "$dir"
 
 /** Starts a broker of its own and resolves once it accepts AMQP connections; if it cannot start, nothing is left behind. */
 export async function startPrivateRabbitMQ(options: PrivateRabbitMQOptions = {}): Promise<PrivateRabbitMQ> {
-  const broker = new Broker(options.startTimeoutMs ?? 60_000);
-  try {
-    await broker.start();
-    return broker;
-  } catch (error) {
-    await broker.close();
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    const broker = new Broker(options.startTimeoutMs ?? 60_000);
+    try {
+      await broker.start();
+      return broker;
+    } catch (error) {
+      await broker.close();
+      // Ports picked while free can be taken before the broker binds them (other test processes run meanwhile).
+      if (attempt < 3 && PORT_TAKEN.test((error as Error).message)) continue;
+      throw error;
+    }
   }
 }
+
+const PORT_TAKEN = /dist_port_already_used|could not bind|eaddrinuse/i;
 
 function findScripts(): string {
   const candidates = [process.env.LEGIM_RABBITMQ_SBIN, '/usr/lib/rabbitmq/bin'].filter((d): d is string => !!d);

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { FileInfoSchema, UploadedFileSchema, VariantNameSchema } from '@legim/sdk/protocol';
+import { headerValue } from '../edge-request.js';
 import { route, type Route } from '../route.js';
 import { noContent } from '../reply.js';
 import { acceptUpload, UPLOAD_ERRORS, UPLOADED_TEXT, UploadOptions } from './accept-upload.js';
