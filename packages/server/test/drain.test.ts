@@ -68,7 +68,8 @@ function keepDownloading(files: UploadedPhoto[]): { stop: () => Promise<{ ok: nu
 }
 
 /** The drain events of the gateway's event stream, as they come. */
-function collectDrainEvents(cluster: TestCluster, signal: AbortSignal): LegimEvent[] {
+/** Resolves once the gateway streams events to the subscription, so none emitted after is missed. */
+async function collectDrainEvents(cluster: TestCluster, signal: AbortSignal): Promise<LegimEvent[]> {
   const seen: LegimEvent[] = [];
   const legim = new Legim({ url: cluster.gateway.url, apiKey: testAdminKey });
   void (async () => {
@@ -76,6 +77,10 @@ function collectDrainEvents(cluster: TestCluster, signal: AbortSignal): LegimEve
       if (event.type === 'node.draining' || event.type === 'node.removed') seen.push(event);
     }
   })();
+  await waitFor(async () => {
+    const metrics = (await call(`${cluster.gateway.url}/metrics`, { headers: admin })).body.toString();
+    return Number(/^legim_event_subscribers (\d+)$/m.exec(metrics)?.[1]) >= 1;
+  }, 'the event stream to be open');
   return seen;
 }
 
@@ -112,7 +117,7 @@ describe.each(ENGINES)('draining a leaf node (%s index)', (engine) => {
 
     const downloads = keepDownloading(files);
     const watching = new AbortController();
-    const drainEvents = collectDrainEvents(cluster, watching.signal);
+    const drainEvents = await collectDrainEvents(cluster, watching.signal);
     const started = await drain(cluster, leaving.nodeId);
     expect(started.status).toBe(202);
     expect(started.json).toEqual({ nodeId: leaving.nodeId, draining: [leaving.nodeId] });
