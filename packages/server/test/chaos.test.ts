@@ -16,7 +16,7 @@ import { startPrivatePostgres, type PrivatePostgres } from '../../../test-suppor
 import { startPrivateRabbitMQ, type PrivateRabbitMQ } from '../../../test-support/private-rabbitmq.js';
 import { startPrivateRedis, type PrivateRedis } from '../../../test-support/private-redis.js';
 import { startGatewayProcess, startNodeProcess, type ServerProcess } from '../../../test-support/processes.js';
-import { admin, call, queryIndex, waitFor, type Reply } from './support.js';
+import { admin, call, queryIndex, waitFor, type Reply, waitForNodesUp } from './support.js';
 
 // Chaos: the whole many-hosts layout (nginx, two gateways with folders of their own, a PostgreSQL index,
 // Redis counters, RabbitMQ jobs, four storage nodes, one remote `legim worker --gateway`) under a mixed
@@ -638,14 +638,3 @@ describe('chaos: one piece after the other killed under load, behind nginx', () 
     expect(problems).toEqual([]);
   }, 230_000);
 });
-
-async function waitForNodesUp(gateway: ServerProcess, count: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const view = await call(`${gateway.url}/v1/cluster`, { headers: admin });
-      return (view.json?.nodes ?? []).filter((node: { status: string }) => node.status === 'up').length >= count;
-    },
-    `${gateway.url} to see ${count} nodes up`,
-    30_000,
-  );
-}

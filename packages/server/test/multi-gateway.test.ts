@@ -12,7 +12,7 @@ import { startNginx, type RunningNginx } from '../../../test-support/nginx.js';
 import { gatewayProxyConfig, OPERATIONS_EXAMPLE } from '../../../test-support/nginx-config.mjs';
 import { startGatewayProcess, startNodeProcess, type ServerProcess } from '../../../test-support/processes.js';
 import { countBy, expectEveryUploadServed, killGatewayUnderUploadLoad } from './gateway-kill-under-load.js';
-import { admin, call, uploadBytes, waitFor, type Reply } from './support.js';
+import { call, uploadBytes, waitFor, type Reply, waitForNodesUp } from './support.js';
 import { deleteRedisKeys, redisKeys } from '../../../test-support/redis-keys.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -163,14 +163,3 @@ describe('docs/operations.md', () => {
     expect(shown).toBe(gatewayProxyConfig(OPERATIONS_EXAMPLE));
   });
 });
-
-async function waitForNodesUp(gateway: ServerProcess, count: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const view = await call(`${gateway.url}/v1/cluster`, { headers: admin });
-      return (view.json?.nodes ?? []).filter((node: { status: string }) => node.status === 'up').length >= count;
-    },
-    `${gateway.url} to see ${count} nodes up`,
-    30_000,
-  );
-}

@@ -13,7 +13,7 @@ import { startPrivatePostgres, type PrivatePostgres } from '../../../test-suppor
 import { startGatewayProcess, startNodeProcess, type ServerProcess } from '../../../test-support/processes.js';
 import { freshDatabase, type TestDatabase } from '../../../test-support/test-database.js';
 import { countBy, expectEveryUploadServed, killGatewayUnderUploadLoad } from './gateway-kill-under-load.js';
-import { admin, call, queryIndex, uploadBytes, waitFor, type Reply } from './support.js';
+import { admin, call, queryIndex, uploadBytes, waitFor, type Reply, waitForNodesUp } from './support.js';
 
 // The acceptance of "gateways on several hosts": each gateway has a data folder of its own (as on
 // another machine) and they share nothing but one PostgreSQL index. No Redis: PostgreSQL alone must
@@ -254,15 +254,4 @@ interface StormReply {
   endedIn: StormReply['phase'];
   reply: Reply | undefined;
   error: string | undefined;
-}
-
-async function waitForNodesUp(gateway: ServerProcess, count: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const view = await call(`${gateway.url}/v1/cluster`, { headers: admin });
-      return (view.json?.nodes ?? []).filter((node: { status: string }) => node.status === 'up').length >= count;
-    },
-    `${gateway.url} to see ${count} nodes up`,
-    30_000,
-  );
 }

@@ -156,3 +156,15 @@ export async function uploadReadyPhotos(
   }, 'the variants');
   return files;
 }
+
+/** Resolves once the gateway (its own process) sees `count` nodes up. */
+export async function waitForNodesUp(gateway: { url: string }, count: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const view = await call(`${gateway.url}/v1/cluster`, { headers: admin });
+      return (view.json?.nodes ?? []).filter((node: { status: string }) => node.status === 'up').length >= count;
+    },
+    `${gateway.url} to see ${count} nodes up`,
+    30_000,
+  );
+}
