@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import type { GatewayFlags } from '@legim/server';
 import { testAdminKey, testClusterSecret } from './cluster.js';
@@ -51,9 +53,10 @@ export function startNodeProcess(config: {
 
 async function spawnServer(script: string, config: Record<string, unknown>): Promise<ServerProcess> {
   const child = spawn(process.execPath, [join(repoRoot, 'test-support', script), JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     cwd: repoRoot,
   });
+  const stderr = keepStderrTail(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const alive = () => child.exitCode === null && child.signalCode === null;
   // A test that dies without cleaning up must not leave servers behind.
@@ -69,9 +72,12 @@ async function spawnServer(script: string, config: Record<string, unknown>): Pro
         clearTimeout(timer);
         resolve(first);
       });
-      exited.then(() => {
+      exited.then(async () => {
         clearTimeout(timer);
-        reject(new Error(`${script} exited (${child.signalCode ?? child.exitCode}) before it was ready`));
+        // 'exit' can come before the last of stderr has been read.
+        await Promise.race([once(child.stderr!, 'end'), delay(500)]);
+        const code = child.signalCode ?? child.exitCode;
+        reject(new Error(`${script} exited (${code}) before it was ready; its last stderr:\n${stderr()}`));
       });
     });
     const { url, ...ready } = JSON.parse(line) as { url: string } & Record<string, unknown>;
@@ -94,4 +100,20 @@ async function spawnServer(script: string, config: Record<string, unknown>): Pro
     process.removeListener('exit', onExit);
     throw error;
   }
+}
+
+const STDERR_TAIL_BYTES = 4096;
+
+/**
+ * Passes the child's stderr through (as `inherit` would) and keeps its last
+ * bytes, so a server that dies while starting says why in the test's error
+ * (CI shows only the end of the run's output).
+ */
+function keepStderrTail(child: ChildProcess): () => string {
+  let tail = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+  });
+  return () => tail;
 }

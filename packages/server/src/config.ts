@@ -61,6 +61,7 @@ const FLAG_ENV = {
   secret: 'LEGIM_CLUSTER_SECRET',
   secretFile: 'LEGIM_CLUSTER_SECRET_FILE',
   database: 'LEGIM_DATABASE_URL',
+  indexWait: 'LEGIM_INDEX_WAIT',
   store: 'LEGIM_STORE',
   replicas: 'LEGIM_REPLICAS',
   writeQuorum: 'LEGIM_WRITE_QUORUM',
@@ -132,6 +133,7 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     port: integer('port', pick('port'), 3333, 0, 65535),
     dataDir,
     database: parseDatabase(pick('database'), dataDir),
+    indexWaitMs: seconds('indexWait', pick('indexWait'), 60, 0) * 1000,
     publicUrl: url('publicUrl', pick('publicUrl')),
     tls: loadTlsSettings({
       cert: pick('tlsCert'),

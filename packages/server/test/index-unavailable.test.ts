@@ -74,5 +74,27 @@ describe('PostgreSQL index that cannot be reached', () => {
       expect(lease).toBeDefined();
       await lease!.release();
     });
+
+    it('waits at open, when asked to, for a server that comes up meanwhile', async () => {
+      await server.stop();
+      const waits: number[] = [];
+      const opening = openIndexEngine(parseDatabase(`${server.url}?schema=t_wait_${Date.now()}`, dataDir), {
+        waitMs: 60_000,
+        onWait: (error, retryInMs) => {
+          expect(error).toMatchObject(unavailable);
+          waits.push(retryInMs);
+        },
+      });
+      await expect.poll(() => waits.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      await server.start();
+      const waited = await opening;
+      try {
+        expect(await waited.metadata.getFile(randomUUID())).toBeUndefined();
+        // The delays grow: no tight loop against a server that is down.
+        expect(waits[1]!).toBeGreaterThan(waits[0]!);
+      } finally {
+        await waited.close();
+      }
+    });
   });
 });

@@ -21,6 +21,7 @@ const GATEWAY_FLAGS = [
   'secret',
   'secretFile',
   'database',
+  'indexWait',
   'store',
   'replicas',
   'writeQuorum',
@@ -69,6 +70,10 @@ export function registerServer(program: Command, context: CliContext): void {
     .option(
       '--database <url>',
       'the index: sqlite (default, in the data directory), sqlite:<file>, or postgres://user@host:5432/db shared by gateways on many hosts (env LEGIM_DATABASE_URL)',
+    )
+    .option(
+      '--index-wait <duration>',
+      'how long to wait at start for a PostgreSQL index that cannot be reached yet (default 60s, env LEGIM_INDEX_WAIT)',
     )
     .option('--no-store', 'keep no replicas on this gateway; only on storage nodes')
     .option('--replicas <n>', 'copies of each file (default 3)')

@@ -14,6 +14,7 @@ const WORKER_FLAGS = [
   'secret',
   'data',
   'database',
+  'indexWait',
   'secretFile',
   'amqp',
   'queuePrefix',
@@ -49,6 +50,10 @@ export function registerWorker(program: Command, context: CliContext): void {
     .option(
       '--database <url>',
       "with --data: the gateway's index when it is not the SQLite file there, e.g. postgres://user@host:5432/db (env LEGIM_DATABASE_URL)",
+    )
+    .option(
+      '--index-wait <duration>',
+      'how long to wait at start for a PostgreSQL index that cannot be reached yet (default 60s, env LEGIM_INDEX_WAIT)',
     )
     .option('--secret-file <path>', 'read the cluster secret from this file (env LEGIM_CLUSTER_SECRET_FILE)')
     .option(

@@ -1,3 +1,4 @@
+import type { LegimError } from '@legim/sdk';
 import type { KeyStore } from '../keys/key-store.js';
 import type { JobTable } from '../jobs/job-table.js';
 import type { Outbox } from '../jobs/outbox.js';
@@ -38,4 +39,10 @@ export interface IndexEngine {
   /** Whether the last use of the database succeeded (always true for an embedded file). */
   reachable(): boolean;
   close(): Promise<void>;
+}
+
+/** How opening an engine whose server cannot be reached yet waits for it (an engine in a file never waits). */
+export interface IndexWait {
+  waitMs?: number;
+  onWait?: (error: LegimError, retryInMs: number) => void;
 }

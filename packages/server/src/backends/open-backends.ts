@@ -9,7 +9,7 @@ import type { TokenBucketStore } from '../rate-limit/token-bucket.js';
 import type { IndexTotals } from '../stats/index-totals.js';
 import type { DatabaseConfig } from './database-config.js';
 import type { DownloadCounter } from './download-counter/download-counter.js';
-import type { IndexEngine } from './index-engine.js';
+import type { IndexEngine, IndexWait } from './index-engine.js';
 import { LockService } from './locks/lock-service.js';
 import { InProcessMetadataCache } from './metadata-cache/in-process.js';
 import type { MetadataCache } from './metadata-cache/metadata-cache.js';
@@ -26,6 +26,8 @@ export interface BackendConfig {
   jobAttempts: number;
   /** The queue's default back-off unless set. */
   jobBackoff?: JobBackoff;
+  /** How long a starting process waits for an index server that cannot be reached yet (default 0: fails at once). */
+  indexWaitMs?: number;
 }
 
 /** Every backend concern of a gateway (or a worker on the index), opened from one configuration. */
@@ -54,7 +56,13 @@ export interface Backends {
  * loaded only when the configuration names it.
  */
 export async function openBackends(config: BackendConfig, name: string, logger: Logger): Promise<Backends> {
-  const index = await openIndexEngine(config.database);
+  const index = await openIndexEngine(config.database, {
+    waitMs: config.indexWaitMs,
+    onWait: (error, retryInMs) =>
+      logger.warn(
+        `${error.message} (waiting up to ${(config.indexWaitMs ?? 0) / 1000} s in all; next try in ${retryInMs} ms)`,
+      ),
+  });
   const closing: (() => Promise<void>)[] = [() => index.close()];
   try {
     const redis = config.redisUrl
@@ -93,12 +101,12 @@ export async function openBackends(config: BackendConfig, name: string, logger: 
 }
 
 /** The index engine alone: for tools that move or inspect an index (`legim index copy`). */
-export async function openIndexEngine(database: DatabaseConfig): Promise<IndexEngine> {
+export async function openIndexEngine(database: DatabaseConfig, wait?: IndexWait): Promise<IndexEngine> {
   switch (database.kind) {
     case 'sqlite':
       return (await import('./sqlite/open-sqlite-index.js')).openSqliteIndex(database.path);
     case 'postgres':
-      return (await import('./postgres/open-postgres-index.js')).openPostgresIndex(database);
+      return (await import('./postgres/open-postgres-index.js')).openPostgresIndex(database, wait);
   }
 }
 

@@ -6,7 +6,14 @@ import type { JobBackoff } from '../jobs/index.js';
 
 export interface WorkerSettings extends Pick<
   GatewayConfig,
-  'amqpUrl' | 'queuePrefix' | 'jobAttempts' | 'maxPixels' | 'healthIntervalMs' | 'redisUrl' | 'redisPrefix'
+  | 'amqpUrl'
+  | 'queuePrefix'
+  | 'jobAttempts'
+  | 'maxPixels'
+  | 'healthIntervalMs'
+  | 'redisUrl'
+  | 'redisPrefix'
+  | 'indexWaitMs'
 > {
   /** Jobs run at once. */
   concurrency: number;
@@ -43,6 +50,7 @@ export type WorkerFlags = Pick<
   GatewayFlags,
   | 'data'
   | 'database'
+  | 'indexWait'
   | 'secret'
   | 'secretFile'
   | 'amqp'
@@ -79,6 +87,7 @@ export function parseWorkerConfig(input: { flags?: WorkerFlags; env?: NodeJS.Pro
     healthIntervalMs: gateway.healthIntervalMs,
     redisUrl: gateway.redisUrl,
     redisPrefix: gateway.redisPrefix,
+    indexWaitMs: gateway.indexWaitMs,
     peers: gateway.tls.peers,
     concurrency,
     nice: parseNice(niceFlag ?? env['LEGIM_WORKER_NICE']),

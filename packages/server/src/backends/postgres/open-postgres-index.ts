@@ -1,5 +1,5 @@
 import type { DatabaseConfig } from '../database-config.js';
-import type { IndexEngine } from '../index-engine.js';
+import type { IndexEngine, IndexWait } from '../index-engine.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresDownloadCounter } from './postgres-download-counter.js';
 import { PostgresIndexRows } from './postgres-index-rows.js';
@@ -16,8 +16,11 @@ import { PostgresTokenBuckets } from './postgres-token-buckets.js';
  * docs/operations.md) shared by gateways and workers on any number of
  * hosts, each with its own data folder.
  */
-export async function openPostgresIndex(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Promise<IndexEngine> {
-  const db = await PostgresDatabase.open({ url: config.url, schema: config.schema });
+export async function openPostgresIndex(
+  config: Extract<DatabaseConfig, { kind: 'postgres' }>,
+  wait: IndexWait = {},
+): Promise<IndexEngine> {
+  const db = await PostgresDatabase.open({ url: config.url, schema: config.schema, ...wait });
   return {
     kind: 'postgres',
     metadata: new PostgresMetadataStore(db),

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { LegimError } from '@legim/sdk';
 import pg from 'pg';
 import { migrate } from './migrations.js';
@@ -10,7 +11,14 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** A statement running longer than this is cancelled, so a stuck query cannot hold a request forever. Default 10 s. */
   statementTimeoutMs?: number;
+  /** How long `open` keeps trying while the server cannot be reached (a database that starts with the gateway, or is briefly down). Default 0. */
+  waitMs?: number;
+  /** Hears each failed attempt before the next, with the delay before it. */
+  onWait?: (error: LegimError, retryInMs: number) => void;
 }
+
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5000;
 
 const INT8_OID: number = pg.types.builtins.INT8;
 
@@ -35,8 +43,26 @@ export class PostgresDatabase implements Queryable {
 
   private constructor(private readonly pool: pg.Pool) {}
 
-  /** Connects, creates the schema if asked for one, and runs the migrations (once, under a lock). */
+  /**
+   * Connects, creates the schema if asked for one, and runs the migrations
+   * (once, under a lock). A server that cannot be reached is tried again
+   * with growing delays for `waitMs`; any other error fails at once.
+   */
   static async open(options: PostgresOptions): Promise<PostgresDatabase> {
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    for (let retryInMs = FIRST_RETRY_MS; ; retryInMs = Math.min(retryInMs * 2, MAX_RETRY_MS)) {
+      try {
+        return await PostgresDatabase.openOnce(options);
+      } catch (error) {
+        const left = deadline - Date.now();
+        if (!LegimError.is(error) || error.code !== 'INDEX_UNAVAILABLE' || left <= 0) throw error;
+        options.onWait?.(error, Math.min(retryInMs, left));
+        await delay(Math.min(retryInMs, left));
+      }
+    }
+  }
+
+  private static async openOnce(options: PostgresOptions): Promise<PostgresDatabase> {
     const searchPath = options.schema ? `-c search_path=${options.schema}` : undefined;
     const pool = new pg.Pool({
       connectionString: options.url,
