@@ -8,6 +8,8 @@ import { parseDatabase } from './backends/database-config.js';
 import type { UploadMode } from './access/access-gate.js';
 import { TrustedProxies } from './access/trusted-proxies.js';
 import { parseRateLimit, type RateLimits } from './rate-limit/rate-limits.js';
+import type { PreviewCaching } from './variants/preview-caching.js';
+import { DEFAULT_VARIANTS, VARIANTS, isVariantName, type VariantName } from './processing/variants.js';
 
 /** Everything the gateway needs to know, validated once at the edge. */
 export interface GatewayConfig extends BackendConfig {
@@ -45,6 +47,10 @@ export interface GatewayConfig extends BackendConfig {
   rateLimits: RateLimits;
   /** Proxies whose `X-Forwarded-For` names the client. */
   trustedProxies: TrustedProxies;
+  /** Whether shared caches (a CDN) may keep previews until the file expires, or only browsers. */
+  previewCaching: PreviewCaching;
+  /** The previews the workers make of each image. */
+  variants: readonly VariantName[];
 }
 
 /** A list (`trustedProxy`) is one string, its items separated by commas or spaces. */
@@ -93,6 +99,8 @@ const FLAG_ENV = {
   downloadRatePerAddress: 'LEGIM_DOWNLOAD_RATE_PER_ADDRESS',
   authFailureRate: 'LEGIM_AUTH_FAILURE_RATE',
   trustedProxy: 'LEGIM_TRUSTED_PROXY',
+  previewCache: 'LEGIM_PREVIEW_CACHE',
+  variants: 'LEGIM_VARIANTS',
 } as const;
 
 /**
@@ -172,6 +180,8 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
       authFailures: parseRateLimit('authFailureRate', pick('authFailureRate') ?? AUTH_FAILURE_RATE),
     },
     trustedProxies: new TrustedProxies((pick('trustedProxy') ?? '').split(/[\s,]+/).filter(Boolean)),
+    previewCaching: previewCaching(pick('previewCache')),
+    variants: variantNames(pick('variants')),
   };
   if (config.defaultDownloads > config.maxDownloads) {
     throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);
@@ -259,6 +269,21 @@ function redisUrl(raw: string | undefined): string | undefined {
 function uploadMode(raw: string | undefined): UploadMode {
   if (raw === undefined || raw === 'open' || raw === 'key') return raw ?? 'open';
   throw invalid('uploads', `expected open or key, got "${raw}"`);
+}
+
+function previewCaching(raw: string | undefined): PreviewCaching {
+  if (raw === undefined || raw === 'public' || raw === 'private') return raw ?? 'public';
+  throw invalid('previewCache', `expected public or private, got "${raw}"`);
+}
+
+function variantNames(raw: string | undefined): readonly VariantName[] {
+  if (raw === undefined) return DEFAULT_VARIANTS;
+  const names = raw.split(/[\s,]+/).filter(Boolean);
+  const unknown = names.find((name) => !isVariantName(name));
+  if (unknown !== undefined || names.length === 0 || new Set(names).size !== names.length) {
+    throw invalid('variants', `expected some of ${Object.keys(VARIANTS).join(', ')}, each once; got "${raw}"`);
+  }
+  return names as VariantName[];
 }
 
 function redisPrefix(raw: string | undefined): string {

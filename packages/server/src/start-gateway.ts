@@ -29,7 +29,6 @@ import { KeyService } from './keys/key-service.js';
 import { RateLimiter } from './rate-limit/rate-limiter.js';
 import { ReplicaReader } from './download/replica-reader.js';
 import { ResumeTokens } from './download/resume-tokens.js';
-import { DEFAULT_VARIANTS } from './processing/index.js';
 import { VariantService } from './variants/variant-service.js';
 import { ImageProcess } from './workers/image-process.js';
 import { IndexRebuilder } from './index-rebuild/index-rebuilder.js';
@@ -121,7 +120,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const reader = new ReplicaReader(registry, health);
   const processing = new ProcessingReports(metadata, emit);
   const worker = new ImageWorker(processing, registry, new VariantWriter(metadata, placer), {
-    variants: DEFAULT_VARIANTS,
+    variants: config.variants,
     maxPixels: config.maxPixels,
     processImage: images.processImage,
   });
@@ -173,7 +172,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       emit,
       logger,
     }),
-    variants: new VariantService(metadata, reader),
+    variants: new VariantService(metadata, reader, config.previewCaching),
     files: new FileService({
       metadata,
       jobs,

@@ -27,6 +27,7 @@ const GATEWAY_FLAGS = [
   'writeQuorum',
   'maxUpload',
   'maxPixels',
+  'variants',
   'defaultDownloads',
   'maxDownloads',
   'defaultTtl',
@@ -51,6 +52,7 @@ const GATEWAY_FLAGS = [
   'downloadRatePerAddress',
   'authFailureRate',
   'trustedProxy',
+  'previewCache',
 ] as const;
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -76,10 +78,18 @@ export function registerServer(program: Command, context: CliContext): void {
       'how long to wait at start for a PostgreSQL index that cannot be reached yet (default 60s, env LEGIM_INDEX_WAIT)',
     )
     .option('--no-store', 'keep no replicas on this gateway; only on storage nodes')
+    .option(
+      '--preview-cache <who>',
+      'public: CDNs and browsers may keep previews until the file expires (default); private: browsers only (env LEGIM_PREVIEW_CACHE)',
+    )
     .option('--replicas <n>', 'copies of each file (default 3)')
     .option('--write-quorum <n>', 'durable copies before an upload succeeds (default 2)')
     .option('--max-upload <size>', 'largest upload, e.g. 100MB')
     .option('--max-pixels <n>', 'largest image in pixels (default 100000000)')
+    .option(
+      '--variants <names>',
+      'previews made of each image, from thumb,small,webp,avif (default thumb,small,webp; env LEGIM_VARIANTS)',
+    )
     .option('--default-downloads <n>', 'downloads when the uploader gives none (default 3)')
     .option('--max-downloads <n>', 'most downloads an uploader may ask for (default 1000)')
     .option('--default-ttl <duration>', 'time to live when the uploader gives none (default 1h)')

@@ -20,6 +20,7 @@ const WORKER_FLAGS = [
   'queuePrefix',
   'jobAttempts',
   'maxPixels',
+  'variants',
   'healthInterval',
   'redis',
   'redisPrefix',
@@ -68,6 +69,10 @@ export function registerWorker(program: Command, context: CliContext): void {
     .option('--queue-prefix <name>', 'queue names, as the gateway uses (default legim)')
     .option('--job-attempts <n>', 'runs of a failing job before it is dead-lettered (default 5)')
     .option('--max-pixels <n>', 'largest image in pixels (default 100000000)')
+    .option(
+      '--variants <names>',
+      'previews made of each image, from thumb,small,webp,avif (default thumb,small,webp; env LEGIM_VARIANTS)',
+    )
     .option('--health-interval <duration>', 'how often storage nodes are probed (default 1s)')
     .option(
       '--redis <url>',

@@ -1,14 +1,30 @@
 import { LegimError } from '@legim/sdk';
 import { findServableFile } from '../download/file-lookup.js';
 import type { ReplicaReader } from '../download/replica-reader.js';
-import type { BlobAnswer } from '../download/blob-answer.js';
-import { matchesEntityTag } from '../download/conditional-request.js';
-import type { MetadataStore } from '../metadata/types.js';
+import type { BlobAnswer, HeadAnswer } from '../download/blob-answer.js';
+import { firstBytes, requestedRange } from '../download/byte-range.js';
+import { isNotModified, type Preconditions } from '../download/conditional-request.js';
+import type { FileRecord, MetadataStore, VariantRecord } from '../metadata/types.js';
+import { previewCacheControl, type PreviewCaching } from './preview-caching.js';
+import { NEGOTIATED_PREVIEW, negotiateFullSize } from './preview-format.js';
 
 /** The answer to a conditional request whose copy is current: headers, no body. */
 export interface NotModified {
   status: 304;
   headers: Record<string, string>;
+}
+
+/** What a preview request asks, as the edge reads it from the request. */
+export interface PreviewRequest {
+  id: string;
+  /** A variant's name, or `full` for the best full-size encoding the client takes. */
+  name: string;
+  /** HEAD: headers alone, and no replica is read. */
+  head: boolean;
+  preconditions: Preconditions;
+  range?: string;
+  ifRange?: string;
+  accept?: string;
 }
 
 /** How soon a client should ask again for a variant still being made. */
@@ -19,15 +35,56 @@ export class VariantService {
   constructor(
     private readonly metadata: MetadataStore,
     private readonly reader: ReplicaReader,
+    private readonly caching: PreviewCaching,
   ) {}
 
   /**
-   * The variant's bytes, or `304` with no read at all when the client's copy
-   * (`If-None-Match`) is the current one: previews are immutable.
+   * The variant's bytes (or the asked range of them), or `304` with no read
+   * at all when the client's copy is the current one: previews are
+   * immutable, and cacheable until the file expires.
    */
-  async serve(id: string, name: string, ifNoneMatch?: string): Promise<BlobAnswer<200> | NotModified> {
+  async serve(request: PreviewRequest): Promise<BlobAnswer | HeadAnswer | NotModified> {
     const now = Date.now();
-    const file = await findServableFile(this.metadata, id, now);
+    const file = await findServableFile(this.metadata, request.id, now);
+    const variant = await this.variantOf(file, request);
+    const validators = { etag: `"${variant.sha256}"`, lastModified: file.createdAt };
+    const headers = {
+      ETag: validators.etag,
+      'Last-Modified': new Date(validators.lastModified).toUTCString(),
+      'Cache-Control': previewCacheControl(this.caching, file.expiresAt, now),
+      ...(request.name === NEGOTIATED_PREVIEW && { Vary: 'Accept' }),
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+    };
+    if (isNotModified(request.preconditions, validators)) return { status: 304, headers };
+    const range = requestedRange(request, variant.size, validators);
+    const whole = { ...headers, 'Content-Type': variant.contentType, 'Accept-Ranges': 'bytes' };
+    if (request.head) return { status: 200, headers: { ...whole, 'Content-Length': variant.size } };
+    const key = `${file.id}.${variant.name}`;
+    const nodeIds = await this.metadata.replicaNodes(key);
+    if (!range) {
+      const blob = await this.reader.open({ key, size: variant.size, nodeIds });
+      return {
+        status: 200,
+        headers: { ...whole, 'Content-Length': variant.size },
+        stream: { chunks: blob.chunks, abandoned: async () => blob.close() },
+      };
+    }
+    const length = range.end - range.start + 1;
+    const blob = await this.reader.open({ key, size: variant.size, nodeIds, start: range.start });
+    return {
+      status: 206,
+      headers: {
+        ...whole,
+        'Content-Length': length,
+        'Content-Range': `bytes ${range.start}-${range.end}/${variant.size}`,
+      },
+      stream: { chunks: firstBytes(blob.chunks, length, blob.close), abandoned: async () => blob.close() },
+    };
+  }
+
+  private async variantOf(file: FileRecord, request: PreviewRequest): Promise<VariantRecord> {
+    const { name } = request;
     if (file.status === 'processing') {
       throw new LegimError('VARIANT_NOT_READY', `the ${name} variant is still being made; retry shortly`, {
         details: { retryAfter: RETRY_AFTER_SECONDS },
@@ -40,30 +97,12 @@ export class VariantService {
       );
     }
     const variants = await this.metadata.listVariants(file.id);
-    const variant = variants.find((v) => v.name === name);
+    const variant =
+      name === NEGOTIATED_PREVIEW ? negotiateFullSize(request.accept, variants) : variants.find((v) => v.name === name);
     if (!variant) {
       const names = variants.map((v) => v.name).join(', ');
       throw new LegimError('VARIANT_NOT_FOUND', `no variant "${name}"; this file has: ${names || 'none'}`);
     }
-    const key = `${file.id}.${variant.name}`;
-    // A preview may be cached briefly, never past the file's expiry.
-    const maxAge = Math.max(0, Math.min(60, Math.floor((file.expiresAt - now) / 1000)));
-    const headers = {
-      ETag: `"${variant.sha256}"`,
-      'Cache-Control': `private, max-age=${maxAge}`,
-      'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': "default-src 'none'; sandbox",
-    };
-    if (matchesEntityTag(ifNoneMatch, headers.ETag)) return { status: 304, headers };
-    const blob = await this.reader.open({
-      key,
-      size: variant.size,
-      nodeIds: await this.metadata.replicaNodes(key),
-    });
-    return {
-      status: 200,
-      headers: { ...headers, 'Content-Type': variant.contentType, 'Content-Length': variant.size },
-      stream: { chunks: blob.chunks, abandoned: async () => blob.close() },
-    };
+    return variant;
   }
 }

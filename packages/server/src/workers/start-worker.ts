@@ -1,7 +1,6 @@
 import { createLogger, type Logger } from '@legim/node';
 import { PeriodicTask } from '../background/periodic-task.js';
 import type { Job } from '../jobs/index.js';
-import { DEFAULT_VARIANTS } from '../processing/index.js';
 import { ImageWorker } from './image-worker.js';
 import { lowerPriority } from './lower-priority.js';
 import { createDeadLetterHandler, createJobHandler } from './job-handler.js';
@@ -37,7 +36,7 @@ export async function startWorker(
     health.start();
     nodeSync.start();
     const worker = new ImageWorker(store, registry, new VariantWriter(store, placer), {
-      variants: DEFAULT_VARIANTS,
+      variants: config.variants,
       maxPixels: config.maxPixels,
     });
     const handle = createJobHandler(worker, reaper);

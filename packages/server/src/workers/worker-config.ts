@@ -14,6 +14,7 @@ export interface WorkerSettings extends Pick<
   | 'redisUrl'
   | 'redisPrefix'
   | 'indexWaitMs'
+  | 'variants'
 > {
   /** Jobs run at once. */
   concurrency: number;
@@ -57,6 +58,7 @@ export type WorkerFlags = Pick<
   | 'queuePrefix'
   | 'jobAttempts'
   | 'maxPixels'
+  | 'variants'
   | 'healthInterval'
   | 'redis'
   | 'redisPrefix'
@@ -88,6 +90,7 @@ export function parseWorkerConfig(input: { flags?: WorkerFlags; env?: NodeJS.Pro
     redisUrl: gateway.redisUrl,
     redisPrefix: gateway.redisPrefix,
     indexWaitMs: gateway.indexWaitMs,
+    variants: gateway.variants,
     peers: gateway.tls.peers,
     concurrency,
     nice: parseNice(niceFlag ?? env['LEGIM_WORKER_NICE']),

@@ -73,20 +73,42 @@ export function fileRoutes(s: GatewayServices): Route[] {
         id: method === 'GET' ? 'getVariant' : 'headVariant',
         method,
         path: '/v1/files/:id/variants/:name',
-        summary: 'A preview (thumbnail, small, webp); never takes a download',
+        summary: 'A preview (thumb, small, webp, avif, or full: the best encoding by Accept); never takes a download',
         tag: 'files',
         auth: 'public',
         params: Type.Object({
           id: FileId.properties.id,
-          name: Type.String({ description: VariantNameSchema.description }),
+          name: Type.String({
+            description: `${VariantNameSchema.description}; or full: AVIF when Accept names image/avif and it was made, else WebP`,
+          }),
         }),
         responses: {
           200: { description: 'The preview', contentType: 'image/*' },
-          304: { description: 'The copy the client has (If-None-Match) is current' },
+          206: { description: 'The asked range of the preview (Range, If-Range)', contentType: 'image/*' },
+          304: { description: 'The copy the client has (If-None-Match, If-Modified-Since) is current' },
         },
-        errors: ['FILE_NOT_FOUND', 'VARIANT_NOT_READY', 'VARIANT_NOT_FOUND', 'EXPIRED', 'DELETED', 'UNAVAILABLE'],
+        errors: [
+          'FILE_NOT_FOUND',
+          'VARIANT_NOT_READY',
+          'VARIANT_NOT_FOUND',
+          'RANGE_NOT_SATISFIABLE',
+          'EXPIRED',
+          'DELETED',
+          'UNAVAILABLE',
+        ],
       }).handle(({ params, request }) =>
-        s.variants.serve(params.id, params.name, headerValue(request, 'if-none-match')),
+        s.variants.serve({
+          id: params.id,
+          name: params.name,
+          head: method === 'HEAD',
+          preconditions: {
+            ifNoneMatch: headerValue(request, 'if-none-match'),
+            ifModifiedSince: headerValue(request, 'if-modified-since'),
+          },
+          range: headerValue(request, 'range'),
+          ifRange: headerValue(request, 'if-range'),
+          accept: headerValue(request, 'accept'),
+        }),
       ),
     ),
   ];
