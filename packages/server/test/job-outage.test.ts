@@ -49,6 +49,7 @@ describe('a remote worker through a gateway outage', () => {
         redisUrl: undefined,
         redisPrefix: 'legim:',
         concurrency: 1,
+        variants: ['thumb', 'small', 'webp'],
       },
       { onJobDone: (job) => void done.push(job) },
     );

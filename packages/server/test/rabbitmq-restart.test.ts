@@ -64,6 +64,7 @@ describe('RabbitMQ restart while uploads continue', () => {
       redisUrl: undefined,
       redisPrefix: 'legim:',
       concurrency: 1,
+      variants: ['thumb', 'small', 'webp'],
     });
   }, 60_000);
 
