@@ -79,7 +79,7 @@ export class VariantService {
         'Content-Length': length,
         'Content-Range': `bytes ${range.start}-${range.end}/${variant.size}`,
       },
-      stream: { chunks: firstBytes(blob.chunks, length, blob.close), abandoned: async () => blob.close() },
+      stream: { chunks: firstBytes(blob.chunks, length, () => blob.close()), abandoned: async () => blob.close() },
     };
   }
 
