@@ -9,6 +9,7 @@ import type { UploadMode } from './access/access-gate.js';
 import { TrustedProxies } from './access/trusted-proxies.js';
 import { parseRateLimit, type RateLimits } from './rate-limit/rate-limits.js';
 import type { PreviewCaching } from './variants/preview-caching.js';
+import type { PurgeSettings } from './cdn/cdn-purger.js';
 import { DEFAULT_VARIANTS, VARIANTS, isVariantName, type VariantName } from './processing/variants.js';
 
 /** Everything the gateway needs to know, validated once at the edge. */
@@ -51,6 +52,8 @@ export interface GatewayConfig extends BackendConfig {
   previewCaching: PreviewCaching;
   /** The previews the workers make of each image. */
   variants: readonly VariantName[];
+  /** The CDN to tell when a file is gone before its expiry; undefined: none. */
+  purge: PurgeSettings | undefined;
 }
 
 /** A list (`trustedProxy`) is one string, its items separated by commas or spaces. */
@@ -101,6 +104,9 @@ const FLAG_ENV = {
   trustedProxy: 'LEGIM_TRUSTED_PROXY',
   previewCache: 'LEGIM_PREVIEW_CACHE',
   variants: 'LEGIM_VARIANTS',
+  purgeUrl: 'LEGIM_PURGE_URL',
+  purgeMethod: 'LEGIM_PURGE_METHOD',
+  purgeHeader: 'LEGIM_PURGE_HEADER',
 } as const;
 
 /**
@@ -182,6 +188,7 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     trustedProxies: new TrustedProxies((pick('trustedProxy') ?? '').split(/[\s,]+/).filter(Boolean)),
     previewCaching: previewCaching(pick('previewCache')),
     variants: variantNames(pick('variants')),
+    purge: purgeSettings(pick('purgeUrl'), pick('purgeMethod'), pick('purgeHeader')),
   };
   if (config.defaultDownloads > config.maxDownloads) {
     throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);
@@ -284,6 +291,38 @@ function variantNames(raw: string | undefined): readonly VariantName[] {
     throw invalid('variants', `expected some of ${Object.keys(VARIANTS).join(', ')}, each once; got "${raw}"`);
   }
   return names as VariantName[];
+}
+
+const PURGE_METHODS = ['POST', 'PURGE', 'DELETE', 'GET'] as const;
+
+function purgeSettings(
+  template: string | undefined,
+  method: string | undefined,
+  header: string | undefined,
+): PurgeSettings | undefined {
+  if (template === undefined) {
+    if (method !== undefined || header !== undefined)
+      throw invalid('purgeUrl', 'is needed by purgeMethod and purgeHeader');
+    return undefined;
+  }
+  if (!template.includes('{id}') && !template.includes('{path}')) {
+    throw invalid('purgeUrl', 'must hold {path} (one request per preview) or {id} (one per file)');
+  }
+  const example = URL.parse(template.replaceAll('{id}', 'id').replaceAll('{path}', '/path'));
+  if (example?.protocol !== 'http:' && example?.protocol !== 'https:') {
+    throw invalid('purgeUrl', `expected an http(s) URL template, got "${template}"`);
+  }
+  const upper = (method ?? 'POST').toUpperCase();
+  if (!PURGE_METHODS.includes(upper as PurgeSettings['method'])) {
+    throw invalid('purgeMethod', `expected one of ${PURGE_METHODS.join(', ')}, got "${method}"`);
+  }
+  const match = header === undefined ? undefined : /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.+)$/.exec(header);
+  if (header !== undefined && !match) throw invalid('purgeHeader', 'expected "Name: value"');
+  return {
+    template,
+    method: upper as PurgeSettings['method'],
+    ...(match && { header: { name: match[1]!, value: match[2]! } }),
+  };
 }
 
 function redisPrefix(raw: string | undefined): string {

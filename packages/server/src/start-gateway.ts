@@ -33,6 +33,8 @@ import { VariantService } from './variants/variant-service.js';
 import { ImageProcess } from './workers/image-process.js';
 import { IndexRebuilder } from './index-rebuild/index-rebuilder.js';
 import { ImageWorker } from './workers/image-worker.js';
+import { CdnPurger } from './cdn/cdn-purger.js';
+import { NEGOTIATED_PREVIEW } from './variants/preview-format.js';
 import { VariantWriter } from './workers/variant-writer.js';
 import { ProcessingWatchdog } from './workers/processing-watchdog.js';
 import { GatewayEvents } from './events/gateway-events.js';
@@ -101,7 +103,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     emit,
     logger,
   });
-  const reaper = new FileReaper(metadata, registry, locks, counter, emit);
+  const purger = config.purge && new CdnPurger(config.purge, [...config.variants, NEGOTIATED_PREVIEW], logger);
+  const reaper = new FileReaper(metadata, registry, locks, counter, emit, (id) => void purger?.purge(id));
   const drainer = new NodeDrainer(registry, metadata, {
     replicas: config.replicas,
     onDrainStarted: () => repairer.wake(),

@@ -50,6 +50,7 @@ describe('a remote worker through a gateway outage', () => {
         redisPrefix: 'legim:',
         concurrency: 1,
         variants: ['thumb', 'small', 'webp'],
+        purge: undefined,
       },
       { onJobDone: (job) => void done.push(job) },
     );

@@ -65,6 +65,7 @@ describe('RabbitMQ restart while uploads continue', () => {
       redisPrefix: 'legim:',
       concurrency: 1,
       variants: ['thumb', 'small', 'webp'],
+      purge: undefined,
     });
   }, 60_000);
 

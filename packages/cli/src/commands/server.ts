@@ -28,6 +28,9 @@ const GATEWAY_FLAGS = [
   'maxUpload',
   'maxPixels',
   'variants',
+  'purgeUrl',
+  'purgeMethod',
+  'purgeHeader',
   'defaultDownloads',
   'maxDownloads',
   'defaultTtl',
@@ -90,6 +93,12 @@ export function registerServer(program: Command, context: CliContext): void {
       '--variants <names>',
       'previews made of each image, from thumb,small,webp,avif (default thumb,small,webp; env LEGIM_VARIANTS)',
     )
+    .option(
+      '--purge-url <template>',
+      'tell a CDN when a file is gone before its expiry: a URL with {path} (one request per preview) or {id} (env LEGIM_PURGE_URL)',
+    )
+    .option('--purge-method <method>', 'POST (default), PURGE, DELETE or GET (env LEGIM_PURGE_METHOD)')
+    .option('--purge-header <header>', 'one header for the purge requests, "Name: value" (env LEGIM_PURGE_HEADER)')
     .option('--default-downloads <n>', 'downloads when the uploader gives none (default 3)')
     .option('--max-downloads <n>', 'most downloads an uploader may ask for (default 1000)')
     .option('--default-ttl <duration>', 'time to live when the uploader gives none (default 1h)')

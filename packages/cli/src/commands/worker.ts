@@ -21,6 +21,9 @@ const WORKER_FLAGS = [
   'jobAttempts',
   'maxPixels',
   'variants',
+  'purgeUrl',
+  'purgeMethod',
+  'purgeHeader',
   'healthInterval',
   'redis',
   'redisPrefix',
@@ -73,6 +76,12 @@ export function registerWorker(program: Command, context: CliContext): void {
       '--variants <names>',
       'previews made of each image, from thumb,small,webp,avif (default thumb,small,webp; env LEGIM_VARIANTS)',
     )
+    .option(
+      '--purge-url <template>',
+      'tell a CDN when a file is gone before its expiry: a URL with {path} (one request per preview) or {id} (env LEGIM_PURGE_URL)',
+    )
+    .option('--purge-method <method>', 'POST (default), PURGE, DELETE or GET (env LEGIM_PURGE_METHOD)')
+    .option('--purge-header <header>', 'one header for the purge requests, "Name: value" (env LEGIM_PURGE_HEADER)')
     .option('--health-interval <duration>', 'how often storage nodes are probed (default 1s)')
     .option(
       '--redis <url>',

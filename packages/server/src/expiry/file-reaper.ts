@@ -26,6 +26,8 @@ export class FileReaper {
     private readonly locks: LockService,
     private readonly counter: Pick<DownloadCounter, 'forget'>,
     private readonly emit: EmitEvent = () => {},
+    /** Hears each file removed before its expiry, whose previews caches may still hold (the CDN purge). */
+    private readonly goneEarly: (fileId: string) => void = () => {},
   ) {}
 
   /** Reaps one file if it is due; running it twice does no harm. */
@@ -57,6 +59,7 @@ export class FileReaper {
     if (file.deleteReason !== 'deleted') {
       this.emit({ type: 'file.deleted', fileId: file.id, reason: reason === 'exhausted' ? 'used-up' : reason });
     }
+    if (reason !== 'expired') this.goneEarly(file.id);
     // Best effort: a count left behind expires with the file, and refuses nothing that still exists.
     await this.counter.forget(file.id).catch(() => {});
   }

@@ -7,6 +7,8 @@ import { HttpBlobTransport } from '../backends/blob-transport/http.js';
 import { openBackends, openBrokerJobQueue } from '../backends/open-backends.js';
 import { NodeRegistry } from '../cluster/node-registry.js';
 import { openClusterView } from '../open-cluster-view.js';
+import { CdnPurger } from '../cdn/cdn-purger.js';
+import { NEGOTIATED_PREVIEW } from '../variants/preview-format.js';
 import { FileReaper } from '../expiry/file-reaper.js';
 import { HealthMonitor } from '../health/health-monitor.js';
 import { loadIdentity } from '../identity.js';
@@ -57,7 +59,14 @@ async function openLocal(config: WorkerConfig & { dataDir: string }, logger: Log
     });
     return {
       store: backends.metadata,
-      reaper: new FileReaper(backends.metadata, registry, backends.locks, backends.counter),
+      reaper: new FileReaper(
+        backends.metadata,
+        registry,
+        backends.locks,
+        backends.counter,
+        undefined,
+        purgeHook(config, logger),
+      ),
       registry,
       health,
       placer,
@@ -121,4 +130,11 @@ async function openRemote(
       await client.close();
     },
   };
+}
+
+/** The CDN purge of a worker that reaps files itself (`--data`), as its gateway's flags configure it. */
+function purgeHook(config: WorkerConfig, logger: Logger): ((fileId: string) => void) | undefined {
+  if (!config.purge) return undefined;
+  const purger = new CdnPurger(config.purge, [...config.variants, NEGOTIATED_PREVIEW], logger);
+  return (fileId) => void purger.purge(fileId);
 }

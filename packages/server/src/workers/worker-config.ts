@@ -15,6 +15,7 @@ export interface WorkerSettings extends Pick<
   | 'redisPrefix'
   | 'indexWaitMs'
   | 'variants'
+  | 'purge'
 > {
   /** Jobs run at once. */
   concurrency: number;
@@ -59,6 +60,9 @@ export type WorkerFlags = Pick<
   | 'jobAttempts'
   | 'maxPixels'
   | 'variants'
+  | 'purgeUrl'
+  | 'purgeMethod'
+  | 'purgeHeader'
   | 'healthInterval'
   | 'redis'
   | 'redisPrefix'
@@ -91,6 +95,7 @@ export function parseWorkerConfig(input: { flags?: WorkerFlags; env?: NodeJS.Pro
     redisPrefix: gateway.redisPrefix,
     indexWaitMs: gateway.indexWaitMs,
     variants: gateway.variants,
+    purge: gateway.purge,
     peers: gateway.tls.peers,
     concurrency,
     nice: parseNice(niceFlag ?? env['LEGIM_WORKER_NICE']),
