@@ -191,6 +191,12 @@ async function processingBenchmarks(uploadImage) {
         log(
           `process raw sharp: ${result.perSec.toFixed(2)} photos/s (thumbnail only: ${result.thumbs.perSec.toFixed(1)}/s)`,
         );
+        for (const [size, cost] of Object.entries(result.avifCost)) {
+          log(
+            `  ${size}: webp ${cost.webp.cpuMsPerPhoto.toFixed(0)} ms ${cost.webp.bytes} B, ` +
+              `avif ${cost.avif.cpuMsPerPhoto.toFixed(0)} ms ${cost.avif.bytes} B (${cost.avifOverWebp.toFixed(2)}x the CPU)`,
+          );
+        }
         return result;
       },
       legim: async (round) => {
