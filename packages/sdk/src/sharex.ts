@@ -3,7 +3,7 @@ import type { ShareXUploader } from './protocol/index.js';
 
 /** Options of `Legim.sharex`. */
 export interface ShareXOptions {
-  /** An API key with the `upload` scope to put in the uploader; the client's key without it. Never the admin key. */
+  /** An API key with the `upload` scope to put in the uploader; the client's key without it, none with `''`. Never the admin key. */
   key?: string;
   signal?: AbortSignal;
 }
