@@ -2,6 +2,7 @@
  * What `legim ls`, `legim edit` and `legim info` on a finished file print:
  * tables of files and final states, built from the shared formatting in output.ts.
  */
+import { stripVTControlCharacters as plain } from 'node:util';
 import chalk from 'chalk';
 import type { FileGone, FileInfo, ListedFile } from '@legim/sdk';
 import { cliName } from './invocation.js';
@@ -39,7 +40,6 @@ export function filesTable(rows: FileRow[], now = new Date()): string {
     row.downloadsLeft === undefined ? '-' : String(row.downloadsLeft),
     row.gone ? endedText(row.gone, now) : formatWhen(row.expiresAt, now),
   ]);
-  const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
   const widths = header.map((title, column) =>
     Math.max(title.length, ...cells.map((row) => plain(row[column]!).length)),
   );

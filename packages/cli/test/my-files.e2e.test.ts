@@ -30,7 +30,13 @@ describe('legim ls, edit, rm and info on the files this CLI uploaded', () => {
   });
 
   async function upload(downloads: number): Promise<{ id: string; deleteToken: string }> {
-    const { code, stdout, stderr } = await legim(['upload', fixture(IMAGE), '--downloads', String(downloads), '--json']);
+    const { code, stdout, stderr } = await legim([
+      'upload',
+      fixture(IMAGE),
+      '--downloads',
+      String(downloads),
+      '--json',
+    ]);
     expect(code, stderr).toBe(0);
     return JSON.parse(stdout) as { id: string; deleteToken: string };
   }
@@ -55,7 +61,11 @@ describe('legim ls, edit, rm and info on the files this CLI uploaded', () => {
     expect(info.code, info.stderr).toBe(0);
     expect(info.stdout).toMatch(new RegExp(`^${file.id}  0 downloads left, deleted at \\d\\d:\\d\\d:\\d\\d`));
     const json = await legim(['info', file.id, '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ id: file.id, code: 'DOWNLOADS_EXHAUSTED', gone: { state: 'used-up' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      id: file.id,
+      code: 'DOWNLOADS_EXHAUSTED',
+      gone: { state: 'used-up' },
+    });
     const after = await legim(['ls', '--mine', '--json']);
     expect(JSON.parse(after.stdout)).toContainEqual(
       expect.objectContaining({ id: file.id, downloadsLeft: 0, gone: expect.objectContaining({ state: 'used-up' }) }),

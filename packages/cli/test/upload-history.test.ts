@@ -40,6 +40,11 @@ describe('UploadHistory', () => {
     // A week past its expiry, a file is forgotten at the next write, and its server with it.
     history.remember(a, upload('four', now + 1000), now + 120_000);
     expect(history.list(b)).toEqual([]);
-    expect(new UploadHistory().list(a).map((file) => file.id).sort()).toEqual(['four', 'one']);
+    expect(
+      new UploadHistory()
+        .list(a)
+        .map((file) => file.id)
+        .sort(),
+    ).toEqual(['four', 'one']);
   });
 });

@@ -29,7 +29,10 @@ export async function editFile(
 ): Promise<FileInfo> {
   const id = fileIdFromUrl(idOrUrl);
   if ((options.deleteToken ?? ctx.apiKey ?? '') === '') {
-    throw new LegimError('INVALID_OPTION', "changing a file needs its delete token (returned by upload) or the admin key");
+    throw new LegimError(
+      'INVALID_OPTION',
+      'changing a file needs its delete token (returned by upload) or the admin key',
+    );
   }
   if (limits.ttl !== undefined && limits.expiresAt !== undefined) {
     throw new LegimError('INVALID_OPTION', 'give ttl or expiresAt, not both');

@@ -189,7 +189,11 @@ describe.each(ENGINES)('editing and listing files on two gateways (%s)', (engine
   });
 
   it("holds an edit to the uploader key's quotas", async () => {
-    const key = await createKey({ name: 'capped', scopes: ['upload'], quotas: { maxDownloads: 5, maxTtlSeconds: 7200 } });
+    const key = await createKey({
+      name: 'capped',
+      scopes: ['upload'],
+      quotas: { maxDownloads: 5, maxTtlSeconds: 7200 },
+    });
     const file = await upload('downloads=2&ttl=1h', key.secret);
     const downloads = await edit(a(), file.id, file.deleteToken, { downloads: 6 });
     expect([downloads.status, downloads.json.error.code]).toEqual([403, 'QUOTA_DOWNLOADS_EXCEEDED']);
@@ -271,7 +275,11 @@ describe.each(ENGINES)('editing and listing files on two gateways (%s)', (engine
     const uploader = withKey.json;
     const form = new FormData();
     form.append(uploader.FileFormName, new Blob([IMAGE], { type: 'image/gif' }), 'shot.gif');
-    const sent = await call(uploader.RequestURL, { method: uploader.RequestMethod, headers: uploader.Headers, body: form });
+    const sent = await call(uploader.RequestURL, {
+      method: uploader.RequestMethod,
+      headers: uploader.Headers,
+      body: form,
+    });
     expect(sent.status).toBe(201);
     const fill = (template: string) => template.replace(/\{json:(\w+)\}/g, (_, field: string) => sent.json[field]);
     expect(fill(uploader.URL)).toBe(`${a()}/d/${sent.json.id}`);

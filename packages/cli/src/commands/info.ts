@@ -7,9 +7,7 @@ import { fileView, print, printJson } from '../output.js';
 export function registerInfo(program: Command, context: CliContext): void {
   program
     .command('info')
-    .description(
-      "show a file's metadata, processing status and previews, or how it ended (does not take a download)",
-    )
+    .description("show a file's metadata, processing status and previews, or how it ended (does not take a download)")
     .argument('<id-or-url>', 'the file id or its link')
     .option('--json', 'print the file object (or {id, code, gone} for a file that ended) as JSON')
     .action(async (idOrUrl: string, options: { json?: boolean }) => {

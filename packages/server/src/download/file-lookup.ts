@@ -57,7 +57,9 @@ function goneDetails(state: 'expired' | 'used-up' | 'deleted', at: number | unde
 }
 
 export const expired = (at?: number) =>
-  new LegimError('EXPIRED', 'this file has expired and is no longer available', { details: goneDetails('expired', at) });
+  new LegimError('EXPIRED', 'this file has expired and is no longer available', {
+    details: goneDetails('expired', at),
+  });
 export const deleted = (at?: number) =>
   new LegimError('DELETED', 'this file was deleted by its owner', { details: goneDetails('deleted', at) });
 export const exhausted = (max: number, at?: number) =>

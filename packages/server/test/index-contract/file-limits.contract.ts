@@ -77,7 +77,14 @@ export function fileLimitsContract(harness: EngineHarness): void {
         sorted([mine[0]!, mine[2]!]),
       );
       expect(
-        ids(await files().listLiveFiles({ keyId: key.id, status: 'ready', expiringBefore: now + 90 * 60_000 }, '', 10, now)),
+        ids(
+          await files().listLiveFiles(
+            { keyId: key.id, status: 'ready', expiringBefore: now + 90 * 60_000 },
+            '',
+            10,
+            now,
+          ),
+        ),
       ).toEqual([mine[0]!.id]);
       expect(await files().listLiveFiles({ keyId: keyRecord().id }, '', 10, now)).toEqual([]);
     });

@@ -66,7 +66,9 @@ export function fileRoutes(s: GatewayServices): Route[] {
           limit: Type.Optional(Type.String({ description: `Files per page, 1 to ${MAX_LISTING_LIMIT} (default 100)` })),
           status: Type.Optional(Type.String({ description: 'processing, ready or failed' })),
           key: Type.Optional(Type.String({ description: 'Only files uploaded with this API key (its id)' })),
-          expiringBefore: Type.Optional(Type.String({ description: 'Only files expiring before this ISO 8601 instant' })),
+          expiringBefore: Type.Optional(
+            Type.String({ description: 'Only files expiring before this ISO 8601 instant' }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -106,8 +108,17 @@ export function fileRoutes(s: GatewayServices): Route[] {
       auth: 'delete-token',
       params: FileId,
       body: { json: LimitsEditSchema, limit: EDIT_LIMIT },
-      responses: { 200: { description: 'The file as changed: every gateway serves it so from now on', json: FileInfoSchema } },
-      errors: ['UNAUTHORIZED', 'FORBIDDEN', 'INVALID_OPTION', 'QUOTA_TTL_EXCEEDED', 'QUOTA_DOWNLOADS_EXCEEDED', ...GONE],
+      responses: {
+        200: { description: 'The file as changed: every gateway serves it so from now on', json: FileInfoSchema },
+      },
+      errors: [
+        'UNAUTHORIZED',
+        'FORBIDDEN',
+        'INVALID_OPTION',
+        'QUOTA_TTL_EXCEEDED',
+        'QUOTA_DOWNLOADS_EXCEEDED',
+        ...GONE,
+      ],
     }).handle(async ({ params, body, bearer }) => {
       const { file, replicas, variants } = await s.files.edit(params.id, bearer, body);
       return { status: 200, json: fileView(file, s.publicUrl(), replicas, variants) };
