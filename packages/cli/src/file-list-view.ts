@@ -89,7 +89,7 @@ function endedText(gone: FileGone, now: Date): string {
 /** The hint for a file the CLI has no token for. */
 export function noTokenHint(what: string): string {
   return (
-    `${what} needs the file's delete token: this CLI did not upload it (or forgot it), so pass --token TOKEN, ` +
-    `or set an admin key with "${cliName()} config set apiKey KEY"`
+    `${what} needs its delete token, and this CLI did not upload it (or forgot it): pass --token TOKEN ` +
+    `(printed by "${cliName()} upload") or an admin key ("${cliName()} config set apiKey KEY")`
   );
 }

@@ -85,7 +85,7 @@ describe('legim ls, edit, rm and info on the files this CLI uploaded', () => {
     const foreign = await new Legim({ url: cluster.gateway.url }).upload(fixture(IMAGE));
     const refused = await legim(['rm', foreign.id]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/needs the file's delete token.*--token/);
+    expect(refused.stderr).toMatch(/deleting a file needs its delete token, and this CLI did not upload it.*--token/);
     expect((await legim(['rm', foreign.id, '--token', foreign.deleteToken])).code).toBe(0);
   });
 
