@@ -4,6 +4,9 @@ import { getIndexRebuild, startIndexRebuild } from './index-rebuild.js';
 import { createKey, listKeys, revokeKey, type CreateKeyOptions } from './keys.js';
 import { LegimError } from './errors.js';
 import { fileIdFromUrl } from './file-id.js';
+import { editFile, type EditOptions, type FileLimits } from './file-limits.js';
+import { listAllFiles, listFiles, type ListOptions } from './file-listing.js';
+import { getShareX, type ShareXOptions } from './sharex.js';
 import {
   deleteFile,
   downloadFile,
@@ -28,7 +31,10 @@ import type {
   CreatedKey,
   DrainStarted,
   FileInfo,
+  FilePage,
   Health,
+  ListedFile,
+  ShareXUploader,
   IndexRebuildProgress,
   LegimEvent,
   Stats,
@@ -244,6 +250,62 @@ export class Legim {
    */
   delete(idOrUrl: string, token?: string): Promise<void> {
     return deleteFile(this.#ctx, idOrUrl, token);
+  }
+
+  /**
+   * Changes a live file's download limit or expiry, within the server's
+   * bounds (those of an upload). `downloads` is the new total limit: the
+   * downloads already taken stay taken. Every gateway serves the file under
+   * the new limits from the answer on. Never brings back a file that expired,
+   * was used up or was deleted.
+   *
+   * @throws LegimError `INVALID_OPTION` (out of bounds, or a limit not above the downloads taken),
+   *   `QUOTA_TTL_EXCEEDED`, `QUOTA_DOWNLOADS_EXCEEDED`, `FORBIDDEN` for a wrong token, `EXPIRED`,
+   *   `DOWNLOADS_EXHAUSTED`, `DELETED`, `FILE_NOT_FOUND`...
+   * @example
+   * const file = await legim.upload('photo.jpg', { downloads: 1 });
+   * const changed = await legim.edit(file.id, { ttl: '2h', downloads: 5 }, { deleteToken: file.deleteToken });
+   * console.log(changed.downloadsLeft, changed.expiresAt); // 5, two hours from now
+   */
+  edit(idOrUrl: string, limits: FileLimits, options?: EditOptions): Promise<FileInfo> {
+    return editFile(this.#ctx, idOrUrl, limits, options);
+  }
+
+  /**
+   * One page of the live files (the admin key lists all of them; an API key
+   * with the `read` scope lists its own), in id order; pass `next` as
+   * `cursor` for the next page.
+   *
+   * @throws LegimError `UNAUTHORIZED`, `MISSING_SCOPE`, `FORBIDDEN` (a key naming another key), `INVALID_OPTION`
+   * @example
+   * const { files, next } = await legim.list({ status: 'ready', limit: 50 });
+   */
+  list(options?: ListOptions): Promise<FilePage> {
+    return listFiles(this.#ctx, options);
+  }
+
+  /**
+   * Every live file that matches, fetching page after page as you iterate.
+   *
+   * @example
+   * for await (const file of legim.listAll({ expiringBefore: new Date(Date.now() + 3600_000) })) {
+   *   console.log(file.id, file.downloadsLeft, file.expiresAt);
+   * }
+   */
+  listAll(options?: Omit<ListOptions, 'cursor'>): AsyncIterable<ListedFile> {
+    return listAllFiles(this.#ctx, options);
+  }
+
+  /**
+   * A ShareX custom uploader (`.sxcu`) for this gateway, with the key given
+   * (or the client's) in its headers: an API key with the `upload` scope,
+   * never the admin key. Without one, for a gateway with open uploads.
+   *
+   * @example
+   * await writeFile('legim.sxcu', JSON.stringify(await legim.sharex({ key: uploadKey }), null, 2));
+   */
+  sharex(options?: ShareXOptions): Promise<ShareXUploader> {
+    return getShareX(this.#ctx, options);
   }
 
   /**

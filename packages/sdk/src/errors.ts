@@ -125,7 +125,11 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export function errorFromResponse(statusCode: number, body: unknown, details?: Record<string, unknown>): LegimError {
   const error = (body as Partial<ErrorBody> | undefined)?.error;
   if (error && isErrorCode(error.code)) {
-    return new LegimError(error.code, String(error.message ?? error.code), { statusCode, details });
+    const gone = error.gone === undefined ? {} : { gone: error.gone };
+    return new LegimError(error.code, String(error.message ?? error.code), {
+      statusCode,
+      details: details || error.gone ? { ...details, ...gone } : undefined,
+    });
   }
   // An unknown code (a newer server) or no JSON at all: keep the status and any message.
   const code: ErrorCode = statusCode === 404 ? 'NOT_FOUND' : statusCode >= 500 ? 'UNAVAILABLE' : 'BAD_REQUEST';

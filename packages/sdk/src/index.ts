@@ -12,6 +12,9 @@ export type { VariantOptions, VariantStream, VariantToOptions, VariantToResult }
 export type { DownloadProgress, UploadInput, UploadProgress } from './transfer.js';
 export type { EventsOptions, StatsOptions } from './operations.js';
 export type { CreateKeyOptions } from './keys.js';
+export type { EditOptions, FileLimits } from './file-limits.js';
+export type { ListOptions } from './file-listing.js';
+export type { ShareXOptions } from './sharex.js';
 export type {
   ApiKey,
   ClusterNode,
@@ -20,8 +23,12 @@ export type {
   KeyScope,
   ClusterView,
   DrainStarted,
+  FileGone,
   FileInfo,
+  FilePage,
   FileStatus,
+  ListedFile,
+  ShareXUploader,
   Health,
   IndexRebuildProgress,
   LegimEvent,

@@ -181,8 +181,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       jobs,
       counter,
       cache,
+      keys: backends.keys,
       adminKey: identity.adminKey,
       deleteGraceMs: config.deleteGraceMs,
+      bounds: { maxDownloads: config.maxDownloads, maxTtlSeconds: config.maxTtlSeconds },
       emit,
     }),
     cluster: new ClusterService(registry, metadata, drainer, {

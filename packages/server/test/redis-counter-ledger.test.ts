@@ -19,7 +19,7 @@ describe('the Redis download counter when the index cannot record a take', () =>
     let indexLeft = 5;
     let indexDown = false;
     const ledger: DownloadLedger = {
-      state: async () => ({ open: true, downloadsLeft: indexLeft, expiresAt: Date.now() + 60_000 }),
+      state: async () => ({ open: true, downloadsLeft: indexLeft, maxDownloads: 5, expiresAt: Date.now() + 60_000 }),
       recordTake: async () => {
         // Found in the chaos test: PostgreSQL going away between Redis's decrement and the write-through.
         if (indexDown) throw new LegimError('INDEX_UNAVAILABLE', 'the index database cannot be reached');

@@ -8,6 +8,7 @@ import { positiveInteger } from '../options.js';
 import { createElapsedLine, print, printJson, printWarning, processedView, uploadView } from '../output.js';
 import { createProgressBar } from '../progress-bar.js';
 import { cliName } from '../invocation.js';
+import { UploadHistory } from '../upload-history.js';
 
 interface UploadOptions {
   downloads?: number;
@@ -59,6 +60,7 @@ export function registerUpload(program: Command, context: CliContext): void {
       } finally {
         bar?.done();
       }
+      rememberUpload(legim.url, uploaded);
       if (waitSeconds === undefined) {
         if (options.json) printJson(uploaded);
         else print(uploadView(uploaded, basename(file)));
@@ -114,6 +116,26 @@ async function waitForProcessing(
     };
   } finally {
     line?.done();
+  }
+}
+
+/**
+ * So that `legim ls --mine`, `rm` and `edit` work without the admin key. The
+ * upload succeeded whatever happens here: a history that cannot be written
+ * is a warning.
+ */
+function rememberUpload(server: string, file: UploadedFile): void {
+  try {
+    new UploadHistory().remember(server, {
+      id: file.id,
+      url: file.url,
+      title: file.title,
+      deleteToken: file.deleteToken,
+      expiresAt: file.expiresAt,
+      uploadedAt: file.createdAt,
+    });
+  } catch (error) {
+    printWarning(`uploaded, but could not remember its delete token: ${(error as Error).message}`);
   }
 }
 

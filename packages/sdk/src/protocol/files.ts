@@ -73,3 +73,57 @@ export const UploadedFileSchema = Type.Object(
 );
 /** The answer to an upload: the file object plus the token that deletes it (sent only once). */
 export type UploadedFile = Static<typeof UploadedFileSchema>;
+
+const { replicas: _replicas, variants: _variants, ...listedFields } = fileFields;
+
+export const ListedFileSchema = Type.Object(
+  {
+    ...listedFields,
+    key: Type.Union([Type.String(), Type.Null()], {
+      description: 'The id of the API key that uploaded it; null for an anonymous upload or the admin key',
+    }),
+  },
+  {
+    $id: 'ListedFile',
+    additionalProperties: false,
+    description: 'A live file as GET /v1/files lists it: the file object without replicas and variants',
+  },
+);
+/** A live file as `GET /v1/files` lists it: the file object without `replicas` and `variants`, with its uploader's key. */
+export type ListedFile = Static<typeof ListedFileSchema>;
+
+export const FilePageSchema = Type.Object(
+  {
+    files: Type.Array(ListedFileSchema),
+    next: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as cursor for the next page; null after the last one',
+    }),
+  },
+  { $id: 'FilePage', additionalProperties: false, description: 'One page of GET /v1/files, in id order' },
+);
+/** One page of `GET /v1/files`. */
+export type FilePage = Static<typeof FilePageSchema>;
+
+export const ShareXUploaderSchema = Type.Object(
+  {
+    Version: Type.String(),
+    Name: Type.String(),
+    DestinationType: Type.String(),
+    RequestMethod: Type.Literal('POST'),
+    RequestURL: Type.String(),
+    Headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    Body: Type.Literal('MultipartFormData'),
+    FileFormName: Type.String(),
+    URL: Type.String(),
+    ThumbnailURL: Type.String(),
+    DeletionURL: Type.String(),
+    ErrorMessage: Type.String(),
+  },
+  {
+    $id: 'ShareXUploader',
+    additionalProperties: false,
+    description: 'A ShareX custom uploader (.sxcu) for this gateway',
+  },
+);
+/** A ShareX custom uploader (`.sxcu`) for a gateway, as `GET /v1/sharex` answers it. */
+export type ShareXUploader = Static<typeof ShareXUploaderSchema>;

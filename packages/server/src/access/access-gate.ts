@@ -73,6 +73,23 @@ export class AccessGate {
     }
   }
 
+  /**
+   * Whom an uploader's configuration (`GET /v1/sharex`) is for: an API key
+   * with the `upload` scope, or nobody when uploads are open. Never the
+   * admin key: it would end up in a file people pass around.
+   */
+  async admitUploader(authorization: string | undefined, address: string): Promise<Principal> {
+    const principal = await this.authenticate({ action: 'upload', authorization, address });
+    if (principal.kind === 'admin') {
+      throw new LegimError(
+        'FORBIDDEN',
+        'the admin key is never put into an uploader configuration: send an API key with the upload scope (legim keys create)',
+      );
+    }
+    this.authorize('upload', principal);
+    return principal;
+  }
+
   private async authenticate({ authorization, address }: AccessRequest): Promise<Principal> {
     if (authorization === undefined) return this.keys.authenticate(undefined);
     const failures = await this.limiter.take({ action: 'auth-failure', address }, 0);

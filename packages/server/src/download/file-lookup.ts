@@ -9,7 +9,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function findServableFile(metadata: MetadataStore, id: string, now: number): Promise<FileRecord> {
   const file = await findLiveFile(metadata, id, now);
-  if (file.downloadsLeft === 0) throw exhausted(file.maxDownloads);
+  if (file.downloadsLeft === 0) throw exhausted(file.maxDownloads, file.deleteAt ?? undefined);
   return file;
 }
 
@@ -20,8 +20,8 @@ export async function findServableFile(metadata: MetadataStore, id: string, now:
 export async function findLiveFile(metadata: MetadataStore, id: string, now: number): Promise<FileRecord> {
   const file = UUID.test(id) ? await metadata.getFile(id.toLowerCase()) : undefined;
   if (!file) throw await goneOrMissing(metadata, id);
-  if (file.expiresAt <= now) throw expired();
-  if (file.deleteReason === 'deleted') throw deleted();
+  if (file.expiresAt <= now) throw expired(file.expiresAt);
+  if (file.deleteReason === 'deleted') throw deleted(file.deleteAt ?? undefined);
   return file;
 }
 
@@ -33,17 +33,36 @@ export async function goneOrMissing(metadata: MetadataStore, id: string): Promis
 }
 
 function tombstoneError(tombstone: Tombstone): LegimError {
+  const at = tombstone.deletedAt;
   switch (tombstone.reason) {
     case 'expired':
-      return expired();
+      return expired(at);
     case 'exhausted':
-      return new LegimError('DOWNLOADS_EXHAUSTED', 'every download of this file was used; it has been deleted');
+      return new LegimError('DOWNLOADS_EXHAUSTED', 'every download of this file was used; it has been deleted', {
+        details: goneDetails('used-up', at),
+      });
     case 'deleted':
-      return deleted();
+      return deleted(at);
   }
 }
 
-export const expired = () => new LegimError('EXPIRED', 'this file has expired and is no longer available');
-export const deleted = () => new LegimError('DELETED', 'this file was deleted by its owner');
-export const exhausted = (max: number) =>
-  new LegimError('DOWNLOADS_EXHAUSTED', `all ${max} download${max === 1 ? '' : 's'} of this file were used`);
+/**
+ * A finished file's final state, which the error answer carries as `gone`
+ * (docs/api.md): how it ended, and when its bytes were or are to be removed
+ * from the storage nodes (an expired file's: its expiry). Unknown for a
+ * download refused by the counter alone.
+ */
+function goneDetails(state: 'expired' | 'used-up' | 'deleted', at: number | undefined) {
+  return at === undefined ? undefined : { gone: { state, at: new Date(at).toISOString() } };
+}
+
+export const expired = (at?: number) =>
+  new LegimError('EXPIRED', 'this file has expired and is no longer available', {
+    details: goneDetails('expired', at),
+  });
+export const deleted = (at?: number) =>
+  new LegimError('DELETED', 'this file was deleted by its owner', { details: goneDetails('deleted', at) });
+export const exhausted = (max: number, at?: number) =>
+  new LegimError('DOWNLOADS_EXHAUSTED', `all ${max} download${max === 1 ? '' : 's'} of this file were used`, {
+    details: goneDetails('used-up', at),
+  });

@@ -13,10 +13,12 @@ export function errorReply(error: unknown): Reply {
       json: { error: { code: 'INTERNAL', message: 'internal error in the gateway; its log has the details' } },
     };
   }
+  // A finished file's final state (file-lookup.ts) is the one detail the body carries.
+  const gone = error.details?.gone;
   return {
     status: error.statusCode,
     headers: headersFor(error),
-    json: { error: { code: error.code, message: error.message } },
+    json: { error: { code: error.code, message: error.message, ...(gone !== undefined && { gone }) } },
   };
 }
 

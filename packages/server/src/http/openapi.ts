@@ -8,6 +8,7 @@ type Json = Record<string, unknown>;
 const SECURITY: Record<Route['auth'], Json[] | undefined> = {
   public: undefined,
   'upload-key': [{ apiKey: [] }, {}],
+  'read-key': [{ adminKey: [] }, { apiKey: [] }],
   'delete-token': [{ deleteToken: [] }, { adminKey: [] }],
   admin: [{ adminKey: [] }, { apiKey: [] }],
   cluster: [{ clusterSecret: [] }],
@@ -43,7 +44,8 @@ export function openApiDocument(routes: readonly Route[], version: string): Json
         apiKey: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An API key (legim keys create): upload scope for uploads, admin scope for the admin routes',
+          description:
+            'An API key (legim keys create): upload scope for uploads, read scope to list its files, admin scope for the admin routes',
         },
       },
     },

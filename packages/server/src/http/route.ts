@@ -10,9 +10,10 @@ export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * the route runs; `delete-token` routes check the token themselves (it is the
  * file's), and the edge passes the bearer token on; `upload-key` routes ask
  * the access gate (an API key with the `upload` scope when the gateway runs
- * `--uploads key`, optional otherwise).
+ * `--uploads key`, optional otherwise); `read-key` routes ask it for the admin
+ * key or an API key with the `read` scope.
  */
-export type Auth = 'public' | 'upload-key' | 'delete-token' | 'admin' | 'cluster';
+export type Auth = 'public' | 'upload-key' | 'read-key' | 'delete-token' | 'admin' | 'cluster';
 
 /** A JSON answer and its schema. */
 export interface JsonResponse<S extends TSchema = TSchema> {

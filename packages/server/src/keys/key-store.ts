@@ -1,4 +1,3 @@
-import type { FileRecord } from '../metadata/types.js';
 import type { ApiKeyRecord, KeyUsage } from './api-key.js';
 
 /**
@@ -16,6 +15,4 @@ export interface KeyStore {
   revokeKey(id: string, now: number): Promise<ApiKeyRecord | undefined>;
   /** What the key's files hold at `now`: not marked for deletion, not expired. */
   usage(keyId: string, now: number): Promise<KeyUsage>;
-  /** The key's live files in id order after `afterId`. */
-  filesOf(keyId: string, afterId: string, limit: number, now: number): Promise<FileRecord[]>;
 }

@@ -116,6 +116,21 @@ export interface ReplicaState {
   durable: boolean;
 }
 
+/** What the owner of a live file may change after the upload (`PATCH /v1/files/:id`); absent: unchanged. */
+export interface LimitsChange {
+  /** The new total limit; the downloads already taken stay taken. */
+  maxDownloads?: number;
+  expiresAt?: number;
+}
+
+/** Which live files a listing wants; every filter given must match. */
+export interface FileFilter {
+  keyId?: string;
+  status?: FileStatus;
+  /** Files that expire before this instant. */
+  expiringBefore?: number;
+}
+
 /** The files of the index: their records, limits, lifecycle and variants. */
 export interface FileIndex {
   /**
@@ -155,6 +170,16 @@ export interface FileIndex {
    */
   purgeFile(id: string, reason: DeleteReason, now: number): Promise<void>;
   countFiles(): Promise<number>;
+  /**
+   * Changes a live file's limits in one conditional statement: its
+   * download limit (downloads left move with it) and its expiry. Undefined,
+   * changing nothing, when the file is not live at `now` (unknown, expired,
+   * deleted, used up) or the new limit is not above the downloads already
+   * taken; the caller reads the file to tell which.
+   */
+  changeLimits(id: string, change: LimitsChange, now: number): Promise<FileRecord | undefined>;
+  /** Live files (not expired at `now`, not marked for deletion) that match `filter`, in id order after `afterId`. */
+  listLiveFiles(filter: FileFilter, afterId: string, limit: number, now: number): Promise<FileRecord[]>;
 }
 
 /** Which node holds which blob, and the copies an upload may have left before it was recorded. */

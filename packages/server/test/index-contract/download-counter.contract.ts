@@ -52,7 +52,12 @@ export function downloadCounterContract(harness: EngineHarness): void {
     it('says why a file is closed: missing, expired, exhausted, deleted', async () => {
       const now = Date.now();
       const open = await addFile({ downloadsLeft: 3 });
-      expect(await counter().state(open.id, now)).toEqual({ open: true, downloadsLeft: 3, expiresAt: open.expiresAt });
+      expect(await counter().state(open.id, now)).toEqual({
+        open: true,
+        downloadsLeft: 3,
+        maxDownloads: open.maxDownloads,
+        expiresAt: open.expiresAt,
+      });
       expect(await counter().state(randomUUID(), now)).toEqual({ open: false, reason: 'missing' });
       expect(await counter().take(randomUUID(), now, 1000)).toEqual({ ok: false, reason: 'missing' });
 
@@ -75,12 +80,13 @@ export function downloadCounterContract(harness: EngineHarness): void {
     it('records takes and refunds relatively, so out-of-order write-throughs add up', async () => {
       const file = await addFile({ maxDownloads: 3, downloadsLeft: 3 });
       // The fast counter said 1 left, then 2 left (two takes whose write-throughs crossed), then a refund.
-      await counter().recordTake(file.id, 1, 0);
-      await counter().recordTake(file.id, 2, 0);
+      await counter().recordTake(file.id, { downloadsLeft: 1, maxDownloads: 3 }, 0);
+      await counter().recordTake(file.id, { downloadsLeft: 2, maxDownloads: 3 }, 0);
       await counter().recordRefund(file.id);
       expect(await counter().state(file.id, Date.now())).toEqual({
         open: true,
         downloadsLeft: 2,
+        maxDownloads: 3,
         expiresAt: file.expiresAt,
       });
     });
@@ -89,21 +95,21 @@ export function downloadCounterContract(harness: EngineHarness): void {
       const now = Date.now();
       // A fast counter that went stale still says 5 left; the index has 1.
       const file = await addFile({ maxDownloads: 5, downloadsLeft: 1 });
-      expect(await counter().recordTake(file.id, 4, now + 5000)).toBe(true);
-      expect(await counter().recordTake(file.id, 3, now + 5000)).toBe(false);
+      expect(await counter().recordTake(file.id, { downloadsLeft: 4, maxDownloads: 5 }, now + 5000)).toBe(true);
+      expect(await counter().recordTake(file.id, { downloadsLeft: 3, maxDownloads: 5 }, now + 5000)).toBe(false);
       expect(await counter().state(file.id, now)).toEqual({ open: false, reason: 'exhausted' });
 
       const deleted = await addFile({ downloadsLeft: 3 });
       await harness.engine().metadata.scheduleDeletion(deleted.id, now + 1000, 'deleted');
-      expect(await counter().recordTake(deleted.id, 2, now + 5000)).toBe(false);
+      expect(await counter().recordTake(deleted.id, { downloadsLeft: 2, maxDownloads: 5 }, now + 5000)).toBe(false);
       expect(await counter().state(deleted.id, now)).toEqual({ open: false, reason: 'deleted' });
-      expect(await counter().recordTake(randomUUID(), 2, now + 5000)).toBe(false);
+      expect(await counter().recordTake(randomUUID(), { downloadsLeft: 2, maxDownloads: 5 }, now + 5000)).toBe(false);
     });
 
     it('schedules the deletion when a recorded take was the last one', async () => {
       const file = await addFile({ maxDownloads: 1, downloadsLeft: 1 });
       const deleteAt = Date.now() + 5000;
-      await counter().recordTake(file.id, 0, deleteAt);
+      await counter().recordTake(file.id, { downloadsLeft: 0, maxDownloads: 1 }, deleteAt);
       expect(await harness.engine().metadata.getFile(file.id)).toMatchObject({
         downloadsLeft: 0,
         deleteAt,
@@ -111,6 +117,14 @@ export function downloadCounterContract(harness: EngineHarness): void {
       });
       await counter().recordRefund(file.id);
       expect(await counter().state(file.id, Date.now())).toMatchObject({ open: true, downloadsLeft: 1 });
+    });
+
+    it("does not end a file on a count's none-left from before its limit was raised", async () => {
+      const file = await addFile({ maxDownloads: 1, downloadsLeft: 1 });
+      await harness.engine().metadata.changeLimits(file.id, { maxDownloads: 3 }, Date.now());
+      // A take counted under the old limit of 1, whose write-through lands after the raise.
+      expect(await counter().recordTake(file.id, { downloadsLeft: 0, maxDownloads: 1 }, Date.now() + 5000)).toBe(true);
+      expect(await harness.engine().metadata.getFile(file.id)).toMatchObject({ downloadsLeft: 2, deleteAt: null });
     });
   });
 }

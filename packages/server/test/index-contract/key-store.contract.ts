@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredQuota } from '../../src/metadata/types.js';
-import { fileRecord, HOUR, keyRecord } from './fixtures.js';
+import { fileRecord, keyRecord } from './fixtures.js';
 import type { EngineHarness } from './harness.js';
 
 /** API keys, what each key's files hold, and the quotas the index enforces as it records files. */
@@ -60,21 +60,6 @@ export function keyStoreContract(harness: EngineHarness): void {
       // Past its expiry a file no longer counts, swept or not.
       expect(await keys().usage(key.id, kept.expiresAt)).toEqual({ files: 0, bytes: 0 });
       expect(await keys().usage('000000000000', now)).toEqual({ files: 0, bytes: 0 });
-    });
-
-    it("lists a key's live files in id order, a page at a time", async () => {
-      const key = keyRecord();
-      const files = [];
-      for (let i = 0; i < 5; i++) files.push(await addFile({ keyId: key.id }));
-      await addFile({});
-      const gone = files.pop()!;
-      await metadata().scheduleDeletion(gone.id, Date.now() + HOUR, 'deleted');
-      const ids = files.map((file) => file.id).sort();
-      const now = Date.now();
-      const first = await keys().filesOf(key.id, '', 3, now);
-      expect(first.map((file) => file.id)).toEqual(ids.slice(0, 3));
-      expect(first[0]).toEqual(files.find((file) => file.id === ids[0]));
-      expect((await keys().filesOf(key.id, ids[2]!, 3, now)).map((file) => file.id)).toEqual(ids.slice(3));
     });
 
     it('records exactly as many files as maxFiles among concurrent uploads on two engines', async () => {

@@ -16,11 +16,24 @@ export interface DownloadCounter {
   close(fileId: string, expiresAt: number): Promise<void>;
   /** The file was purged: drops what the counter still keeps of it. */
   forget(fileId: string): Promise<void>;
+  /**
+   * The owner changed the file's limit or expiry in the index (called
+   * after it): a count kept elsewhere is dropped, so the next take starts
+   * again from the index.
+   */
+  limitsChanged(fileId: string): Promise<void>;
 }
 
 /** Where a file's downloads stand according to the index. */
 export type LedgerState =
-  { open: true; downloadsLeft: number; expiresAt: number } | { open: false; reason: RefusalReason };
+  | { open: true; downloadsLeft: number; maxDownloads: number; expiresAt: number }
+  | { open: false; reason: RefusalReason };
+
+/** What a fast counter counted: the downloads left after a take, under the limit its count started from. */
+export interface CountedTake {
+  downloadsLeft: number;
+  maxDownloads: number;
+}
 
 /**
  * The durable record of the counts (the index, SQLite or PostgreSQL). A fast
@@ -30,13 +43,16 @@ export type LedgerState =
 export interface DownloadLedger {
   state(fileId: string, now: number): Promise<LedgerState>;
   /**
-   * A download was taken elsewhere; `downloadsLeft` is what the counter has
-   * left. False: the index refuses it (none left there, the owner deleted the
-   * file, or it is gone), and the download must not be served. This is what
-   * bounds the downloads of every gateway by the limit whatever the fast
-   * counter says (one conditional UPDATE, serialised on the row).
+   * A download was taken elsewhere; `counted` is what the counter has left,
+   * and the limit it counted under. False: the index refuses it (none left
+   * there, the owner deleted the file, or it is gone), and the download must
+   * not be served. This is what bounds the downloads of every gateway by the
+   * limit whatever the fast counter says (one conditional UPDATE, serialised
+   * on the row). The counter's "none left" schedules the deletion only while
+   * its limit is the index's: a count from before the owner raised the limit
+   * must not end the file.
    */
-  recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<boolean>;
+  recordTake(fileId: string, counted: CountedTake, deleteAt: number): Promise<boolean>;
   recordRefund(fileId: string): Promise<void>;
 }
 
@@ -46,6 +62,7 @@ export type IndexDownloadCounter = DownloadCounter & DownloadLedger;
 /** What the ledger reads of a file's row: its count, expiry and deletion. */
 export interface CountRow {
   downloads_left: number;
+  max_downloads: number;
   expires_at: number;
   delete_at: number | null;
   delete_reason: string | null;
@@ -56,5 +73,5 @@ export function ledgerState(row: CountRow | undefined, now: number): LedgerState
   if (!row) return { open: false, reason: 'missing' };
   if (row.expires_at <= now) return { open: false, reason: 'expired' };
   if (row.delete_at !== null) return { open: false, reason: row.delete_reason === 'deleted' ? 'deleted' : 'exhausted' };
-  return { open: true, downloadsLeft: row.downloads_left, expiresAt: row.expires_at };
+  return { open: true, downloadsLeft: row.downloads_left, maxDownloads: row.max_downloads, expiresAt: row.expires_at };
 }

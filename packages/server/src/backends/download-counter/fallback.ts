@@ -63,6 +63,11 @@ export class FallbackDownloadCounter implements DownloadCounter {
     return this.either((counter) => counter.forget(fileId));
   }
 
+  /** With Redis unreachable the new epoch taken before it is used again re-seeds this count too. */
+  limitsChanged(fileId: string): Promise<void> {
+    return this.either((counter) => counter.limitsChanged(fileId));
+  }
+
   /** Whether downloads are counted in Redis now (false: on the index). */
   onRedis(): boolean {
     return this.redisReady() && !this.stale && Date.now() >= this.retryAt;

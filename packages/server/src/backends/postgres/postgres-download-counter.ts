@@ -1,5 +1,6 @@
 import {
   ledgerState,
+  type CountedTake,
   type CountRow,
   type IndexDownloadCounter,
   type LedgerState,
@@ -49,9 +50,12 @@ export class PostgresDownloadCounter implements IndexDownloadCounter {
   /** The count went with the files row. */
   async forget(): Promise<void> {}
 
+  /** The count is in the row the change was made to. */
+  async limitsChanged(): Promise<void> {}
+
   async state(fileId: string, now: number): Promise<LedgerState> {
     const [row] = await this.db.query<CountRow>(
-      'SELECT downloads_left, expires_at, delete_at, delete_reason FROM files WHERE id = $1',
+      'SELECT downloads_left, max_downloads, expires_at, delete_at, delete_reason FROM files WHERE id = $1',
       [fileId],
     );
     return ledgerState(row, now);
@@ -61,15 +65,17 @@ export class PostgresDownloadCounter implements IndexDownloadCounter {
   // counter's value; conditional, so the index alone bounds what every gateway serves. The
   // deletion is scheduled when either count reaches 0 (an exhausted mark does not stop the
   // write-throughs still in flight: they were counted within the limit).
-  async recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<boolean> {
+  async recordTake(fileId: string, counted: CountedTake, deleteAt: number): Promise<boolean> {
     const rows = await this.db.query<{ id: string }>(
       `UPDATE files SET
          downloads_left = downloads_left - 1,
-         delete_at = CASE WHEN ($2 = 0 OR downloads_left = 1) AND delete_at IS NULL THEN $3 ELSE delete_at END,
-         delete_reason = CASE WHEN ($2 = 0 OR downloads_left = 1) AND delete_reason IS NULL THEN 'exhausted' ELSE delete_reason END
+         delete_at = CASE WHEN (($2 = 0 AND $4 = max_downloads) OR downloads_left = 1) AND delete_at IS NULL
+           THEN $3 ELSE delete_at END,
+         delete_reason = CASE WHEN (($2 = 0 AND $4 = max_downloads) OR downloads_left = 1) AND delete_reason IS NULL
+           THEN 'exhausted' ELSE delete_reason END
        WHERE id = $1 AND downloads_left > 0 AND delete_reason IS DISTINCT FROM 'deleted'
        RETURNING id`,
-      [fileId, downloadsLeft, deleteAt],
+      [fileId, counted.downloadsLeft, deleteAt, counted.maxDownloads],
     );
     return rows.length === 1;
   }

@@ -1,7 +1,5 @@
 import type { ApiKeyRecord, KeyUsage } from '../../keys/api-key.js';
 import type { KeyStore } from '../../keys/key-store.js';
-import type { FileRecord } from '../../metadata/types.js';
-import { FILE_COLUMNS, fromRow, type FileRow } from '../file-rows.js';
 import { KEY_COLUMNS, keyFromRow, keyValues, type KeyRow } from '../key-rows.js';
 import type { PostgresDatabase } from './postgres-database.js';
 
@@ -38,14 +36,5 @@ export class PostgresKeyStore implements KeyStore {
       [keyId, now],
     );
     return { files: Number(row!.files), bytes: Number(row!.bytes) };
-  }
-
-  async filesOf(keyId: string, afterId: string, limit: number, now: number): Promise<FileRecord[]> {
-    const rows = await this.db.query<FileRow>(
-      `SELECT ${FILE_COLUMNS} FROM files WHERE key_id = $1 AND id > $2 AND delete_at IS NULL AND expires_at > $3
-       ORDER BY id LIMIT $4`,
-      [keyId, afterId, now, limit],
-    );
-    return rows.map(fromRow);
   }
 }

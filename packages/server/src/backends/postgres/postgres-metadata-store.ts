@@ -2,7 +2,9 @@ import {
   TOMBSTONE_MS,
   type BlobLocation,
   type DeleteReason,
+  type FileFilter,
   type FileRecord,
+  type LimitsChange,
   type MetadataStore,
   type NodeMembership,
   type NodeRecord,
@@ -345,6 +347,32 @@ export class PostgresMetadataStore implements MetadataStore {
   async countFiles(): Promise<number> {
     const [row] = await this.db.query<{ n: number }>('SELECT count(*) AS n FROM files');
     return row!.n;
+  }
+
+  async changeLimits(id: string, change: LimitsChange, now: number): Promise<FileRecord | undefined> {
+    // Every right-hand side reads the row as it was: the downloads taken stay taken under the new limit.
+    const [row] = await this.db.query<FileRow>(
+      `UPDATE files SET
+         downloads_left = coalesce($2::integer, max_downloads) - (max_downloads - downloads_left),
+         max_downloads = coalesce($2::integer, max_downloads),
+         expires_at = coalesce($3::bigint, expires_at)
+       WHERE id = $1 AND delete_at IS NULL AND expires_at > $4
+         AND max_downloads - downloads_left < coalesce($2::integer, max_downloads)
+       RETURNING ${FILE_COLUMNS}`,
+      [id, change.maxDownloads ?? null, change.expiresAt ?? null, now],
+    );
+    return row && fromRow(row);
+  }
+
+  async listLiveFiles(filter: FileFilter, afterId: string, limit: number, now: number): Promise<FileRecord[]> {
+    const rows = await this.db.query<FileRow>(
+      `SELECT ${FILE_COLUMNS} FROM files WHERE id > $1 AND delete_at IS NULL AND expires_at > $2
+         AND ($3::text IS NULL OR key_id = $3) AND ($4::text IS NULL OR status = $4)
+         AND ($5::bigint IS NULL OR expires_at < $5)
+       ORDER BY id LIMIT $6`,
+      [afterId, now, filter.keyId ?? null, filter.status ?? null, filter.expiringBefore ?? null, limit],
+    );
+    return rows.map(fromRow);
   }
 
   async restoreFiles(files: RestoredFile[], now: number): Promise<RestoreOutcome[]> {

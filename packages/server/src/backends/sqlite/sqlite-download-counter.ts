@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   ledgerState,
+  type CountedTake,
   type CountRow,
   type IndexDownloadCounter,
   type LedgerState,
@@ -29,7 +30,7 @@ export class SqliteDownloadCounter implements IndexDownloadCounter {
        RETURNING downloads_left`,
     );
     this.stateStatement = db.prepare<[string], CountRow>(
-      'SELECT downloads_left, expires_at, delete_at, delete_reason FROM files WHERE id = ?',
+      'SELECT downloads_left, max_downloads, expires_at, delete_at, delete_reason FROM files WHERE id = ?',
     );
     this.refundStatement = db.prepare(
       `UPDATE files SET
@@ -42,11 +43,13 @@ export class SqliteDownloadCounter implements IndexDownloadCounter {
     // counter's value; conditional, so the index alone bounds what every gateway serves. The
     // deletion is scheduled when either count reaches 0 (an exhausted mark does not stop the
     // write-throughs still in flight: they were counted within the limit).
-    this.recordTakeStatement = db.prepare<{ id: string; left: number; deleteAt: number }>(
+    this.recordTakeStatement = db.prepare<{ id: string; left: number; max: number; deleteAt: number }>(
       `UPDATE files SET
          downloads_left = downloads_left - 1,
-         delete_at = CASE WHEN (@left = 0 OR downloads_left = 1) AND delete_at IS NULL THEN @deleteAt ELSE delete_at END,
-         delete_reason = CASE WHEN (@left = 0 OR downloads_left = 1) AND delete_reason IS NULL THEN 'exhausted' ELSE delete_reason END
+         delete_at = CASE WHEN ((@left = 0 AND @max = max_downloads) OR downloads_left = 1) AND delete_at IS NULL
+           THEN @deleteAt ELSE delete_at END,
+         delete_reason = CASE WHEN ((@left = 0 AND @max = max_downloads) OR downloads_left = 1) AND delete_reason IS NULL
+           THEN 'exhausted' ELSE delete_reason END
        WHERE id = @id AND downloads_left > 0 AND (delete_reason IS NULL OR delete_reason <> 'deleted')`,
     );
   }
@@ -68,12 +71,16 @@ export class SqliteDownloadCounter implements IndexDownloadCounter {
   /** The count went with the files row. */
   async forget(): Promise<void> {}
 
+  /** The count is in the row the change was made to. */
+  async limitsChanged(): Promise<void> {}
+
   async state(fileId: string, now: number): Promise<LedgerState> {
     return ledgerState(this.stateStatement.get(fileId), now);
   }
 
-  async recordTake(fileId: string, downloadsLeft: number, deleteAt: number): Promise<boolean> {
-    return this.recordTakeStatement.run({ id: fileId, left: downloadsLeft, deleteAt }).changes === 1;
+  async recordTake(fileId: string, counted: CountedTake, deleteAt: number): Promise<boolean> {
+    const values = { id: fileId, left: counted.downloadsLeft, max: counted.maxDownloads, deleteAt };
+    return this.recordTakeStatement.run(values).changes === 1;
   }
 
   async recordRefund(fileId: string): Promise<void> {

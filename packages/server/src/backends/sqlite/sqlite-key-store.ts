@@ -1,8 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, KeyUsage } from '../../keys/api-key.js';
 import type { KeyStore } from '../../keys/key-store.js';
-import type { FileRecord } from '../../metadata/types.js';
-import { fromRow, type FileRow } from '../file-rows.js';
 import { KEY_COLUMNS, keyFromRow, keyValues, type KeyRow } from '../key-rows.js';
 
 /** A key's usage: the running totals less its files that expired and wait for the sweep (an indexed range). */
@@ -22,9 +20,6 @@ export class SqliteKeyStore implements KeyStore {
         `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${KEY_COLUMNS}`,
       ),
       usage: db.prepare<[{ key: string; now: number }], KeyUsage>(KEY_USAGE_SQL),
-      filesOf: db.prepare<[string, string, number, number], FileRow>(
-        `SELECT * FROM files WHERE key_id = ? AND id > ? AND delete_at IS NULL AND expires_at > ? ORDER BY id LIMIT ?`,
-      ),
     };
   }
 
@@ -48,9 +43,5 @@ export class SqliteKeyStore implements KeyStore {
 
   async usage(keyId: string, now: number): Promise<KeyUsage> {
     return this.statements.usage.get({ key: keyId, now })!;
-  }
-
-  async filesOf(keyId: string, afterId: string, limit: number, now: number): Promise<FileRecord[]> {
-    return this.statements.filesOf.all(keyId, afterId, now, limit).map(fromRow);
   }
 }

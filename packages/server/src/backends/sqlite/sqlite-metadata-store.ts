@@ -3,7 +3,9 @@ import {
   TOMBSTONE_MS,
   type BlobLocation,
   type DeleteReason,
+  type FileFilter,
   type FileRecord,
+  type LimitsChange,
   type MetadataStore,
   type NodeMembership,
   type NodeRecord,
@@ -121,6 +123,25 @@ export class SqliteMetadataStore implements MetadataStore {
            (SELECT count(*) FROM pending_blob_deletes WHERE node_id = ?) AS pending_deletes`,
       ),
       countFiles: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM files'),
+      // Every right-hand side reads the row as it was: the downloads taken stay taken under the new limit.
+      changeLimits: db.prepare<{ id: string; max: number | null; expiresAt: number | null; now: number }, FileRow>(
+        `UPDATE files SET
+           downloads_left = coalesce(@max, max_downloads) - (max_downloads - downloads_left),
+           max_downloads = coalesce(@max, max_downloads),
+           expires_at = coalesce(@expiresAt, expires_at)
+         WHERE id = @id AND delete_at IS NULL AND expires_at > @now
+           AND max_downloads - downloads_left < coalesce(@max, max_downloads)
+         RETURNING *`,
+      ),
+      listLiveFiles: db.prepare<
+        { after: string; now: number; key: string | null; status: string | null; before: number | null; limit: number },
+        FileRow
+      >(
+        `SELECT * FROM files WHERE id > @after AND delete_at IS NULL AND expires_at > @now
+           AND (@key IS NULL OR key_id = @key) AND (@status IS NULL OR status = @status)
+           AND (@before IS NULL OR expires_at < @before)
+         ORDER BY id LIMIT @limit`,
+      ),
       fileExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM files WHERE id = ?'),
       tombstoneExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM tombstones WHERE id = ?'),
       deleteQueued: db.prepare<[string], { one: number }>(
@@ -361,6 +382,29 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async countFiles(): Promise<number> {
     return this.statements.countFiles.get()!.n;
+  }
+
+  async changeLimits(id: string, change: LimitsChange, now: number): Promise<FileRecord | undefined> {
+    const row = this.statements.changeLimits.get({
+      id,
+      max: change.maxDownloads ?? null,
+      expiresAt: change.expiresAt ?? null,
+      now,
+    });
+    return row && fromRow(row);
+  }
+
+  async listLiveFiles(filter: FileFilter, afterId: string, limit: number, now: number): Promise<FileRecord[]> {
+    return this.statements.listLiveFiles
+      .all({
+        after: afterId,
+        now,
+        key: filter.keyId ?? null,
+        status: filter.status ?? null,
+        before: filter.expiringBefore ?? null,
+        limit,
+      })
+      .map(fromRow);
   }
 
   async fileCountsByNode(): Promise<Map<string, number>> {

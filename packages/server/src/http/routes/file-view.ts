@@ -1,4 +1,4 @@
-import type { FileInfo } from '@legim/sdk';
+import type { FileInfo, ListedFile } from '@legim/sdk';
 import type { FileRecord, VariantRecord } from '../../metadata/types.js';
 
 /** The public JSON shape of a file (docs/api.md, "The file object"). */
@@ -37,4 +37,10 @@ export function fileView(
     status: file.status,
     ...(file.statusReason ? { statusReason: file.statusReason } : {}),
   };
+}
+
+/** A file as `GET /v1/files` lists it: no replicas or variants (one index read a page), with its uploader's key. */
+export function listedFileView(file: FileRecord, publicUrl: string): ListedFile {
+  const { replicas: _replicas, variants: _variants, ...listed } = fileView(file, publicUrl, 0);
+  return { ...listed, key: file.keyId };
 }

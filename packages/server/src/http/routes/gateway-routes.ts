@@ -8,6 +8,7 @@ import { downloadRoutes } from './download-routes.js';
 import { fileRoutes } from './file-routes.js';
 import { keyRoutes } from './key-routes.js';
 import { probeRoutes } from './probe-routes.js';
+import { sharexRoutes } from './sharex-routes.js';
 import type { GatewayServices } from './gateway-services.js';
 import { operationsRoutes } from './operations-routes.js';
 import { pageRoutes } from './page-routes.js';
@@ -20,6 +21,7 @@ export function gatewayRoutes(s: GatewayServices, version: string): Route[] {
     ...fileRoutes(s),
     ...curlUploadRoutes(s),
     ...downloadRoutes(s),
+    ...sharexRoutes(s),
     ...keyRoutes(s),
     ...probeRoutes(s),
     ...clusterRoutes(s),
