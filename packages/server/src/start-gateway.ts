@@ -104,7 +104,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     logger,
   });
   const purger = config.purge && new CdnPurger(config.purge, [...config.variants, NEGOTIATED_PREVIEW], logger);
-  const reaper = new FileReaper(metadata, registry, locks, counter, emit, (id) => void purger?.purge(id));
+  const purgeCdn = (fileId: string) => void purger?.purge(fileId);
+  const reaper = new FileReaper(metadata, registry, locks, counter, emit, purgeCdn);
   const drainer = new NodeDrainer(registry, metadata, {
     replicas: config.replicas,
     onDrainStarted: () => repairer.wake(),
@@ -186,6 +187,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       deleteGraceMs: config.deleteGraceMs,
       bounds: { maxDownloads: config.maxDownloads, maxTtlSeconds: config.maxTtlSeconds },
       emit,
+      expiryShortened: purgeCdn,
     }),
     cluster: new ClusterService(registry, metadata, drainer, {
       gatewayId: identity.gatewayId,

@@ -24,6 +24,8 @@ export interface FileServiceDeps {
   /** What an edit may ask for: an upload's bounds. */
   bounds: EditBounds;
   emit?: EmitEvent;
+  /** Hears each file whose expiry an edit brought closer: caches may hold its previews until the old one (the CDN purge). */
+  expiryShortened?: (fileId: string) => void;
 }
 
 /** A file as `GET /v1/files/:id` shows it. */
@@ -96,6 +98,7 @@ export class FileService {
         runAt: change.expiresAt,
         dedupeKey: `expire:${file.id}:${change.expiresAt}`,
       });
+      if (change.expiresAt < file.expiresAt) this.deps.expiryShortened?.(file.id);
     }
     return this.details(changed);
   }
