@@ -56,6 +56,12 @@ export interface TestCluster {
    * PostgreSQL schema), as when the gateway's host or database is lost.
    */
   restartGateway(options?: { loseIndex?: boolean }): Promise<RunningGateway>;
+  /**
+   * Another gateway in this process on the same data folder and index, with
+   * the cluster's flags (secret, admin key, Redis...) and `overrides`, on a
+   * port of its own; closed with the cluster unless closed before.
+   */
+  startPeerGateway(overrides?: GatewayFlags): Promise<RunningGateway>;
   /** Resolves once the gateway sees `count` nodes up. */
   waitForNodes(count: number): Promise<void>;
   close(): Promise<void>;
@@ -125,6 +131,7 @@ export async function startCluster(options: {
     throw error;
   }
   const nodes: NodeProcess[] = [];
+  const peers: RunningGateway[] = [];
 
   const cluster: TestCluster = {
     get gateway() {
@@ -152,6 +159,14 @@ export async function startCluster(options: {
       gateway = await boot();
       return gateway;
     },
+    async startPeerGateway(overrides = {}) {
+      const peer = await startGateway(
+        parseGatewayConfig({ flags: { ...flags, port: 0, ...overrides }, env: {} }),
+        options.logger ? { logger: options.logger } : {},
+      );
+      peers.push(peer);
+      return peer;
+    },
     async waitForNodes(count) {
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
@@ -167,6 +182,7 @@ export async function startCluster(options: {
     },
     async close() {
       await Promise.all(nodes.map((node) => node.kill('SIGTERM')));
+      await Promise.all(peers.map((peer) => peer.close()));
       await gateway.close();
       await dispatcher?.close();
       await dropDatabase();

@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGatewayConfig, startGateway, type GatewayFlags, type RunningGateway } from '@legim/server';
-import { startCluster, testAdminKey, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
+import type { GatewayFlags, RunningGateway } from '@legim/server';
+import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import { admin, call, findFiles, uploadBytes, waitFor, type Reply } from './support.js';
 
@@ -25,21 +25,7 @@ describe('a download racing a delete', () => {
   let second: RunningGateway;
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 3, gateway: shared });
-    second = await startGateway(
-      parseGatewayConfig({
-        flags: {
-          ...shared,
-          port: 0,
-          data: cluster.gateway.dataDir,
-          secret: testClusterSecret,
-          adminKey: testAdminKey,
-          store: false,
-          healthInterval: '0.2',
-          sweepInterval: '0.2',
-        },
-        env: {},
-      }),
-    );
+    second = await cluster.startPeerGateway();
   });
   afterAll(async () => {
     await second?.close();

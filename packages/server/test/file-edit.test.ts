@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGatewayConfig, startGateway, type GatewayFlags, type RunningGateway } from '@legim/server';
-import { startCluster, testAdminKey, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
+import type { GatewayFlags, RunningGateway } from '@legim/server';
+import { startCluster, testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes } from '../../../test-support/fixtures.js';
 import { deleteRedisKeys } from '../../../test-support/redis-keys.js';
 import { ENGINES } from '../../../test-support/test-database.js';
@@ -32,21 +32,7 @@ describe.each(ENGINES)('editing and listing files on two gateways (%s)', (engine
 
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 2, engine, gateway: flags });
-    other = await startGateway(
-      parseGatewayConfig({
-        flags: {
-          ...flags,
-          port: 0,
-          data: cluster.gateway.dataDir,
-          database: cluster.database.value,
-          secret: testClusterSecret,
-          adminKey: testAdminKey,
-          store: false,
-          checkAnswers: true,
-        },
-        env: {},
-      }),
-    );
+    other = await cluster.startPeerGateway();
   });
   afterAll(async () => {
     await other?.close();

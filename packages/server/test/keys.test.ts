@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGatewayConfig, startGateway, type GatewayFlags, type RunningGateway } from '@legim/server';
-import { startCluster, testAdminKey, testClusterSecret, type TestCluster } from '../../../test-support/cluster.js';
+import type { GatewayFlags, RunningGateway } from '@legim/server';
+import { startCluster, type TestCluster } from '../../../test-support/cluster.js';
 import { fixtureBytes } from '../../../test-support/fixtures.js';
 import { deleteRedisKeys } from '../../../test-support/redis-keys.js';
 import { admin, call, waitFor, type Reply } from './support.js';
@@ -29,21 +29,7 @@ describe('API keys, quotas and rate limits on two gateways', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 3, gateway: flags });
-    other = await startGateway(
-      parseGatewayConfig({
-        flags: {
-          ...flags,
-          port: 0,
-          data: cluster.gateway.dataDir,
-          database: cluster.database.value,
-          secret: testClusterSecret,
-          adminKey: testAdminKey,
-          store: false,
-          checkAnswers: true,
-        },
-        env: {},
-      }),
-    );
+    other = await cluster.startPeerGateway();
   });
   afterAll(async () => {
     await other?.close();

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { PREVIEW_FLAGS, withPreviewOptions } from './preview-options.js';
 import type { CliContext } from '../context.js';
 import { announceReady, runUntilStopped } from '../lifecycle.js';
 import { LOG_LEVEL_HELP, logLevel, port } from '../options.js';
@@ -27,10 +28,7 @@ const GATEWAY_FLAGS = [
   'writeQuorum',
   'maxUpload',
   'maxPixels',
-  'variants',
-  'purgeUrl',
-  'purgeMethod',
-  'purgeHeader',
+  ...PREVIEW_FLAGS,
   'defaultDownloads',
   'maxDownloads',
   'defaultTtl',
@@ -61,9 +59,8 @@ const GATEWAY_FLAGS = [
 export function registerServer(program: Command, context: CliContext): void {
   const server = program.command('server').description('run a Legim gateway');
 
-  server
-    .command('start')
-    .description('run a gateway in the foreground (Ctrl-C stops it)')
+  const start = server.command('start').description('run a gateway in the foreground (Ctrl-C stops it)');
+  start
     .option('-p, --port <port>', 'port to listen on (default 3333, env LEGIM_PORT)', port)
     .option('--host <host>', 'address to listen on (default 127.0.0.1, env LEGIM_HOST)')
     .option('--data <dir>', 'data directory (default $XDG_DATA_HOME/legim/gateway, env LEGIM_DATA)')
@@ -89,16 +86,6 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--write-quorum <n>', 'durable copies before an upload succeeds (default 2)')
     .option('--max-upload <size>', 'largest upload, e.g. 100MB')
     .option('--max-pixels <n>', 'largest image in pixels (default 100000000)')
-    .option(
-      '--variants <names>',
-      'previews made of each image, from thumb,small,webp,avif (default thumb,small,webp; env LEGIM_VARIANTS)',
-    )
-    .option(
-      '--purge-url <template>',
-      'tell a CDN when a file is gone before its expiry: a URL with {path} (one request per preview) or {id} (env LEGIM_PURGE_URL)',
-    )
-    .option('--purge-method <method>', 'POST (default), PURGE, DELETE or GET (env LEGIM_PURGE_METHOD)')
-    .option('--purge-header <header>', 'one header for the purge requests, "Name: value" (env LEGIM_PURGE_HEADER)')
     .option('--default-downloads <n>', 'downloads when the uploader gives none (default 3)')
     .option('--max-downloads <n>', 'most downloads an uploader may ask for (default 1000)')
     .option('--default-ttl <duration>', 'time to live when the uploader gives none (default 1h)')
@@ -159,55 +146,55 @@ export function registerServer(program: Command, context: CliContext): void {
       (cidr: string, previous: string | undefined) => (previous === undefined ? cidr : `${previous},${cidr}`),
     )
     .option('--json', 'print the gateway address as one JSON line once listening')
-    .addHelpText('after', TLS_HELP)
-    .action(async (options: { json?: boolean; logLevel: LogLevel }, command: Command) => {
-      // Loaded here so that client commands never load SQLite and sharp.
-      const { parseGatewayConfig, startGateway } = await import('@legim/server');
-      const { createLogger } = await import('@legim/node');
-      const flags = { ...explicitOptions(command, GATEWAY_FLAGS), ...caFlag(context) };
-      const config = parseGatewayConfig({ flags, env: context.env });
-      const gateway = await startGateway(config, {
-        logger: createLogger({ level: options.logLevel, name: 'gateway' }),
-      });
-
-      const backends = {
-        databaseUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
-        redisUrl: config.redisUrl,
-        redisPrefix: config.redisPrefix,
-        amqpUrl: config.amqpUrl,
-        queuePrefix: config.queuePrefix,
-        jobsRunBy: config.workers > 0 ? `${config.workers} at once in this gateway` : 'by `legim worker` processes',
-      };
-      if (options.json) {
-        printJsonLine({
-          type: 'ready',
-          role: 'gateway',
-          url: gateway.url,
-          dataDir: config.dataDir,
-          backends: { ...backendsJson(backends), workers: config.workers },
-        });
-      } else {
-        print(`Legim gateway listening on ${gateway.url}`);
-        print(
-          formatRows([
-            ['data', config.dataDir],
-            ['storage', config.store ? "this gateway's disk and any storage nodes" : 'storage nodes only (--no-store)'],
-            ['uploads', config.uploads === 'key' ? 'API keys only (--uploads key)' : 'open to anyone who reaches it'],
-            ...backendRows(backends),
-            ...tlsRows(config.tls),
-            [
-              'admin key',
-              `${maskSecret(gateway.adminKey)}  (${config.adminKey ? 'from --admin-key / LEGIM_ADMIN_KEY' : `kept in ${join(config.dataDir, 'identity.json')}`})`,
-            ],
-            ['use it', `${cliName()} config set server ${gateway.url}`],
-          ]),
-        );
-        print('Press Ctrl-C to stop');
-      }
-      announceReady({ type: 'ready', role: 'gateway', url: gateway.url });
-
-      await runUntilStopped(gateway, (reason) => {
-        if (!options.json && reason !== 'disconnect') printNote('stopping the gateway…');
-      });
+    .addHelpText('after', TLS_HELP);
+  withPreviewOptions(start).action(async (options: { json?: boolean; logLevel: LogLevel }, command: Command) => {
+    // Loaded here so that client commands never load SQLite and sharp.
+    const { parseGatewayConfig, startGateway } = await import('@legim/server');
+    const { createLogger } = await import('@legim/node');
+    const flags = { ...explicitOptions(command, GATEWAY_FLAGS), ...caFlag(context) };
+    const config = parseGatewayConfig({ flags, env: context.env });
+    const gateway = await startGateway(config, {
+      logger: createLogger({ level: options.logLevel, name: 'gateway' }),
     });
+
+    const backends = {
+      databaseUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
+      redisUrl: config.redisUrl,
+      redisPrefix: config.redisPrefix,
+      amqpUrl: config.amqpUrl,
+      queuePrefix: config.queuePrefix,
+      jobsRunBy: config.workers > 0 ? `${config.workers} at once in this gateway` : 'by `legim worker` processes',
+    };
+    if (options.json) {
+      printJsonLine({
+        type: 'ready',
+        role: 'gateway',
+        url: gateway.url,
+        dataDir: config.dataDir,
+        backends: { ...backendsJson(backends), workers: config.workers },
+      });
+    } else {
+      print(`Legim gateway listening on ${gateway.url}`);
+      print(
+        formatRows([
+          ['data', config.dataDir],
+          ['storage', config.store ? "this gateway's disk and any storage nodes" : 'storage nodes only (--no-store)'],
+          ['uploads', config.uploads === 'key' ? 'API keys only (--uploads key)' : 'open to anyone who reaches it'],
+          ...backendRows(backends),
+          ...tlsRows(config.tls),
+          [
+            'admin key',
+            `${maskSecret(gateway.adminKey)}  (${config.adminKey ? 'from --admin-key / LEGIM_ADMIN_KEY' : `kept in ${join(config.dataDir, 'identity.json')}`})`,
+          ],
+          ['use it', `${cliName()} config set server ${gateway.url}`],
+        ]),
+      );
+      print('Press Ctrl-C to stop');
+    }
+    announceReady({ type: 'ready', role: 'gateway', url: gateway.url });
+
+    await runUntilStopped(gateway, (reason) => {
+      if (!options.json && reason !== 'disconnect') printNote('stopping the gateway…');
+    });
+  });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { PREVIEW_FLAGS, withPreviewOptions } from './preview-options.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { runUntilStopped } from '../lifecycle.js';
@@ -20,10 +21,7 @@ const WORKER_FLAGS = [
   'queuePrefix',
   'jobAttempts',
   'maxPixels',
-  'variants',
-  'purgeUrl',
-  'purgeMethod',
-  'purgeHeader',
+  ...PREVIEW_FLAGS,
   'healthInterval',
   'redis',
   'redisPrefix',
@@ -33,8 +31,8 @@ const WORKER_FLAGS = [
 ] as const;
 
 export function registerWorker(program: Command, context: CliContext): void {
-  program
-    .command('worker')
+  const worker = program.command('worker');
+  worker
     .description(
       'run an image worker: takes jobs (previews, expiry, deletion) from the queue (Ctrl-C stops it). ' +
         'On any host: --gateway URL --secret SECRET --amqp URL. On the gateway host: --data DIR.',
@@ -72,16 +70,6 @@ export function registerWorker(program: Command, context: CliContext): void {
     .option('--queue-prefix <name>', 'queue names, as the gateway uses (default legim)')
     .option('--job-attempts <n>', 'runs of a failing job before it is dead-lettered (default 5)')
     .option('--max-pixels <n>', 'largest image in pixels (default 100000000)')
-    .option(
-      '--variants <names>',
-      'previews made of each image, from thumb,small,webp,avif (default thumb,small,webp; env LEGIM_VARIANTS)',
-    )
-    .option(
-      '--purge-url <template>',
-      'tell a CDN when a file is gone before its expiry: a URL with {path} (one request per preview) or {id} (env LEGIM_PURGE_URL)',
-    )
-    .option('--purge-method <method>', 'POST (default), PURGE, DELETE or GET (env LEGIM_PURGE_METHOD)')
-    .option('--purge-header <header>', 'one header for the purge requests, "Name: value" (env LEGIM_PURGE_HEADER)')
     .option('--health-interval <duration>', 'how often storage nodes are probed (default 1s)')
     .option(
       '--redis <url>',
@@ -105,46 +93,46 @@ Examples:
   # on the gateway's host, sharing its database
   legim worker --data ~/.local/share/legim/gateway --amqp amqp://guest:guest@127.0.0.1:5672
 `,
-    )
-    .action(async (options: { json?: boolean; logLevel: LogLevel }, command: Command) => {
-      // Loaded here so that client commands never load SQLite and sharp.
-      const { parseWorkerConfig, startWorker } = await import('@legim/server');
-      const { createLogger } = await import('@legim/node');
-      const flags = { ...explicitOptions(command, WORKER_FLAGS), ...caFlag(context) };
-      const config = parseWorkerConfig({ flags, env: context.env });
-      const worker = await startWorker(config, {
-        logger: createLogger({ level: options.logLevel, name: 'worker' }),
-        onJobDone: (job) => {
-          if (options.json) printJsonLine({ type: 'job-done', jobType: job.type, fileId: job.fileId });
-        },
-      }).catch(async (error: unknown) => {
-        const { LegimError } = await import('@legim/sdk');
-        // The generic hint for UNAUTHORIZED is about the admin key; a worker's problem is the cluster secret.
-        if (LegimError.is(error) && error.code === 'UNAUTHORIZED') {
-          throw new CliError(error.code, error.message, { cause: error });
-        }
-        throw error;
-      });
-      if (options.json) {
-        printJsonLine({ type: 'ready', role: 'worker' });
-      } else {
-        print('Legim worker running');
-        print(
-          formatRows([
-            ['queue', config.amqpUrl === undefined ? 'embedded (the gateway database)' : 'RabbitMQ'],
-            [
-              'metadata',
-              config.gateway === undefined
-                ? `${config.dataDir} (the gateway's database)`
-                : `${config.gateway.url} (the gateway's internal API)`,
-            ],
-            ['at once', String(config.concurrency)],
-          ]),
-        );
-        print('Press Ctrl-C to stop');
+    );
+  withPreviewOptions(worker).action(async (options: { json?: boolean; logLevel: LogLevel }, command: Command) => {
+    // Loaded here so that client commands never load SQLite and sharp.
+    const { parseWorkerConfig, startWorker } = await import('@legim/server');
+    const { createLogger } = await import('@legim/node');
+    const flags = { ...explicitOptions(command, WORKER_FLAGS), ...caFlag(context) };
+    const config = parseWorkerConfig({ flags, env: context.env });
+    const worker = await startWorker(config, {
+      logger: createLogger({ level: options.logLevel, name: 'worker' }),
+      onJobDone: (job) => {
+        if (options.json) printJsonLine({ type: 'job-done', jobType: job.type, fileId: job.fileId });
+      },
+    }).catch(async (error: unknown) => {
+      const { LegimError } = await import('@legim/sdk');
+      // The generic hint for UNAUTHORIZED is about the admin key; a worker's problem is the cluster secret.
+      if (LegimError.is(error) && error.code === 'UNAUTHORIZED') {
+        throw new CliError(error.code, error.message, { cause: error });
       }
-      await runUntilStopped(worker, (reason) => {
-        if (!options.json && reason !== 'disconnect') printNote('finishing the jobs in hand…');
-      });
+      throw error;
     });
+    if (options.json) {
+      printJsonLine({ type: 'ready', role: 'worker' });
+    } else {
+      print('Legim worker running');
+      print(
+        formatRows([
+          ['queue', config.amqpUrl === undefined ? 'embedded (the gateway database)' : 'RabbitMQ'],
+          [
+            'metadata',
+            config.gateway === undefined
+              ? `${config.dataDir} (the gateway's database)`
+              : `${config.gateway.url} (the gateway's internal API)`,
+          ],
+          ['at once', String(config.concurrency)],
+        ]),
+      );
+      print('Press Ctrl-C to stop');
+    }
+    await runUntilStopped(worker, (reason) => {
+      if (!options.json && reason !== 'disconnect') printNote('finishing the jobs in hand…');
+    });
+  });
 }
