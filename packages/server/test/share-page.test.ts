@@ -95,7 +95,9 @@ describe('link-preview bots and the share page over HTTP', () => {
         expect(html).toContain(`<meta property="og:image" content="${thumb}" />`);
         expect(html).toContain(`<meta property="og:title" content="An image" />`);
         expect(html).toContain(`<meta property="og:url" content="${share}" />`);
-        expect(html).toMatch(/<meta property="og:description" content="JPEG, 1\.0 MB, 1680×1050 · 2 downloads left · expires \d{4}-\d\d-\d\d \d\d:\d\d UTC" \/>/);
+        expect(html).toMatch(
+          /<meta property="og:description" content="JPEG, 1\.0 MB, 1680×1050 · 2 downloads left · expires \d{4}-\d\d-\d\d \d\d:\d\d UTC" \/>/,
+        );
         expect(html).toContain('<meta name="twitter:card" content="summary" />');
         expect(html).not.toContain('{{');
         const head = await call(url, { method: 'HEAD', headers: { 'user-agent': agent } });
@@ -170,7 +172,8 @@ describe.runIf(chromiumPath)('the share page in Chromium', () => {
       const page = await context.newPage();
       const cspErrors: string[] = [];
       page.on('console', (message) => {
-        if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
+        if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
+          cspErrors.push(message.text());
       });
       await page.goto(`${cluster.gateway.url}/s/${photo.id}`);
       await page.waitForFunction(() => {
@@ -181,7 +184,10 @@ describe.runIf(chromiumPath)('the share page in Chromium', () => {
       const countdown = page.locator('#countdown');
       if (javaScript) await expect.poll(() => countdown.textContent()).toMatch(/^in \d+ min \d+ s$/);
       else expect(await countdown.textContent()).toMatch(/^in \d+ minutes$/);
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download' }).click()]);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: 'Download' }).click(),
+      ]);
       const saved = await download.path();
       expect(cspErrors).toEqual([]);
       return readFileSync(saved);
