@@ -13,12 +13,19 @@ import { call, uploadBytes } from './support.js';
  * Large enough that a cut at half cannot hide in the kernel's socket
  * buffers: the gateway must still be writing when the client goes.
  */
-async function noisePng(): Promise<Buffer> {
+async function noisePng(): Promise<Buffer<ArrayBuffer>> {
   return sharp({
-    create: { width: 3000, height: 3000, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } },
+    create: {
+      width: 3000,
+      height: 3000,
+      channels: 3,
+      background: '#808080',
+      noise: { type: 'gaussian', mean: 128, sigma: 60 },
+    },
   })
     .png({ compressionLevel: 0 })
-    .toBuffer();
+    .toBuffer()
+    .then((bytes) => Buffer.from(bytes));
 }
 
 /** The real curl binary (run without blocking: the gateway answers from this process); its exit code and stderr. */
@@ -33,7 +40,7 @@ function curl(...args: string[]): Promise<{ code: number; stderr: string }> {
 describe('curl -C - after a cut transfer', () => {
   let cluster: TestCluster;
   let dir: string;
-  let image: Buffer;
+  let image: Buffer<ArrayBuffer>;
   beforeAll(async () => {
     [cluster, image] = await Promise.all([startCluster({ nodes: 2, gateway: { host: '0.0.0.0' } }), noisePng()]);
     dir = mkdtempSync(join(tmpdir(), 'legim-curl-resume-'));

@@ -159,7 +159,10 @@ export class DownloadService {
     const blob = await this.deps.reader.open({ key: file.id, size: file.size, nodeIds, start });
     return {
       status: 206,
-      headers: { ...downloadHeaders(file, file.downloadsLeft), ...partialHeaders({ start, end: file.size - 1 }, file.size) },
+      headers: {
+        ...downloadHeaders(file, file.downloadsLeft),
+        ...partialHeaders({ start, end: file.size - 1 }, file.size),
+      },
       stream: { chunks: blob.chunks, abandoned: async () => blob.close() },
     };
   }

@@ -12,9 +12,9 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 /**
  * A tagged template for HTML: every interpolated value is escaped (text and
  * quoted attributes alike) unless it is {@link SafeHtml}; arrays are joined,
- * `undefined` and `false` leave nothing.
+ * `undefined`, `null` and `false` leave nothing.
  */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
   let markup = strings[0]!;
   values.forEach((value, i) => {
     markup += piece(value) + strings[i + 1]!;
@@ -22,9 +22,12 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
   return new SafeHtml(markup);
 }
 
-function piece(value: unknown): string {
+/** What may be written into a page: text and numbers (escaped), safe markup, or nothing. */
+type HtmlValue = string | number | SafeHtml | undefined | false | null | readonly HtmlValue[];
+
+function piece(value: HtmlValue): string {
   if (value === undefined || value === false || value === null) return '';
   if (value instanceof SafeHtml) return value.markup;
-  if (Array.isArray(value)) return value.map(piece).join('');
+  if (Array.isArray(value)) return (value as readonly HtmlValue[]).map(piece).join('');
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }

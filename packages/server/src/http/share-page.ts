@@ -50,56 +50,55 @@ export function sharePage(
   const description = `${kind(file)}, ${size(file.size)}, ${file.width}×${file.height} · ${left(file)} · expires ${utc(file.expiresAt)}`;
   const thumb = file.variants.thumb;
   const page = html`<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <meta name="referrer" content="no-referrer" />
-    <meta name="robots" content="noindex, nofollow" />
-    <meta name="color-scheme" content="light dark" />
-    <title>${name} · Legim</title>
-    <meta name="description" content="${description}" />
-    <meta property="og:type" content="website" />
-    <meta property="og:site_name" content="Legim" />
-    <meta property="og:title" content="${name}" />
-    <meta property="og:description" content="${description}" />
-    <meta property="og:url" content="${links.share}" />
-    ${file.status !== 'failed' && openGraphImage(links.thumb, name, thumb)}
-    <meta name="twitter:card" content="summary" />
-    <meta name="twitter:title" content="${name}" />
-    <meta name="twitter:description" content="${description}" />
-    ${file.status !== 'failed' && html`<meta name="twitter:image" content="${links.thumb}" />`}
-    <link rel="icon" href="data:," />
-    <link rel="stylesheet" href="../assets/app.css?v=${assets.styleVersion}" />
-    <script type="module" src="../assets/share.js?v=${assets.scriptVersion}"></script>
-  </head>
-  <body>
-    <main class="share">
-      <header>
-        <h1>Legim</h1>
-        <p class="lede">Someone shared an image with you.</p>
-      </header>
-      <section class="share-card" aria-labelledby="share-title">
-        ${thumb && html`<img class="share-thumb" src="../v1/files/${file.id}/variants/thumb" alt="" width="${thumb.width}" height="${thumb.height}" />`}
-        <h2 id="share-title" class="share-title">${name}</h2>
-        <dl>
-          <dt>Size</dt>
-          <dd data-role="size">${size(file.size)} · ${kind(file)} · ${file.width}×${file.height}</dd>
-          <dt>Downloads left</dt>
-          <dd data-role="downloads-left">${file.downloadsLeft} of ${file.maxDownloads}</dd>
-          <dt>Expires</dt>
-          <dd>
-            <time id="expires" datetime="${file.expiresAt}">${utc(file.expiresAt)}</time>
-            (<span id="countdown">${relative(Date.parse(file.expiresAt) - now)}</span>)
-          </dd>
-        </dl>
-        <p><a id="download" class="button" href="../d/${file.id}" download rel="nofollow noopener">Download</a></p>
-        <p class="share-hint">Downloading takes one of the ${left(file)}. Opening this page takes none.</p>
-      </section>
-    </main>
-  </body>
-</html>
-`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <meta name="robots" content="noindex, nofollow" />
+        <meta name="color-scheme" content="light dark" />
+        <title>${name} · Legim</title>
+        <meta name="description" content="${description}" />
+        <meta property="og:type" content="website" />
+        <meta property="og:site_name" content="Legim" />
+        <meta property="og:title" content="${name}" />
+        <meta property="og:description" content="${description}" />
+        <meta property="og:url" content="${links.share}" />
+        ${file.status !== 'failed' && openGraphImage(links.thumb, name, thumb)}
+        <meta name="twitter:card" content="summary" />
+        <meta name="twitter:title" content="${name}" />
+        <meta name="twitter:description" content="${description}" />
+        ${file.status !== 'failed' && html`<meta name="twitter:image" content="${links.thumb}" />`}
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href="../assets/app.css?v=${assets.styleVersion}" />
+        <script type="module" src="../assets/share.js?v=${assets.scriptVersion}"></script>
+      </head>
+      <body>
+        <main class="share">
+          <header>
+            <h1>Legim</h1>
+            <p class="lede">Someone shared an image with you.</p>
+          </header>
+          <section class="share-card" aria-labelledby="share-title">
+            ${thumb && html`<img class="share-thumb" src="../v1/files/${file.id}/variants/thumb" alt="" width="${thumb.width}" height="${thumb.height}" />`}
+            <h2 id="share-title" class="share-title">${name}</h2>
+            <dl>
+              <dt>Size</dt>
+              <dd data-role="size">${size(file.size)} · ${kind(file)} · ${file.width}×${file.height}</dd>
+              <dt>Downloads left</dt>
+              <dd data-role="downloads-left">${file.downloadsLeft} of ${file.maxDownloads}</dd>
+              <dt>Expires</dt>
+              <dd>
+                <time id="expires" datetime="${file.expiresAt}">${utc(file.expiresAt)}</time>
+                (<span id="countdown">${relative(Date.parse(file.expiresAt) - now)}</span>)
+              </dd>
+            </dl>
+            <p><a id="download" class="button" href="../d/${file.id}" download rel="nofollow noopener">Download</a></p>
+            <p class="share-hint">Downloading takes one of the ${left(file)}. Opening this page takes none.</p>
+          </section>
+        </main>
+      </body>
+    </html> `;
   return { headers: HEADERS, bytes: Buffer.from(page.markup, 'utf8') };
 }
 
