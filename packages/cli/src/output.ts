@@ -142,6 +142,7 @@ export function uploadView(file: UploadedFile, source: string, now = new Date())
     `${chalk.green('✔')} Uploaded ${chalk.bold(source)} ${chalk.dim(`(${formatBytes(file.size)}, ${kind})`)}`,
     formatRows([
       ['link', chalk.cyan(file.url)],
+      ['share page', file.shareUrl ? chalk.cyan(file.shareUrl) : undefined],
       ['id', file.id],
       ['downloads', formatDownloads(file.downloadsLeft, file.maxDownloads)],
       ['expires', formatWhen(file.expiresAt, now)],
@@ -156,6 +157,7 @@ export function fileView(file: FileInfo, now = new Date()): string {
     `${chalk.bold(file.id)}${file.title ? `  ${file.title}` : ''}`,
     formatRows([
       ['link', chalk.cyan(file.url)],
+      ['share page', file.shareUrl ? chalk.cyan(file.shareUrl) : undefined],
       ['size', `${formatBytes(file.size)} ${chalk.dim(`(${file.size} bytes)`)}`],
       ['type', [file.contentType, dimensions(file)].filter(Boolean).join(', ')],
       ['downloads', formatDownloads(file.downloadsLeft, file.maxDownloads)],

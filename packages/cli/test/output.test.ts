@@ -36,6 +36,7 @@ const file: FileInfo = {
   createdAt: '2026-11-23T13:05:00.000Z',
   expiresAt: '2026-11-23T14:05:00.000Z',
   url: `http://127.0.0.1:3333/d/${ID}`,
+  shareUrl: `http://127.0.0.1:3333/s/${ID}`,
   replicas: 3,
   // Deliberately out of order: the table sorts them.
   variants: {

@@ -14,7 +14,7 @@ export type { BlobInfo, BlobSidecar } from './blob-sidecar.js';
 export type { BlobTombstone, TombstonePage } from './tombstone-log.js';
 export { BlobScrubber, type BlobScrubberOptions, type ScrubPass, type ScrubStats } from './blob-scrubber.js';
 export { CorruptReports } from './corrupt-reports.js';
-export type { ByteRangeRequest } from './byte-range.js';
+export { parseRangeHeader, resolveByteRange, type ByteRangeRequest, type ResolvedByteRange } from './byte-range.js';
 export { parseByteSize } from './byte-size.js';
 export { parseNodeConfig, type NodeConfig, type NodeConfigFlags, type ParseNodeConfigInput } from './config.js';
 export { createNodeServer, type NodeServerDeps } from './http/create-node-server.js';

@@ -2,12 +2,12 @@ import { LegimError } from './errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The last path segment after `/d/` or `/v1/files/`. */
-const ID_IN_PATH = /(?:^|\/)(?:d|v1\/files)\/([^/]+)\/?$/;
+/** The last path segment after `/d/`, `/s/` or `/v1/files/`. */
+const ID_IN_PATH = /(?:^|\/)(?:d|s|v1\/files)\/([^/]+)\/?$/;
 
 /**
  * The file id in a bare id or a link: `https://host/d/<id>`,
- * `https://host/v1/files/<id>` (a query or fragment is ignored, so is a
+ * `https://host/s/<id>` (the share page), `https://host/v1/files/<id>` (a query or fragment is ignored, so is a
  * trailing slash). Ids come back lower-case.
  *
  * @throws LegimError `INVALID_OPTION` if no UUID-shaped id is found
@@ -26,7 +26,7 @@ export function fileIdFromUrl(idOrUrl: string): string {
   throw new LegimError(
     'INVALID_OPTION',
     `not a Legim file id or link: ${JSON.stringify(String(idOrUrl))}; expected an id like ` +
-      `5f0c8a0e-6a4b-4f7e-9a59-1c1d4a3f8e21 or a link ending in /d/<id> or /v1/files/<id>`,
+      `5f0c8a0e-6a4b-4f7e-9a59-1c1d4a3f8e21 or a link ending in /d/<id>, /s/<id> or /v1/files/<id>`,
   );
 }
 

@@ -11,6 +11,7 @@ describe('fileIdFromUrl', () => {
     `http://127.0.0.1:3333/d/${ID}`,
     `https://img.example.com/legim/d/${ID}`,
     `http://127.0.0.1:3333/v1/files/${ID}`,
+    `http://127.0.0.1:3333/s/${ID}`,
     `http://127.0.0.1:3333/d/${ID}/`,
     `http://127.0.0.1:3333/d/${ID}?download=1#top`,
     `127.0.0.1:3333/d/${ID}`,
@@ -36,7 +37,7 @@ describe('fileIdFromUrl', () => {
   ])('refuses %j with INVALID_OPTION', (input) => {
     expect(() => fileIdFromUrl(input)).toThrow(LegimError);
     expect(() => fileIdFromUrl(input)).toThrow(
-      /expected an id like .* or a link ending in \/d\/<id> or \/v1\/files\/<id>/,
+      /expected an id like .* or a link ending in \/d\/<id>, \/s\/<id> or \/v1\/files\/<id>/,
     );
   });
 

@@ -35,6 +35,8 @@ export interface GatewayConfig extends BackendConfig {
   defaultTtlSeconds: number;
   maxTtlSeconds: number;
   deleteGraceMs: number;
+  /** How long the client of a cut download may fetch its rest without taking another (credits and Legim-Resume tokens). */
+  resumeWindowMs: number;
   sweepIntervalMs: number;
   healthIntervalMs: number;
   /** A node down this long is lost: its copies are made again on other nodes. */
@@ -81,6 +83,7 @@ const FLAG_ENV = {
   defaultTtl: 'LEGIM_DEFAULT_TTL',
   maxTtl: 'LEGIM_MAX_TTL',
   deleteGrace: 'LEGIM_DELETE_GRACE',
+  resumeWindow: 'LEGIM_RESUME_WINDOW',
   sweepInterval: 'LEGIM_SWEEP_INTERVAL',
   healthInterval: 'LEGIM_HEALTH_INTERVAL',
   repairAfter: 'LEGIM_REPAIR_AFTER',
@@ -121,6 +124,8 @@ const PUBLIC_RATES = {
   downloadRatePerAddress: '300/min',
 } as const;
 const AUTH_FAILURE_RATE = '20/min';
+/** A resume window longer than a day would let one cut download be fetched again for days. */
+const MAX_RESUME_WINDOW_SECONDS = 86_400;
 
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
@@ -168,6 +173,7 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     defaultTtlSeconds: seconds('defaultTtl', pick('defaultTtl'), 3600),
     maxTtlSeconds: seconds('maxTtl', pick('maxTtl'), 30 * 86400),
     deleteGraceMs: seconds('deleteGrace', pick('deleteGrace'), 60, 0) * 1000,
+    resumeWindowMs: seconds('resumeWindow', pick('resumeWindow'), 3600, 1, MAX_RESUME_WINDOW_SECONDS) * 1000,
     sweepIntervalMs: seconds('sweepInterval', pick('sweepInterval'), 1, 0.05) * 1000,
     healthIntervalMs: seconds('healthInterval', pick('healthInterval'), 1, 0.05) * 1000,
     // Long enough that a restart or a short network cut is no reason to copy everything it held.
@@ -212,11 +218,12 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   return value;
 }
 
-function seconds(name: string, raw: string | undefined, fallback: number, min = 1): number {
+function seconds(name: string, raw: string | undefined, fallback: number, min = 1, max = Infinity): number {
   if (raw === undefined) return fallback;
   // Sub-second values are allowed for the intervals (tests run them fast).
   const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : parseDuration(raw);
   if (!(value >= min)) throw invalid(name, `expected a duration of at least ${min}s, got "${raw}"`);
+  if (value > max) throw invalid(name, `expected a duration of at most ${max}s, got "${raw}"`);
   return value;
 }
 

@@ -29,6 +29,7 @@ import { KeyService } from './keys/key-service.js';
 import { RateLimiter } from './rate-limit/rate-limiter.js';
 import { ReplicaReader } from './download/replica-reader.js';
 import { ResumeTokens } from './download/resume-tokens.js';
+import { ResumeCredits } from './download/resume-credits.js';
 import { VariantService } from './variants/variant-service.js';
 import { ImageProcess } from './workers/image-process.js';
 import { IndexRebuilder } from './index-rebuild/index-rebuilder.js';
@@ -57,8 +58,6 @@ const REPAIR_INTERVAL_MS = 5000;
 const IDLE_CLIENT_MS = 60_000;
 const NODE_SYNC_MS = 2000;
 const BUCKET_PRUNE_MS = 60_000;
-/** How long the client of a download may resume it without taking another. */
-const RESUME_WINDOW_MS = 10 * 60_000;
 
 export interface StartGatewayOptions {
   /** Where the gateway and its background tasks log; defaults to JSON lines on stderr at `info`. */
@@ -121,6 +120,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const limiter = new RateLimiter(backends.buckets, config.rateLimits);
   // Full buckets carry nothing: dropping them keeps the table to the clients of the last minutes.
   const bucketPruner = new PeriodicTask('pruning rate buckets', () => limiter.prune(), BUCKET_PRUNE_MS, logger);
+  const resumeCredits = new ResumeCredits(backends.credits, config.resumeWindowMs, logger);
+  const creditPruner = new PeriodicTask('pruning resume credits', () => resumeCredits.prune(), BUCKET_PRUNE_MS, logger);
   const reader = new ReplicaReader(registry, health);
   const processing = new ProcessingReports(metadata, emit);
   const worker = new ImageWorker(processing, registry, new VariantWriter(metadata, placer), {
@@ -172,7 +173,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       reader,
       checkpoints: new DownloadCheckpoints(metadata, registry, config.writeQuorum),
       jobs,
-      resumeTokens: new ResumeTokens(identity.clusterSecret, RESUME_WINDOW_MS),
+      resumeTokens: new ResumeTokens(identity.clusterSecret, config.resumeWindowMs),
+      resumeCredits,
       emit,
       logger,
     }),
@@ -254,6 +256,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   watchdog.start();
   nodeSync.start();
   bucketPruner.start();
+  creditPruner.start();
   repairer.wake();
   sweeper.wake();
 
@@ -276,6 +279,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       watchdog.stop(),
       nodeSync.stop(),
       bucketPruner.stop(),
+      creditPruner.stop(),
       consumer?.stop(),
     ]);
     await images.close();

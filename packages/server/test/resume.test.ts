@@ -25,6 +25,23 @@ function interruptedDownload(url: string, bytes: number): Promise<{ received: Bu
   });
 }
 
+/** A GET sent from another loopback address: another client, as far as the gateway can tell. */
+function getFrom(
+  localAddress: string,
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    request(url, { localAddress, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
 describe('resuming a download', () => {
   let cluster: TestCluster;
   const photo = fixtureBytes('photo-large-bird-6028x3391.jpg');
@@ -45,9 +62,10 @@ describe('resuming a download', () => {
     expect(rest.status).toBe(206);
     expect(rest.headers.get('content-range')).toBe(`bytes ${received.length}-${photo.length - 1}/${photo.length}`);
     expect(sha256(Buffer.concat([received, rest.body]))).toBe(sha256(photo));
-    // The one download was used by the first request; without the token a Range is just another download.
-    const again = await call(up.json.url, { headers: { range: 'bytes=0-' } });
-    expect([again.status, again.json.error.code]).toEqual([410, 'DOWNLOADS_EXHAUSTED']);
+    // The one download was used by the first request; another client's Range (no token, no resume credit) is
+    // just another download.
+    const again = await getFrom('127.0.0.2', up.json.url, { range: 'bytes=0-' });
+    expect([again.status, JSON.parse(again.body.toString()).error.code]).toEqual([410, 'DOWNLOADS_EXHAUSTED']);
   });
 
   it('takes no download when resuming, however often', async () => {

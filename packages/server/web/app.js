@@ -223,7 +223,8 @@ function addCard(file) {
   const linkId = `link-${++cardCount}`;
 
   part('title').textContent = file.title || 'Untitled image';
-  part('link').value = file.url;
+  // The share page, not /d/: a chat app's preview bot opening it takes no download.
+  part('link').value = file.shareUrl ?? file.url;
   part('link').id = linkId;
   part('link-label').htmlFor = linkId;
   part('token').textContent = file.deleteToken;

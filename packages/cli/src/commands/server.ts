@@ -34,6 +34,7 @@ const GATEWAY_FLAGS = [
   'defaultTtl',
   'maxTtl',
   'deleteGrace',
+  'resumeWindow',
   'sweepInterval',
   'healthInterval',
   'repairAfter',
@@ -91,6 +92,10 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--default-ttl <duration>', 'time to live when the uploader gives none (default 1h)')
     .option('--max-ttl <duration>', 'longest time to live (default 30d)')
     .option('--delete-grace <duration>', 'delay between the last download and deletion (default 60s)')
+    .option(
+      '--resume-window <duration>',
+      'how long the client of a cut download may fetch its rest without taking another, up to 1d (default 1h; env LEGIM_RESUME_WINDOW)',
+    )
     .option('--sweep-interval <duration>', 'how often expired files are swept (default 1s)')
     .option('--health-interval <duration>', 'how often nodes are probed (default 1s)')
     .option(

@@ -47,7 +47,12 @@ const fileFields = {
   downloadsLeft: Type.Integer({ minimum: 0 }),
   createdAt: Type.String({ format: 'date-time' }),
   expiresAt: Type.String({ format: 'date-time', description: 'From this instant every request answers 410 EXPIRED' }),
-  url: Type.String({ description: 'The download link, <gateway>/d/<id>' }),
+  url: Type.String({
+    description: 'The direct download link, <gateway>/d/<id>: a GET takes a download (never for a link-preview bot)',
+  }),
+  shareUrl: Type.String({
+    description: 'The share page, <gateway>/s/<id>: the link to paste for people; opening it takes no download',
+  }),
   replicas: Type.Integer({ minimum: 0, description: 'Durable copies known to the gateway' }),
   variants: Type.Record(Type.String(), VariantInfoSchema, {
     description: 'Variants ready so far, by name; empty while processing or after a failure',

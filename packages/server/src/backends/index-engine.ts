@@ -8,14 +8,15 @@ import type { IndexTotals } from '../stats/index-totals.js';
 import type { IndexDownloadCounter } from './download-counter/download-counter.js';
 import type { IndexRows } from './index-rows.js';
 import type { LeaseStore } from './locks/lock-service.js';
+import type { ResumeCreditStore } from './resume-credits/resume-credit-store.js';
 
 /** The engines that can hold the index; the configuration names one. */
 export type IndexEngineKind = 'sqlite' | 'postgres';
 
 /**
  * Everything that lives in the gateway's database, as one engine keeps it:
- * the index, the download ledger, leases, API keys, rate-limit buckets
- * and the job tables. The engine
+ * the index, the download ledger, leases, API keys, rate-limit buckets,
+ * resume credits and the job tables. The engine
  * owns its connections; nothing about them shows here, and no service ever
  * receives one.
  */
@@ -30,6 +31,8 @@ export interface IndexEngine {
   readonly keys: KeyStore;
   /** The rate limits' buckets, for gateways without Redis. */
   readonly buckets: TokenBucketStore;
+  /** Resume credits of cut downloads, for gateways without Redis. */
+  readonly credits: ResumeCreditStore;
   /** Raw rows, for moving a whole index to another engine. */
   readonly rows: IndexRows;
   /** The embedded job queue's table named by `prefix`, created if needed. */

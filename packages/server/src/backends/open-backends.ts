@@ -13,6 +13,7 @@ import type { IndexEngine, IndexWait } from './index-engine.js';
 import { LockService } from './locks/lock-service.js';
 import { InProcessMetadataCache } from './metadata-cache/in-process.js';
 import type { MetadataCache } from './metadata-cache/metadata-cache.js';
+import type { ResumeCreditStore } from './resume-credits/resume-credit-store.js';
 
 /** What the configuration says about where state lives, validated at the edge. */
 export interface BackendConfig {
@@ -37,6 +38,8 @@ export interface Backends {
   keys: KeyStore;
   /** The rate limits' buckets: in Redis when the gateways use it, else in the index. */
   buckets: TokenBucketStore;
+  /** Resume credits of cut downloads: in Redis when the gateways use it, else in the index. */
+  credits: ResumeCreditStore;
   counter: DownloadCounter;
   locks: LockService;
   cache: MetadataCache;
@@ -78,6 +81,7 @@ export async function openBackends(config: BackendConfig, name: string, logger: 
       totals: index.totals,
       keys: index.keys,
       buckets: redis?.buckets ?? index.buckets,
+      credits: redis?.credits ?? index.credits,
       counter: redis?.counter ?? index.counter,
       locks: redis?.locks ?? new LockService(index.leases),
       cache: redis?.cache ?? new InProcessMetadataCache(),

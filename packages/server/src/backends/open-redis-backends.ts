@@ -6,18 +6,20 @@ import { RedlockLeaseStore } from './locks/redlock.js';
 import { RedisInvalidatedCache } from './metadata-cache/redis-invalidated.js';
 import type { IndexEngine } from './index-engine.js';
 import { openRedis } from './redis/open-redis.js';
+import { FallbackResumeCredits } from './resume-credits/fallback.js';
+import { RedisResumeCredits } from './resume-credits/redis.js';
 import { FallbackTokenBuckets } from './token-buckets/fallback.js';
 import { RedisTokenBuckets } from './token-buckets/redis.js';
 
 /**
- * Counters, rate-limit buckets, locks and cache invalidation on one Redis,
+ * Counters, rate-limit buckets, resume credits, locks and cache invalidation on one Redis,
  * with the index as the counters' ledger, and its counter and buckets while
  * Redis cannot be reached.
  */
 export async function openRedisBackends(
   url: string,
   prefix: string,
-  index: Pick<IndexEngine, 'counter' | 'buckets'>,
+  index: Pick<IndexEngine, 'counter' | 'buckets' | 'credits'>,
   name: string,
   logger: Logger,
 ) {
@@ -34,6 +36,11 @@ export async function openRedisBackends(
     buckets: new FallbackTokenBuckets(
       new RedisTokenBuckets(redis, prefix),
       index.buckets,
+      () => redis.status === 'ready',
+    ),
+    credits: new FallbackResumeCredits(
+      new RedisResumeCredits(redis, prefix),
+      index.credits,
       () => redis.status === 'ready',
     ),
     locks: new LockService(new RedlockLeaseStore([redis], prefix)),

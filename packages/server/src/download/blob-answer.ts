@@ -12,6 +12,8 @@ export interface BlobAnswer<Status extends 200 | 206 = 200 | 206> {
     abandoned: () => Promise<void>;
     /** The answer went out (whole, or cut by the client) with this many bytes. */
     sent?: (bytes: number) => void;
+    /** The client did not get every byte (see `StreamBody.cut`). */
+    cut?: () => void;
   };
 }
 

@@ -1,60 +1,37 @@
-import { LegimError } from '@legim/sdk';
-import parseRange from 'range-parser';
-import type { Validators } from './conditional-request.js';
+import { parseRangeHeader, resolveByteRange, type ResolvedByteRange } from '@legim/node';
 
-/** One span of bytes, both ends included, as `Content-Range` writes it. */
-export interface ByteRange {
-  start: number;
-  end: number;
+/** What `If-Range` is compared with: the entity tag, and the last modification where the answer has one. */
+export interface RangeValidators {
+  etag: string;
+  /** Epoch milliseconds; without it, an `If-Range` date never matches. */
+  lastModified?: number;
 }
 
 /**
- * The single range a `Range` header asks of a representation of `size`
- * bytes, or undefined when the whole of it is to be sent: no header, a
- * header that does not parse (RFC 9110 §14.2 says to ignore it), several
- * ranges (a server may answer those whole), or an `If-Range` that no longer
- * matches. Throws RANGE_NOT_SATISFIABLE when no asked byte exists.
+ * The one byte range a request asks for (RFC 9110 §14), or undefined when
+ * the whole representation is to be sent: no `Range`, an `If-Range` that no
+ * longer matches, several ranges or another unit, which a server may answer
+ * whole. A range that selects no byte is `416 RANGE_NOT_SATISFIABLE`.
  */
 export function requestedRange(
-  header: { range?: string; ifRange?: string },
+  header: { range?: string | undefined; ifRange?: string | undefined },
   size: number,
-  validators: Validators,
-): ByteRange | undefined {
-  if (!header.range || !ifRangeHolds(header.ifRange, validators)) return undefined;
-  const ranges = parseRange(size, header.range, { combine: true });
-  if (ranges === -1) {
-    throw new LegimError('RANGE_NOT_SATISFIABLE', `the range ${header.range} lies beyond the ${size} bytes`, {
-      details: { size },
-    });
-  }
-  if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
-  return { start: ranges[0]!.start, end: ranges[0]!.end };
+  validators: RangeValidators,
+): ResolvedByteRange | undefined {
+  if (!ifRangeHolds(header.ifRange, validators)) return undefined;
+  const parsed = parseRangeHeader(header.range);
+  return parsed === undefined ? undefined : resolveByteRange(parsed, size);
 }
 
-/** `If-Range` compares strongly: an entity tag equal to ours, or a date exactly our last modification. */
-function ifRangeHolds(ifRange: string | undefined, validators: Validators): boolean {
-  if (!ifRange) return true;
-  if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === validators.etag;
-  const date = Date.parse(ifRange);
-  return !Number.isNaN(date) && Math.floor(date / 1000) === Math.floor(validators.lastModified / 1000);
-}
-
-/** The first `length` bytes of `chunks`; then `done`, which lets the rest go unread. */
-export async function* firstBytes(
-  chunks: AsyncIterable<Buffer>,
-  length: number,
-  done: () => void,
-): AsyncGenerator<Buffer> {
-  let left = length;
-  try {
-    for await (const chunk of chunks) {
-      if (left <= 0) break;
-      const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-      left -= part.length;
-      yield part;
-      if (left === 0) break;
-    }
-  } finally {
-    done();
-  }
+/** `If-Range` compares strongly: our entity tag exactly, or a date exactly our last modification. */
+function ifRangeHolds(ifRange: string | undefined, validators: RangeValidators): boolean {
+  if (ifRange === undefined) return true;
+  const value = ifRange.trim();
+  if (value.startsWith('"') || value.startsWith('W/')) return value === validators.etag;
+  const date = Date.parse(value);
+  return (
+    validators.lastModified !== undefined &&
+    !Number.isNaN(date) &&
+    Math.floor(date / 1000) === Math.floor(validators.lastModified / 1000)
+  );
 }

@@ -9,7 +9,9 @@ import type { ReplicaReader } from './replica-reader.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import { deleted, exhausted, expired, findLiveFile, findServableFile, goneOrMissing } from './file-lookup.js';
 import type { ResumeTokens } from './resume-tokens.js';
-import { downloadHeaders } from './download-headers.js';
+import type { ResumeCredits } from './resume-credits.js';
+import { requestedRange } from './byte-range.js';
+import { downloadHeaders, entityTag, partialHeaders } from './download-headers.js';
 import type { BlobAnswer, HeadAnswer } from './blob-answer.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 
@@ -22,16 +24,21 @@ export interface DownloadServiceDeps {
   checkpoints: DownloadCheckpoints;
   jobs: JobQueue;
   resumeTokens: ResumeTokens;
+  resumeCredits: ResumeCredits;
   emit?: EmitEvent;
   logger: Logger;
 }
 
-/** What a download request may carry to resume an earlier download. */
-export interface ResumeRequest {
-  /** `Range: bytes=<start>-` */
+/** What a download request carries besides the file id. */
+export interface DownloadRequest {
+  /** `Range`: one byte range is honoured (206); several, or another unit, are ignored. */
   range: string | undefined;
+  /** `If-Range`: the Range holds only if it is this file's entity tag. */
+  ifRange: string | undefined;
   /** `Legim-Resume`, from the answer that took the download. */
   token: string | undefined;
+  /** The client's address as the gateway sees it (`--trusted-proxy` applied): whose resume credits apply. */
+  client: string;
 }
 
 /**
@@ -48,15 +55,28 @@ export class DownloadService {
   }
 
   /**
-   * With a resume token and a `Range: bytes=N-`, continues a download taken
-   * earlier (206, no download taken); otherwise takes one. A Range without
-   * a token is ignored: the whole file is sent and counted.
+   * Takes no download for the rest of one taken earlier: with a resume
+   * token and `Range: bytes=N-`, or with a `Range` from a client holding a
+   * resume credit (its download of this file was cut). Otherwise takes one,
+   * and sends the range asked for (206) or the whole file.
    */
-  async download(id: string, resume: ResumeRequest): Promise<BlobAnswer> {
-    if (resume.token !== undefined && resume.range !== undefined) return this.resume(id, resume.token, resume.range);
+  async download(id: string, request: DownloadRequest): Promise<BlobAnswer> {
+    if (request.token !== undefined && request.range !== undefined) {
+      return this.resume(id, request.token, request.range);
+    }
+    if (request.range !== undefined) {
+      const resumed = await this.resumeWithCredit(id, request);
+      if (resumed) return resumed;
+    }
+    return this.take(id, request);
+  }
+
+  private async take(id: string, request: DownloadRequest): Promise<BlobAnswer> {
     const { counter, config, resumeTokens } = this.deps;
     const now = Date.now();
     const { file, replicaNodeIds } = await this.hotMetadata(id, now);
+    // Before the download is taken: a range past the end takes none.
+    const range = requestedRange(request, file.size, { etag: entityTag(file) });
     const taken = await counter.take(file.id, now, config.deleteGraceMs);
     if (!taken.ok) throw await this.refusal(taken.reason, file);
     // Nothing reached the client (no replica could be read, or it left first): the download was not used.
@@ -70,14 +90,18 @@ export class DownloadService {
     }
     if (taken.downloadsLeft === 0) this.scheduleDeletion(file.id, now + config.deleteGraceMs);
     const blob = await this.deps.reader
-      .open({ key: file.id, size: file.size, nodeIds: replicaNodeIds })
+      .open({ key: file.id, size: file.size, nodeIds: replicaNodeIds, ...range })
       .catch(async (error: unknown) => {
         await giveBack();
         throw error;
       });
     return {
-      status: 200,
-      headers: { ...downloadHeaders(file, taken.downloadsLeft), 'Legim-Resume': resumeTokens.issue(file, now) },
+      status: range ? 206 : 200,
+      headers: {
+        ...downloadHeaders(file, taken.downloadsLeft),
+        ...(range && partialHeaders(range, file.size)),
+        'Legim-Resume': resumeTokens.issue(file, now),
+      },
       stream: {
         chunks: blob.chunks,
         abandoned: async () => {
@@ -86,6 +110,40 @@ export class DownloadService {
         },
         sent: (bytes) =>
           this.deps.emit?.({ type: 'file.downloaded', fileId: file.id, downloadsLeft: taken.downloadsLeft, bytes }),
+        cut: () => this.deps.resumeCredits.leave(file.id, request.client),
+      },
+    };
+  }
+
+  /**
+   * The range asked for, without a download, when this client holds a
+   * resume credit on the file (even used up, during its delete grace);
+   * undefined when it holds none, or the Range does not hold (`If-Range`).
+   * A resumed answer cut again leaves a new credit for its rest.
+   */
+  private async resumeWithCredit(id: string, request: DownloadRequest): Promise<BlobAnswer | undefined> {
+    const { metadata, resumeCredits } = this.deps;
+    const file = await findLiveFile(metadata, id, Date.now());
+    const range = requestedRange(request, file.size, { etag: entityTag(file) });
+    if (!range || !(await resumeCredits.spend(file.id, request.client))) return undefined;
+    const giveBack = () => resumeCredits.leave(file.id, request.client);
+    const nodeIds = await metadata.replicaNodes(file.id);
+    const blob = await this.deps.reader
+      .open({ key: file.id, size: file.size, nodeIds, ...range })
+      .catch((error: unknown) => {
+        giveBack();
+        throw error;
+      });
+    return {
+      status: 206,
+      headers: { ...downloadHeaders(file, file.downloadsLeft), ...partialHeaders(range, file.size) },
+      stream: {
+        chunks: blob.chunks,
+        abandoned: async () => {
+          blob.close();
+          giveBack();
+        },
+        cut: giveBack,
       },
     };
   }
@@ -103,8 +161,7 @@ export class DownloadService {
       status: 206,
       headers: {
         ...downloadHeaders(file, file.downloadsLeft),
-        'Content-Length': file.size - start,
-        'Content-Range': `bytes ${start}-${file.size - 1}/${file.size}`,
+        ...partialHeaders({ start, end: file.size - 1 }, file.size),
       },
       stream: { chunks: blob.chunks, abandoned: async () => blob.close() },
     };

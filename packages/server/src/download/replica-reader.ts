@@ -8,8 +8,10 @@ export interface BlobToRead {
   size: number;
   /** Nodes that hold or may hold the blob. */
   nodeIds: string[];
-  /** First byte to read; the whole blob without. */
+  /** First byte to read; from the start without. */
   start?: number;
+  /** Last byte to read (included); to the end without. */
+  end?: number;
 }
 
 interface OpenReplica {
@@ -61,6 +63,7 @@ export class ReplicaReader {
     reading: { current: OpenReplica },
   ): AsyncGenerator<Buffer> {
     let offset = blob.start ?? 0;
+    const stop = (blob.end ?? blob.size - 1) + 1;
     try {
       for (;;) {
         const { current } = reading;
@@ -69,8 +72,8 @@ export class ReplicaReader {
             offset += chunk.length;
             yield chunk;
           }
-          if (offset === blob.size) return;
-          throw new Error(`the replica on ${current.node.id} ended at byte ${offset} of ${blob.size}`);
+          if (offset === stop) return;
+          throw new Error(`the replica on ${current.node.id} ended at byte ${offset} of ${stop}`);
         } catch (error) {
           current.read.stream.destroy();
           this.health.reportFailure(current.node);
@@ -87,7 +90,7 @@ export class ReplicaReader {
     for (let next = replicas.next(); !next.done; next = replicas.next()) {
       const node = next.value;
       try {
-        const read = await node.transport.read(blob.key, start > 0 ? { start } : undefined);
+        const read = await node.transport.read(blob.key, rangeFrom(start, blob));
         if (read.size === blob.size) return { node, read };
         read.stream.destroy();
         throw new Error(`the replica on ${node.id} has ${read.size} bytes, expected ${blob.size}`);
@@ -102,4 +105,11 @@ export class ReplicaReader {
       { cause: lastError, details: { retryAfter: 5 } },
     );
   }
+}
+
+/** What to ask a replica for: nothing for the whole blob, else from `start` to the blob's chosen end. */
+function rangeFrom(start: number, blob: BlobToRead): { start: number; end?: number } | undefined {
+  const end = blob.end !== undefined && blob.end < blob.size - 1 ? blob.end : undefined;
+  if (start === 0 && end === undefined) return undefined;
+  return end === undefined ? { start } : { start, end };
 }

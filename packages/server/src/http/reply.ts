@@ -9,6 +9,12 @@ export interface StreamBody {
   abandoned?: () => Promise<void>;
   /** The answer went out (whole or cut by the client); `bytes` were written. */
   sent?: (bytes: number) => void;
+  /**
+   * The client did not get every byte: the connection closed (or the body
+   * failed) before the answer was written, or was reset after it was
+   * flushed (the client left with bytes unread).
+   */
+  cut?: () => void;
 }
 
 /**

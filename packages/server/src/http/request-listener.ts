@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { requestId, type Logger } from '@legim/node';
 import { clientAddress, type TrustedProxies } from '../access/trusted-proxies.js';
@@ -128,13 +129,17 @@ async function sendStream(
     await body.abandoned?.();
     return;
   }
+  // Taken now: a response lets go of its socket once finished, and the socket tells whether the client reset it.
+  const socket = res.socket;
   let bytes = 0;
+  let whole = false;
   try {
     for await (const chunk of body.chunks) {
       if (res.destroyed) break;
       bytes += chunk.length;
       if (!res.write(chunk)) await writable(res);
     }
+    whole = !res.destroyed;
     res.end();
   } catch {
     // The body failed mid-way (every replica did): a short body must not look complete.
@@ -142,6 +147,41 @@ async function sendStream(
   } finally {
     body.sent?.(bytes);
   }
+  if (body.cut && !(whole && socket && (await delivered(res, socket)))) body.cut();
+}
+
+/** How long after an answer is flushed a reset of its connection still means the client did not get it all. */
+const DELIVERY_WATCH_MS = 10_000;
+
+/**
+ * Whether the client got the whole answer, as far as the gateway can
+ * tell: it was flushed to the connection, and the connection was not reset
+ * soon after. Flushed bytes may still sit in the kernel's buffers (several
+ * MB); a client that goes away before reading them all resets the
+ * connection (TCP RST: it closes with bytes unread, or gets bytes after
+ * closing), which Node reports as a close with an error.
+ */
+function delivered(res: ServerResponse, socket: Socket): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (result: boolean) => {
+      clearTimeout(timer);
+      res.off('finish', onFinish).off('close', onResponseClose);
+      socket.off('close', onSocketClose);
+      resolve(result);
+    };
+    const onSocketClose = (hadError: boolean) => done(!hadError);
+    const onFinish = () => {
+      if (socket.destroyed) done(!socket.errored);
+      else socket.once('close', onSocketClose);
+    };
+    const onResponseClose = () => {
+      if (!res.writableFinished) done(false);
+    };
+    const timer = setTimeout(() => done(true), DELIVERY_WATCH_MS);
+    timer.unref();
+    if (res.writableFinished) onFinish();
+    else res.once('finish', onFinish).once('close', onResponseClose);
+  });
 }
 
 function writable(res: ServerResponse): Promise<void> {

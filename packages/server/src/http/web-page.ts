@@ -7,7 +7,7 @@ import type { ReplyHeaders } from './reply.js';
 /** The page's files live in `web/`, beside both `src/` and `dist/`. */
 const WEB_DIR = new URL('../../web/', import.meta.url);
 
-export type WebFile = 'index.html' | 'app.js' | 'app.css';
+export type WebFile = 'index.html' | 'app.js' | 'app.css' | 'share.js';
 
 /** Scripts and styles come only from the gateway itself; the thumbnail is shown from a blob URL. */
 const CONTENT_SECURITY_POLICY = [
@@ -46,7 +46,7 @@ export interface WebPageOptions {
   dir?: URL;
 }
 
-/** The browser upload page served at `/` (docs/api.md): read once at startup, served from memory. */
+/** The browser upload page served at `/` and the share page's assets (docs/api.md): read once at startup, served from memory. */
 export class WebPage {
   private constructor(private readonly assets: Record<WebFile, Asset>) {}
 
@@ -54,6 +54,7 @@ export class WebPage {
     const dir = options.dir ?? WEB_DIR;
     const script = asset(read(dir, 'app.js'), 'text/javascript; charset=utf-8', ASSET_CACHE);
     const style = asset(read(dir, 'app.css'), 'text/css; charset=utf-8', ASSET_CACHE);
+    const shareScript = asset(read(dir, 'share.js'), 'text/javascript; charset=utf-8', ASSET_CACHE);
     const html = fillPlaceholders(read(dir, 'index.html').toString('utf8'), {
       maxUploadBytes: String(options.maxUploadBytes),
       'version:app.js': version(script),
@@ -63,7 +64,13 @@ export class WebPage {
       'index.html': asset(Buffer.from(html, 'utf8'), 'text/html; charset=utf-8', PAGE_CACHE),
       'app.js': script,
       'app.css': style,
+      'share.js': shareScript,
     });
+  }
+
+  /** The version a page links an asset with (`?v=`), so a new asset is never mixed with an old page. */
+  version(name: WebFile): string {
+    return version(this.assets[name]);
   }
 
   /** One of the page's files, or `304` when the client's copy (`If-None-Match`) is current. */

@@ -2,7 +2,7 @@ import { LegimError } from '@legim/sdk';
 import { findServableFile } from '../download/file-lookup.js';
 import type { ReplicaReader } from '../download/replica-reader.js';
 import type { BlobAnswer, HeadAnswer } from '../download/blob-answer.js';
-import { firstBytes, requestedRange } from '../download/byte-range.js';
+import { requestedRange } from '../download/byte-range.js';
 import { isNotModified, type Preconditions } from '../download/conditional-request.js';
 import type { FileRecord, MetadataStore, VariantRecord } from '../metadata/types.js';
 import { previewCacheControl, type PreviewCaching } from './preview-caching.js';
@@ -62,25 +62,14 @@ export class VariantService {
     if (request.head) return { status: 200, headers: { ...whole, 'Content-Length': variant.size } };
     const key = `${file.id}.${variant.name}`;
     const nodeIds = await this.metadata.replicaNodes(key);
-    if (!range) {
-      const blob = await this.reader.open({ key, size: variant.size, nodeIds });
-      return {
-        status: 200,
-        headers: { ...whole, 'Content-Length': variant.size },
-        stream: { chunks: blob.chunks, abandoned: async () => blob.close() },
-      };
-    }
-    const length = range.end - range.start + 1;
-    const blob = await this.reader.open({ key, size: variant.size, nodeIds, start: range.start });
-    return {
-      status: 206,
-      headers: {
-        ...whole,
-        'Content-Length': length,
-        'Content-Range': `bytes ${range.start}-${range.end}/${variant.size}`,
-      },
-      stream: { chunks: firstBytes(blob.chunks, length, () => blob.close()), abandoned: async () => blob.close() },
+    const blob = await this.reader.open({ key, size: variant.size, nodeIds, ...range });
+    const stream = { chunks: blob.chunks, abandoned: async () => blob.close() };
+    if (!range) return { status: 200, headers: { ...whole, 'Content-Length': variant.size }, stream };
+    const rangeHeaders = {
+      'Content-Length': range.end - range.start + 1,
+      'Content-Range': `bytes ${range.start}-${range.end}/${variant.size}`,
     };
+    return { status: 206, headers: { ...whole, ...rangeHeaders }, stream };
   }
 
   private async variantOf(file: FileRecord, request: PreviewRequest): Promise<VariantRecord> {

@@ -175,6 +175,15 @@ const MIGRATIONS: string[] = [
      full_at BIGINT NOT NULL
    );
    CREATE INDEX rate_buckets_full_at ON rate_buckets (full_at);`,
+  // A client's resume credits on a file; the row can go once spent or past its window (until).
+  `CREATE TABLE resume_credits (
+     file_id TEXT COLLATE "C" NOT NULL,
+     client TEXT COLLATE "C" NOT NULL,
+     credits INTEGER NOT NULL,
+     until BIGINT NOT NULL,
+     PRIMARY KEY (file_id, client)
+   );
+   CREATE INDEX resume_credits_until ON resume_credits (until);`,
 ];
 
 /**

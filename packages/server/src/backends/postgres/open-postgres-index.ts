@@ -9,6 +9,7 @@ import { PostgresJobTable } from './postgres-job-table.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresMetadataStore } from './postgres-metadata-store.js';
 import { PostgresOutbox } from './postgres-outbox.js';
+import { PostgresResumeCredits } from './postgres-resume-credits.js';
 import { PostgresTokenBuckets } from './postgres-token-buckets.js';
 
 /**
@@ -29,6 +30,7 @@ export async function openPostgresIndex(
     totals: new PostgresIndexTotals(db),
     keys: new PostgresKeyStore(db),
     buckets: new PostgresTokenBuckets(db),
+    credits: new PostgresResumeCredits(db),
     rows: new PostgresIndexRows(db),
     jobTable: (prefix) => PostgresJobTable.open(db, prefix),
     outbox: (prefix) => PostgresOutbox.open(db, prefix),

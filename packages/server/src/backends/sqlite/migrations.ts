@@ -164,6 +164,15 @@ const MIGRATIONS: string[] = [
      full_at INTEGER NOT NULL
    ) STRICT, WITHOUT ROWID;
    CREATE INDEX rate_buckets_full_at ON rate_buckets (full_at);`,
+  // A client's resume credits on a file; the row can go once spent or past its window (until).
+  `CREATE TABLE resume_credits (
+     file_id TEXT NOT NULL,
+     client TEXT NOT NULL,
+     credits INTEGER NOT NULL,
+     until INTEGER NOT NULL,
+     PRIMARY KEY (file_id, client)
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX resume_credits_until ON resume_credits (until);`,
 ];
 
 /**

@@ -8,6 +8,7 @@ import { SqliteJobTable } from './sqlite-job-table.js';
 import { SqliteLeaseStore } from './sqlite-lease-store.js';
 import { SqliteMetadataStore } from './sqlite-metadata-store.js';
 import { SqliteOutbox } from './sqlite-outbox.js';
+import { SqliteResumeCredits } from './sqlite-resume-credits.js';
 import { SqliteTokenBuckets } from './sqlite-token-buckets.js';
 
 /**
@@ -24,6 +25,7 @@ export function openSqliteIndex(path: string): IndexEngine {
     totals: new SqliteIndexTotals(db),
     keys: new SqliteKeyStore(db),
     buckets: new SqliteTokenBuckets(db),
+    credits: new SqliteResumeCredits(db),
     rows: new SqliteIndexRows(db),
     jobTable: async (prefix) => new SqliteJobTable(db, prefix),
     outbox: async (prefix) => new SqliteOutbox(db, prefix),

@@ -21,6 +21,7 @@ export function fileView(
     createdAt: new Date(file.createdAt).toISOString(),
     expiresAt: new Date(file.expiresAt).toISOString(),
     url: `${publicUrl}/d/${file.id}`,
+    shareUrl: `${publicUrl}/s/${file.id}`,
     replicas,
     variants: Object.fromEntries(
       variants.map((v) => [

@@ -12,15 +12,20 @@ import { sharexRoutes } from './sharex-routes.js';
 import type { GatewayServices } from './gateway-services.js';
 import { operationsRoutes } from './operations-routes.js';
 import { pageRoutes } from './page-routes.js';
+import { sharePreview, shareRoutes } from './share-routes.js';
+import { WebPage } from '../web-page.js';
 import { workerRoutes } from './worker-routes.js';
 
 /** Every route of the gateway, declared once; the router, the checks and `GET /v1/openapi.json` come from it. */
 export function gatewayRoutes(s: GatewayServices, version: string): Route[] {
+  const page = WebPage.load({ maxUploadBytes: s.maxUploadBytes });
+  const preview = sharePreview(s, page);
   const routes = [
-    ...pageRoutes(s.maxUploadBytes),
+    ...pageRoutes(page),
     ...fileRoutes(s),
     ...curlUploadRoutes(s),
-    ...downloadRoutes(s),
+    ...downloadRoutes(s, preview),
+    ...shareRoutes(preview),
     ...sharexRoutes(s),
     ...keyRoutes(s),
     ...probeRoutes(s),

@@ -1,24 +1,24 @@
 import { Type } from '@sinclair/typebox';
 import { route, type Route } from '../route.js';
 import { headerValue } from '../edge-request.js';
-import { WebPage, type WebFile } from '../web-page.js';
+import type { WebFile, WebPage } from '../web-page.js';
 
 const FILES: [path: string, file: WebFile, id: string][] = [
   ['/', 'index.html', 'getUploadPage'],
   ['/assets/app.js', 'app.js', 'getPageScript'],
   ['/assets/app.css', 'app.css', 'getPageStyle'],
+  ['/assets/share.js', 'share.js', 'getShareScript'],
 ];
 
-/** The browser upload page and its assets, with `HEAD` and `304` for caches. */
-export function pageRoutes(maxUploadBytes: number): Route[] {
-  const page = WebPage.load({ maxUploadBytes });
+/** The browser upload page and the web pages' assets, with `HEAD` and `304` for caches. */
+export function pageRoutes(page: WebPage): Route[] {
   return FILES.flatMap(([path, file, id]) =>
     (['GET', 'HEAD'] as const).map((method) =>
       route({
         id: method === 'GET' ? id : `head${id.slice(3)}`,
         method,
         path,
-        summary: `The upload page's ${file}`,
+        summary: file === 'share.js' ? "The share page's countdown script" : `The upload page's ${file}`,
         tag: 'page',
         auth: 'public',
         query: Type.Object({}, { additionalProperties: Type.String() }),

@@ -32,6 +32,7 @@ export function uploadText(file: UploadedFile, publicUrl: string): string {
   const deleteUrl = `${publicUrl}/v1/files/${file.id}?token=${encodeURIComponent(file.deleteToken)}`;
   const lines = [
     file.url,
+    `share: ${file.shareUrl}`,
     `id: ${file.id}`,
     `downloads: ${file.maxDownloads}`,
     `expires: ${file.expiresAt}`,

@@ -1,0 +1,40 @@
+import { Type } from '@sinclair/typebox';
+import { route, type Route } from '../route.js';
+import type { ReplyHeaders } from '../reply.js';
+import { sharePage } from '../share-page.js';
+import type { WebPage } from '../web-page.js';
+import { fileView } from './file-view.js';
+import type { GatewayServices } from './gateway-services.js';
+
+const FileId = Type.Object({ id: Type.String({ description: 'The file id (a UUID)' }) });
+const REFUSALS = ['FILE_NOT_FOUND', 'DOWNLOADS_EXHAUSTED', 'EXPIRED', 'DELETED'] as const;
+
+/** The share page of a file, as `/s/:id` serves it and link-preview bots get it on `/d/:id`. */
+export type SharePreview = (id: string) => Promise<{ status: 200; headers: ReplyHeaders; bytes: Buffer }>;
+
+export function sharePreview(s: GatewayServices, page: WebPage): SharePreview {
+  const assets = { styleVersion: page.version('app.css'), scriptVersion: page.version('share.js') };
+  return async (id) => {
+    const { file, replicas, variants } = await s.files.info(id);
+    const view = fileView(file, s.publicUrl(), replicas, variants);
+    const links = { share: view.shareUrl, thumb: `${s.publicUrl()}/v1/files/${file.id}/variants/thumb` };
+    return { status: 200, ...sharePage(view, links, assets, Date.now()) };
+  };
+}
+
+/** `/s/:id`: the page to paste where people (and their link-preview bots) read; it never takes a download. */
+export function shareRoutes(preview: SharePreview): Route[] {
+  return (['GET', 'HEAD'] as const).map((method) =>
+    route({
+      id: method === 'GET' ? 'getSharePage' : 'headSharePage',
+      method,
+      path: '/s/:id',
+      summary: 'The share page: thumbnail, size, expiry, downloads left, a Download button; takes no download',
+      tag: 'downloads',
+      auth: 'public',
+      params: FileId,
+      responses: { 200: { description: 'The page, with Open Graph and Twitter card tags', contentType: 'text/html' } },
+      errors: [...REFUSALS],
+    }).handle(({ params }) => preview(params.id)),
+  );
+}
