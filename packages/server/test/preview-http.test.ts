@@ -128,4 +128,24 @@ describe('previews over HTTP', () => {
     // Previews never took the one download.
     expect((await call(`${cluster.gateway.url}/v1/files/${id}`)).json.downloadsLeft).toBe(1);
   });
+
+  it('answers the share page 304 while it is the same page, and 200 once a download changed it', async () => {
+    const up = await uploadBytes(cluster.gateway.url, fixtureBytes('png-alpha.png'), { downloads: 3 });
+    const share = `${cluster.gateway.url}/s/${up.json.id}`;
+    const page = await call(share);
+    const etag = page.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/"[0-9a-f]{32}"$/);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    const same = await call(share, { headers: { 'if-none-match': etag } });
+    expect([same.status, same.body.length, same.headers.get('etag')]).toEqual([304, 0, etag]);
+    expect((await call(`${cluster.gateway.url}/d/${up.json.id}`)).status).toBe(200);
+    const changed = await call(share, { headers: { 'if-none-match': etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.body.toString()).toContain('2 of 3');
+    // The download's own tag never spares one: /d/:id is sent and counted.
+    const download = await call(`${cluster.gateway.url}/d/${up.json.id}`, {
+      headers: { 'if-none-match': `"${up.json.sha256}"` },
+    });
+    expect(download.status).toBe(200);
+  });
 });

@@ -116,7 +116,7 @@ describe('link-preview bots and the share page over HTTP', () => {
     const photo = await ready(3);
     const page = await call(`${cluster.gateway.url}/s/${photo.id}`, { headers: { 'user-agent': PEOPLE[3]! } });
     expect(page.status).toBe(200);
-    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
     expect(page.headers.get('x-robots-tag')).toBe('noindex, nofollow');
     const csp = page.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'none'");

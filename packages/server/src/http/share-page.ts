@@ -18,8 +18,8 @@ const CONTENT_SECURITY_POLICY = [
 
 const HEADERS: ReplyHeaders = {
   'Content-Type': 'text/html; charset=utf-8',
-  // Downloads left and the countdown are live: a stale copy would show a link as usable when it is not.
-  'Cache-Control': 'no-store',
+  // Downloads left and the countdown are live: a copy is shown only after the gateway says it is still the page (304).
+  'Cache-Control': 'no-cache',
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',

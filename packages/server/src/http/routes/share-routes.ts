@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import { matchesEntityTag } from '../../download/conditional-request.js';
+import { headerValue } from '../edge-request.js';
 import { route, type Route } from '../route.js';
 import type { ReplyHeaders } from '../reply.js';
 import { sharePage } from '../share-page.js';
@@ -10,7 +13,9 @@ const FileId = Type.Object({ id: Type.String({ description: 'The file id (a UUID
 const REFUSALS = ['FILE_NOT_FOUND', 'DOWNLOADS_EXHAUSTED', 'EXPIRED', 'DELETED'] as const;
 
 /** The share page of a file, as `/s/:id` serves it and link-preview bots get it on `/d/:id`. */
-export type SharePreview = (id: string) => Promise<{ status: 200; headers: ReplyHeaders; bytes: Buffer }>;
+export type SharePreview = (
+  id: string,
+) => Promise<{ status: 200; headers: ReplyHeaders & { ETag: string }; bytes: Buffer }>;
 
 export function sharePreview(s: GatewayServices, page: WebPage): SharePreview {
   const assets = { styleVersion: page.version('app.css'), scriptVersion: page.version('share.js') };
@@ -18,7 +23,10 @@ export function sharePreview(s: GatewayServices, page: WebPage): SharePreview {
     const { file, replicas, variants } = await s.files.info(id);
     const view = fileView(file, s.publicUrl(), replicas, variants);
     const links = { share: view.shareUrl, thumb: `${s.publicUrl()}/v1/files/${file.id}/variants/thumb` };
-    return { status: 200, ...sharePage(view, links, assets, Date.now()) };
+    const page = sharePage(view, links, assets, Date.now());
+    // Weak: the same page, not the same bytes forever (the countdown moves each minute, downloads left with each download).
+    const etag = `W/"${createHash('sha256').update(page.bytes).digest('hex').slice(0, 32)}"`;
+    return { status: 200, headers: { ...page.headers, ETag: etag }, bytes: page.bytes };
   };
 }
 
@@ -33,8 +41,15 @@ export function shareRoutes(preview: SharePreview): Route[] {
       tag: 'downloads',
       auth: 'public',
       params: FileId,
-      responses: { 200: { description: 'The page, with Open Graph and Twitter card tags', contentType: 'text/html' } },
+      responses: {
+        200: { description: 'The page, with Open Graph and Twitter card tags', contentType: 'text/html' },
+        304: { description: 'The page the client has (If-None-Match) is the current one' },
+      },
       errors: [...REFUSALS],
-    }).handle(({ params }) => preview(params.id)),
+    }).handle(async ({ params, request }) => {
+      const page = await preview(params.id);
+      const current = matchesEntityTag(headerValue(request, 'if-none-match'), page.headers.ETag);
+      return current ? { status: 304 as const, headers: page.headers } : page;
+    }),
   );
 }
