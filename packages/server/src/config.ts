@@ -8,6 +8,7 @@ import { parseDatabase } from './backends/database-config.js';
 import type { UploadMode } from './access/access-gate.js';
 import { TrustedProxies } from './access/trusted-proxies.js';
 import { parseRateLimit, type RateLimits } from './rate-limit/rate-limits.js';
+import { MasterKeys } from './encryption/master-keys.js';
 
 /** Everything the gateway needs to know, validated once at the edge. */
 export interface GatewayConfig extends BackendConfig {
@@ -45,6 +46,13 @@ export interface GatewayConfig extends BackendConfig {
   rateLimits: RateLimits;
   /** Proxies whose `X-Forwarded-For` names the client. */
   trustedProxies: TrustedProxies;
+  /** Whether new uploads are stored encrypted (`--encrypt`). */
+  encrypt: boolean;
+  /**
+   * The master keys given (`--master-key-file`, `LEGIM_MASTER_KEY`); undefined:
+   * `<data>/master.key`, generated there with `--encrypt` on a one-host (SQLite) index.
+   */
+  masterKeys: MasterKeys | undefined;
 }
 
 /** A list (`trustedProxy`) is one string, its items separated by commas or spaces. */
@@ -93,6 +101,9 @@ const FLAG_ENV = {
   downloadRatePerAddress: 'LEGIM_DOWNLOAD_RATE_PER_ADDRESS',
   authFailureRate: 'LEGIM_AUTH_FAILURE_RATE',
   trustedProxy: 'LEGIM_TRUSTED_PROXY',
+  encrypt: 'LEGIM_ENCRYPT',
+  masterKeyFile: 'LEGIM_MASTER_KEY_FILE',
+  masterKey: 'LEGIM_MASTER_KEY',
 } as const;
 
 /**
@@ -172,6 +183,8 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
       authFailures: parseRateLimit('authFailureRate', pick('authFailureRate') ?? AUTH_FAILURE_RATE),
     },
     trustedProxies: new TrustedProxies((pick('trustedProxy') ?? '').split(/[\s,]+/).filter(Boolean)),
+    encrypt: boolean('encrypt', pick('encrypt'), false),
+    masterKeys: masterKeys(pick('masterKey'), pick('masterKeyFile')),
   };
   if (config.defaultDownloads > config.maxDownloads) {
     throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);
@@ -265,4 +278,23 @@ function redisPrefix(raw: string | undefined): string {
   if (raw !== undefined && !/^[A-Za-z0-9_:.-]{1,60}$/.test(raw))
     throw invalid('redisPrefix', 'use letters, digits and _ : . -');
   return raw ?? 'legim:';
+}
+
+/** The master keys from the environment (`LEGIM_MASTER_KEY`) or a file (`--master-key-file`), not both. */
+export function masterKeys(text: string | undefined, path: string | undefined): MasterKeys | undefined {
+  if (text !== undefined && path !== undefined) {
+    throw invalid('masterKeyFile', 'give the master keys either in LEGIM_MASTER_KEY or in --master-key-file, not both');
+  }
+  if (text !== undefined) return MasterKeys.parse(text, 'LEGIM_MASTER_KEY');
+  if (path === undefined) return undefined;
+  let contents: string;
+  try {
+    contents = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw invalid(
+      'masterKeyFile',
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  return MasterKeys.parse(contents, path);
 }

@@ -118,7 +118,8 @@ describe('BlobCipher: chunked AES-256-GCM', () => {
   it('detects truncation, at a chunk boundary too, and reordered chunks', async () => {
     const plain = randomBytes(3 * C);
     const { sealed } = await seal(plain);
-    const chunk = (i: number) => sealed.subarray(SEAL_HEADER_BYTES + i * (C + 16), SEAL_HEADER_BYTES + (i + 1) * (C + 16));
+    const chunk = (i: number) =>
+      sealed.subarray(SEAL_HEADER_BYTES + i * (C + 16), SEAL_HEADER_BYTES + (i + 1) * (C + 16));
     const header = sealed.subarray(0, SEAL_HEADER_BYTES);
     // Two whole chunks, the second not final: opened as a 2-chunk blob it must fail.
     await expectCorrupt(open(Buffer.concat([header, chunk(0), chunk(1)]), 2 * C));

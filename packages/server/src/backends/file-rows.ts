@@ -45,9 +45,10 @@ export const fromRow = (row: FileRow): FileRecord => ({
   statusReason: row.status_reason,
   replicasWanted: row.replicas_wanted,
   keyId: row.key_id,
-  ...(row.sealed_size !== null && row.sealed_sha256 !== null && {
-    sealed: { size: row.sealed_size, sha256: row.sealed_sha256 },
-  }),
+  ...(row.sealed_size !== null &&
+    row.sealed_sha256 !== null && {
+      sealed: { size: row.sealed_size, sha256: row.sealed_sha256 },
+    }),
 });
 
 export const toRow = (file: FileRecord): FileRow => ({

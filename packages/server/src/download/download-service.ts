@@ -5,7 +5,7 @@ import type { CachedFile, MetadataCache } from '../backends/metadata-cache/metad
 import type { GatewayConfig } from '../config.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { DownloadCheckpoints } from './download-checkpoints.js';
-import type { ReplicaReader } from './replica-reader.js';
+import type { FileBlobReader } from './file-blob-reader.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import { deleted, exhausted, expired, findLiveFile, findServableFile, goneOrMissing } from './file-lookup.js';
 import type { ResumeTokens } from './resume-tokens.js';
@@ -18,7 +18,7 @@ export interface DownloadServiceDeps {
   metadata: MetadataStore;
   counter: DownloadCounter;
   cache: MetadataCache;
-  reader: ReplicaReader;
+  reader: FileBlobReader;
   checkpoints: DownloadCheckpoints;
   jobs: JobQueue;
   resumeTokens: ResumeTokens;
@@ -69,12 +69,10 @@ export class DownloadService {
       throw error;
     }
     if (taken.downloadsLeft === 0) this.scheduleDeletion(file.id, now + config.deleteGraceMs);
-    const blob = await this.deps.reader
-      .open({ key: file.id, size: file.size, nodeIds: replicaNodeIds })
-      .catch(async (error: unknown) => {
-        await giveBack();
-        throw error;
-      });
+    const blob = await this.deps.reader.openOriginal(file, replicaNodeIds).catch(async (error: unknown) => {
+      await giveBack();
+      throw error;
+    });
     return {
       status: 200,
       headers: { ...downloadHeaders(file, taken.downloadsLeft), 'Legim-Resume': resumeTokens.issue(file, now) },
@@ -98,7 +96,7 @@ export class DownloadService {
     }
     const start = resumeStart(range, file.size);
     const nodeIds = await this.deps.metadata.replicaNodes(file.id);
-    const blob = await this.deps.reader.open({ key: file.id, size: file.size, nodeIds, start });
+    const blob = await this.deps.reader.openOriginal(file, nodeIds, start);
     return {
       status: 206,
       headers: {

@@ -10,6 +10,8 @@ export interface BlobToRead {
   nodeIds: string[];
   /** First byte to read; the whole blob without. */
   start?: number;
+  /** Last byte to read (inclusive); the blob's last without. */
+  end?: number;
 }
 
 interface OpenReplica {
@@ -69,7 +71,7 @@ export class ReplicaReader {
             offset += chunk.length;
             yield chunk;
           }
-          if (offset === blob.size) return;
+          if (offset === (blob.end ?? blob.size - 1) + 1) return;
           throw new Error(`the replica on ${current.node.id} ended at byte ${offset} of ${blob.size}`);
         } catch (error) {
           current.read.stream.destroy();
@@ -87,7 +89,8 @@ export class ReplicaReader {
     for (let next = replicas.next(); !next.done; next = replicas.next()) {
       const node = next.value;
       try {
-        const read = await node.transport.read(blob.key, start > 0 ? { start } : undefined);
+        const range = blob.end === undefined ? (start > 0 ? { start } : undefined) : { start, end: blob.end };
+        const read = await node.transport.read(blob.key, range);
         if (read.size === blob.size) return { node, read };
         read.stream.destroy();
         throw new Error(`the replica on ${node.id} has ${read.size} bytes, expected ${blob.size}`);

@@ -53,6 +53,7 @@ export class BlobSealer {
   private pendingBytes = 0;
   private index = 0;
   private sealedBytes = 0;
+  private finalDigest: string | undefined;
 
   constructor(secret: BlobSecret) {
     const salt = randomBytes(SALT_BYTES);
@@ -67,9 +68,10 @@ export class BlobSealer {
     yield this.count(this.sealChunk(this.take(this.pendingBytes), true));
   }
 
-  /** SHA-256 (hex) of every sealed byte, what the nodes verify and scrub against. */
+  /** SHA-256 (hex) of every sealed byte, what the nodes verify and scrub against; once the source ended. */
   sha256(): string {
-    return this.digest.digest('hex');
+    this.finalDigest ??= this.digest.digest('hex');
+    return this.finalDigest;
   }
 
   get size(): number {

@@ -79,7 +79,10 @@ export class MasterKeys {
     decipher.setAAD(aad(fileId, wrapped.kid));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     try {
-      return Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+      return Buffer.concat([
+        decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
     } catch (error) {
       throw new LegimError(
         'BLOB_CORRUPT',

@@ -1,6 +1,6 @@
 import { LegimError } from '@legim/sdk';
 import { findServableFile } from '../download/file-lookup.js';
-import type { ReplicaReader } from '../download/replica-reader.js';
+import type { FileBlobReader } from '../download/file-blob-reader.js';
 import type { BlobAnswer } from '../download/blob-answer.js';
 import { matchesEntityTag } from '../download/conditional-request.js';
 import type { MetadataStore } from '../metadata/types.js';
@@ -18,7 +18,7 @@ const RETRY_AFTER_SECONDS = 2;
 export class VariantService {
   constructor(
     private readonly metadata: MetadataStore,
-    private readonly reader: ReplicaReader,
+    private readonly reader: FileBlobReader,
   ) {}
 
   /**
@@ -55,11 +55,7 @@ export class VariantService {
       'Content-Security-Policy': "default-src 'none'; sandbox",
     };
     if (matchesEntityTag(ifNoneMatch, headers.ETag)) return { status: 304, headers };
-    const blob = await this.reader.open({
-      key,
-      size: variant.size,
-      nodeIds: await this.metadata.replicaNodes(key),
-    });
+    const blob = await this.reader.openVariant(file, variant, await this.metadata.replicaNodes(key));
     return {
       status: 200,
       headers: { ...headers, 'Content-Type': variant.contentType, 'Content-Length': variant.size },

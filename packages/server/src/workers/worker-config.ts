@@ -14,6 +14,7 @@ export interface WorkerSettings extends Pick<
   | 'redisUrl'
   | 'redisPrefix'
   | 'indexWaitMs'
+  | 'masterKeys'
 > {
   /** Jobs run at once. */
   concurrency: number;
@@ -62,6 +63,7 @@ export type WorkerFlags = Pick<
   | 'redisPrefix'
   | 'ca'
   | 'allowHttpLoopback'
+  | 'masterKeyFile'
 > & { concurrency?: string | number | boolean; gateway?: string | number | boolean; nice?: string | number | boolean };
 
 /**
@@ -88,6 +90,8 @@ export function parseWorkerConfig(input: { flags?: WorkerFlags; env?: NodeJS.Pro
     redisUrl: gateway.redisUrl,
     redisPrefix: gateway.redisPrefix,
     indexWaitMs: gateway.indexWaitMs,
+    // For a worker on the index; one on --gateway gets each key it needs from the gateway.
+    masterKeys: gateway.masterKeys,
     peers: gateway.tls.peers,
     concurrency,
     nice: parseNice(niceFlag ?? env['LEGIM_WORKER_NICE']),

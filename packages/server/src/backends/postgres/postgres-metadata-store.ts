@@ -67,12 +67,13 @@ export class PostgresMetadataStore implements MetadataStore {
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
       if (quota && file.keyId !== null) checkStoredQuota(quota, await lockedUsage(tx, file.keyId, now), file.size);
-      await tx.query(
-        `INSERT INTO files (${FILE_COLUMNS}) VALUES (${FILE_PLACEHOLDERS})`,
-        fileValues(file),
-      );
+      await tx.query(`INSERT INTO files (${FILE_COLUMNS}) VALUES (${FILE_PLACEHOLDERS})`, fileValues(file));
       if (key) {
-        await tx.query('UPDATE files SET master_kid = $1, wrapped_key = $2 WHERE id = $3', [key.kid, key.wrapped, file.id]);
+        await tx.query('UPDATE files SET master_kid = $1, wrapped_key = $2 WHERE id = $3', [
+          key.kid,
+          key.wrapped,
+          file.id,
+        ]);
       }
       for (const [state, nodeIds] of [
         ['durable', replicas.durable],
@@ -462,10 +463,7 @@ async function restoreOne(
   if (await exists('SELECT 1 FROM files WHERE id = $1', file.id)) return 'present';
   if (await exists('SELECT 1 FROM tombstones WHERE id = $1', file.id)) return 'deleted';
   if (await deleteQueued(file.id)) return 'in-flight';
-  await tx.query(
-    `INSERT INTO files (${FILE_COLUMNS}) VALUES (${FILE_PLACEHOLDERS})`,
-    fileValues(file),
-  );
+  await tx.query(`INSERT INTO files (${FILE_COLUMNS}) VALUES (${FILE_PLACEHOLDERS})`, fileValues(file));
   for (const nodeId of nodeIds) await tx.query(INSERT_REPLICA, [file.id, file.id, nodeId, 'durable', now]);
   for (const { variant, nodeIds: variantNodes } of variants) {
     const blobKey = `${file.id}.${variant.name}`;

@@ -1,0 +1,84 @@
+import { LegimError } from '@legim/sdk';
+import { openSealed, SEAL_HEADER_BYTES, sealedStart, type BlobSecret } from '../encryption/blob-cipher.js';
+import type { FileKeySource } from '../encryption/file-keyring.js';
+import type { FileRecord, MetadataStore, SealedCopy, VariantRecord } from '../metadata/types.js';
+import { keyGone } from './file-lookup.js';
+import type { OpenedBlob, ReplicaReader } from './replica-reader.js';
+
+/** One blob of a file, as the index describes it. */
+interface FileBlob {
+  fileId: string;
+  /** The node key: the file id, or `<file id>.<variant>`. */
+  key: string;
+  /** `original`, or the variant's name: what the blob's key is derived for. */
+  name: string;
+  /** Plaintext size. */
+  size: number;
+  sealed: SealedCopy | undefined;
+  nodeIds: string[];
+}
+
+/**
+ * Reads a file's original or variant as plaintext: straight from the
+ * replicas for a file stored in clear; for an encrypted one, the chunks
+ * that hold the wanted bytes are read from a replica (a Range read, with
+ * the `ReplicaReader`'s failover) and opened here, with the file's data key
+ * read from the index at that moment. The nodes never see a key.
+ */
+export class FileBlobReader {
+  constructor(
+    private readonly replicas: ReplicaReader,
+    private readonly keys: FileKeySource | undefined,
+    private readonly metadata: Pick<MetadataStore, 'getTombstone'>,
+  ) {}
+
+  /** The original from byte `start` on. */
+  openOriginal(file: FileRecord, nodeIds: string[], start = 0): Promise<OpenedBlob> {
+    const blob = { fileId: file.id, key: file.id, name: 'original', size: file.size, sealed: file.sealed, nodeIds };
+    return this.open(blob, start);
+  }
+
+  openVariant(file: FileRecord, variant: VariantRecord, nodeIds: string[]): Promise<OpenedBlob> {
+    const key = `${file.id}.${variant.name}`;
+    return this.open(
+      { fileId: file.id, key, name: variant.name, size: variant.size, sealed: variant.sealed, nodeIds },
+      0,
+    );
+  }
+
+  private async open(blob: FileBlob, start: number): Promise<OpenedBlob> {
+    const { key, nodeIds, sealed } = blob;
+    if (!sealed) return this.replicas.open({ key, size: blob.size, nodeIds, start });
+    const secret = await this.secret(blob);
+    const at = sealedStart(start);
+    const header = at.offset === 0 ? undefined : await this.header(blob, sealed);
+    const opened = await this.replicas.open({ key, size: sealed.size, nodeIds, start: at.offset });
+    return { chunks: openSealed(opened.chunks, secret, { plainSize: blob.size, start }, header), close: opened.close };
+  }
+
+  private async secret(blob: FileBlob): Promise<BlobSecret> {
+    if (!this.keys) {
+      throw new LegimError(
+        'MASTER_KEY_MISSING',
+        'this file is stored encrypted and this gateway has no master key: give it --master-key-file or LEGIM_MASTER_KEY',
+      );
+    }
+    const dataKey = await this.keys.dataKey(blob.fileId);
+    if (!dataKey) throw await keyGone(this.metadata, blob.fileId);
+    return { dataKey, fileId: blob.fileId, blob: blob.name };
+  }
+
+  /** The blob's header alone, for a read that starts past its first chunk. */
+  private async header(blob: FileBlob, sealed: SealedCopy): Promise<Buffer> {
+    const opened = await this.replicas.open({
+      key: blob.key,
+      size: sealed.size,
+      nodeIds: blob.nodeIds,
+      start: 0,
+      end: SEAL_HEADER_BYTES - 1,
+    });
+    const parts: Buffer[] = [];
+    for await (const part of opened.chunks) parts.push(part);
+    return Buffer.concat(parts);
+  }
+}
