@@ -3,6 +3,7 @@ import { ENGINES } from '../../../test-support/test-database.js';
 import { blobDeleteQueueContract } from './index-contract/blob-delete-queue.contract.js';
 import { downloadCounterContract } from './index-contract/download-counter.contract.js';
 import { fileIndexContract } from './index-contract/file-index.contract.js';
+import { fileKeyIndexContract } from './index-contract/file-key-index.contract.js';
 import { useEngine } from './index-contract/harness.js';
 import { indexRestoreContract } from './index-contract/index-restore.contract.js';
 import { indexTotalsContract } from './index-contract/index-totals.contract.js';
@@ -16,6 +17,7 @@ import { replicaIndexContract } from './index-contract/replica-index.contract.js
 describe.each(ENGINES)('index engine %s', (kind) => {
   const harness = useEngine(kind);
   fileIndexContract(harness);
+  fileKeyIndexContract(harness);
   replicaIndexContract(harness);
   nodeDirectoryContract(harness);
   blobDeleteQueueContract(harness);
