@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { PLAIN_HTTP } from '@legim/node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type NodeProcess, type TestCluster } from '../../../test-support/cluster.js';
+import { startCluster, testClusterSecret, type NodeProcess, type TestCluster } from '../../../test-support/cluster.js';
+import { openSealed } from '../src/encryption/blob-cipher.js';
+import { GatewayWorkerClient } from '../src/workers/gateway-worker-client.js';
 import { flipByte } from '../../../test-support/files.js';
 import { fixtureBytes, sha256 } from '../../../test-support/fixtures.js';
 import { admin, allFiles, call, findFiles, indexCopies, queryIndex, uploadBytes, waitFor } from './support.js';
@@ -248,6 +251,32 @@ describe('encryption at rest (--encrypt)', () => {
     // Generated on a one-host index, beside it, readable by its owner only.
     const keyFile = join(cluster.gateway.dataDir, 'master.key');
     expect(readFileSync(keyFile, 'utf8')).toContain(`${kid}:`);
+  });
+
+  it('hands a worker on another host the data key (cluster secret), and nothing once it is destroyed', async () => {
+    const worker = await GatewayWorkerClient.connect(cluster.gateway.url, testClusterSecret, PLAIN_HTTP.peers);
+    try {
+      const dataKey = await worker.dataKey(id);
+      expect(dataKey).toHaveLength(32);
+      // With it, a node's sealed copy opens to the image: what the worker does before making variants.
+      const [holder] = await durableHolders(id);
+      const stored = readFileSync(blobPaths(nodeById(holder!), id)[0]!);
+      const opened: Buffer[] = [];
+      const secret = { dataKey: dataKey!, fileId: id, blob: 'original' };
+      const sealed = (async function* () {
+        yield stored;
+      })();
+      for await (const part of openSealed(sealed, secret, { plainSize: photo.length, start: 0 })) opened.push(part);
+      expect(Buffer.concat(opened).equals(photo)).toBe(true);
+      const shredded = await uploadBytes(cluster.gateway.url, fixtureBytes(SECOND));
+      await call(`${cluster.gateway.url}/v1/files/${shredded.json.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${shredded.json.deleteToken}` },
+      });
+      expect(await worker.dataKey(shredded.json.id as string)).toBeUndefined();
+    } finally {
+      await worker.close();
+    }
   });
 
   it('an index rebuilt from the nodes reports encrypted files as unrecoverable, never restores them', async () => {

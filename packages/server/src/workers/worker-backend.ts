@@ -49,7 +49,7 @@ async function openLocal(config: WorkerConfig & { dataDir: string }, logger: Log
     );
   }
   const identity = loadIdentity(config.dataDir, { adminKey: undefined, clusterSecret: undefined });
-  const masterKeys = resolveMasterKeys({ ...config, encrypt: false });
+  const masterKeys = resolveMasterKeys({ ...config, masterKeys: config.masterKeys, encrypt: false });
   // The gateways' lock and counter backends, so a reap here never interleaves with their repairs.
   const backends = await openBackends(config, 'legim-worker', logger);
   try {

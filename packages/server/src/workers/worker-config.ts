@@ -3,6 +3,7 @@ import type { PeerTls } from '@legim/node';
 import type { DatabaseConfig } from '../backends/database-config.js';
 import { parseGatewayConfig, type GatewayConfig, type GatewayFlags } from '../config.js';
 import type { JobBackoff } from '../jobs/index.js';
+import type { MasterKeys } from '../encryption/master-keys.js';
 
 export interface WorkerSettings extends Pick<
   GatewayConfig,
@@ -14,8 +15,9 @@ export interface WorkerSettings extends Pick<
   | 'redisUrl'
   | 'redisPrefix'
   | 'indexWaitMs'
-  | 'masterKeys'
 > {
+  /** With `--data`: the gateways' master keys (default `<data>/master.key`); with `--gateway` the gateway unwraps. */
+  masterKeys?: MasterKeys;
   /** Jobs run at once. */
   concurrency: number;
   /** How the gateway and the storage nodes are reached: the CA to trust, and whether http:// is refused (default: plain HTTP allowed). */
@@ -90,8 +92,7 @@ export function parseWorkerConfig(input: { flags?: WorkerFlags; env?: NodeJS.Pro
     redisUrl: gateway.redisUrl,
     redisPrefix: gateway.redisPrefix,
     indexWaitMs: gateway.indexWaitMs,
-    // For a worker on the index; one on --gateway gets each key it needs from the gateway.
-    masterKeys: gateway.masterKeys,
+    ...(gateway.masterKeys && { masterKeys: gateway.masterKeys }),
     peers: gateway.tls.peers,
     concurrency,
     nice: parseNice(niceFlag ?? env['LEGIM_WORKER_NICE']),
