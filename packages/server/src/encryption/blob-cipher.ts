@@ -65,7 +65,7 @@ export class BlobSealer {
   async *seal(source: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<Buffer> {
     yield this.count(this.header);
     for await (const chunk of source) yield* this.push(chunk);
-    yield this.count(this.sealChunk(this.take(this.pendingBytes), true));
+    yield* this.sealChunk(this.pendingBytes, true);
   }
 
   /** SHA-256 (hex) of every sealed byte, what the nodes verify and scrub against; once the source ended. */
@@ -82,23 +82,28 @@ export class BlobSealer {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     // Strictly more than a chunk: only then is the chunk known not to be the last.
-    while (this.pendingBytes > SEAL_CHUNK_BYTES) {
-      yield this.count(this.sealChunk(this.take(SEAL_CHUNK_BYTES), false));
-    }
+    while (this.pendingBytes > SEAL_CHUNK_BYTES) yield* this.sealChunk(SEAL_CHUNK_BYTES, false);
   }
 
-  private take(bytes: number): Buffer {
-    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-    this.pending = bytes < all.length ? [all.subarray(bytes)] : [];
-    this.pendingBytes = all.length - bytes;
-    return all.subarray(0, bytes);
-  }
-
-  private sealChunk(plain: Buffer, final: boolean): Buffer {
+  /**
+   * Seals the next `bytes` held, piece by piece as they came (no copy into
+   * one buffer: copies and their garbage were a third of the sealing time).
+   */
+  private *sealChunk(bytes: number, final: boolean): Generator<Buffer> {
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce(this.index));
     cipher.setAAD(chunkAad(this.header, this.index, final));
     this.index++;
-    return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+    this.pendingBytes -= bytes;
+    for (let left = bytes; left > 0; ) {
+      const piece = this.pending[0]!;
+      const part = piece.length <= left ? piece : piece.subarray(0, left);
+      if (part === piece) this.pending.shift();
+      else this.pending[0] = piece.subarray(left);
+      left -= part.length;
+      yield this.count(cipher.update(part));
+    }
+    cipher.final();
+    yield this.count(cipher.getAuthTag());
   }
 
   private count(bytes: Buffer): Buffer {
@@ -164,14 +169,20 @@ export async function* openSealed(
   const source = sealed[Symbol.asyncIterator]();
   const reader = new ExactReader(source);
   try {
-    const head = header ?? (await reader.read(SEAL_HEADER_BYTES));
+    const head = header ?? Buffer.concat(await reader.read(SEAL_HEADER_BYTES));
     const key = chunkKey(secret, parseHeader(head));
     for (let index = start.chunk; index <= wantedLast; index++) {
       const plainBytes = index < lastChunk ? SEAL_CHUNK_BYTES : range.plainSize - lastChunk * SEAL_CHUNK_BYTES;
-      const plain = openChunk(await reader.read(plainBytes + SEAL_TAG_BYTES), key, head, index, index === lastChunk);
-      const from = index === start.chunk ? start.skip : 0;
-      const to = Math.min(plain.length, end - index * SEAL_CHUNK_BYTES + 1);
-      if (to > from) yield plain.subarray(from, to);
+      const sealedChunk = await reader.read(plainBytes + SEAL_TAG_BYTES);
+      // Released only once the whole chunk is authenticated: no unverified byte ever leaves.
+      const plain = openChunk(sealedChunk, plainBytes, key, head, index, index === lastChunk);
+      let from = index === start.chunk ? start.skip : 0;
+      let to = Math.min(plainBytes, end - index * SEAL_CHUNK_BYTES + 1);
+      for (const piece of plain) {
+        if (to > 0 && from < piece.length) yield piece.subarray(from, Math.min(piece.length, to));
+        from = Math.max(0, from - piece.length);
+        to -= piece.length;
+      }
     }
   } finally {
     // A range that ends before the blob does, or a consumer that stops early, lets the source go.
@@ -179,13 +190,31 @@ export async function* openSealed(
   }
 }
 
-function openChunk(sealed: Buffer, key: Buffer, header: Buffer, index: number, final: boolean): Buffer {
-  const body = sealed.subarray(0, sealed.length - SEAL_TAG_BYTES);
+/** One sealed chunk, as the pieces it came in (no copy into one buffer), opened into the pieces of its plaintext. */
+function openChunk(
+  sealed: Buffer[],
+  plainBytes: number,
+  key: Buffer,
+  header: Buffer,
+  index: number,
+  final: boolean,
+): Buffer[] {
   const decipher = createDecipheriv('aes-256-gcm', key, nonce(index));
   decipher.setAAD(chunkAad(header, index, final));
-  decipher.setAuthTag(sealed.subarray(sealed.length - SEAL_TAG_BYTES));
+  const plain: Buffer[] = [];
+  const tag: Buffer[] = [];
+  let body = plainBytes;
+  for (const piece of sealed) {
+    const bodyPart = piece.subarray(0, body);
+    if (bodyPart.length > 0) plain.push(decipher.update(bodyPart));
+    if (bodyPart.length < piece.length) tag.push(piece.subarray(bodyPart.length));
+    body -= bodyPart.length;
+  }
+  decipher.setAuthTag(tag.length === 1 ? tag[0]! : Buffer.concat(tag));
   try {
-    return Buffer.concat([decipher.update(body), decipher.final()]);
+    // GCM is a stream mode: final() only checks the tag, and adds no byte.
+    decipher.final();
+    return plain;
   } catch (error) {
     throw corrupt(`chunk ${index} failed authentication (a changed, moved or reordered byte, or the wrong key)`, error);
   }
@@ -221,23 +250,29 @@ function corrupt(message: string, cause?: unknown): LegimError {
   return new LegimError('BLOB_CORRUPT', `the stored copy cannot be opened: ${message}`, { cause });
 }
 
-/** Reads exact byte counts from a stream of arbitrary chunks, holding at most what one read asks for. */
+/**
+ * Reads exact byte counts from a stream of arbitrary chunks, as the pieces
+ * they came in (split where a count ends), holding at most what one read asks for.
+ */
 class ExactReader {
-  private held: Buffer = Buffer.alloc(0);
+  private held: Buffer | undefined;
 
   constructor(private readonly source: AsyncIterator<Buffer>) {}
 
-  async read(bytes: number): Promise<Buffer> {
-    const parts = [this.held];
-    let have = this.held.length;
-    while (have < bytes) {
-      const next = await this.source.next();
-      if (next.done) throw corrupt(`the stored copy ends ${bytes - have} bytes short of a chunk (truncated)`);
-      parts.push(next.value);
-      have += next.value.length;
+  async read(bytes: number): Promise<Buffer[]> {
+    const parts: Buffer[] = [];
+    for (let left = bytes; left > 0; ) {
+      const piece = this.held ?? (await this.next(left));
+      this.held = piece.length > left ? piece.subarray(left) : undefined;
+      parts.push(piece.subarray(0, left));
+      left -= Math.min(left, piece.length);
     }
-    const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    this.held = all.subarray(bytes);
-    return all.subarray(0, bytes);
+    return parts;
+  }
+
+  private async next(missing: number): Promise<Buffer> {
+    const next = await this.source.next();
+    if (next.done) throw corrupt(`the stored copy ends ${missing} bytes short of a chunk (truncated)`);
+    return next.value;
   }
 }
