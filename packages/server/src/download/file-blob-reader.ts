@@ -53,7 +53,10 @@ export class FileBlobReader {
     const at = sealedStart(start);
     const header = at.offset === 0 ? undefined : await this.header(blob, sealed);
     const opened = await this.replicas.open({ key, size: sealed.size, nodeIds, start: at.offset });
-    return { chunks: openSealed(opened.chunks, secret, { plainSize: blob.size, start }, header), close: opened.close };
+    return {
+      chunks: openSealed(opened.chunks, secret, { plainSize: blob.size, start }, header),
+      close: () => opened.close(),
+    };
   }
 
   private async secret(blob: FileBlob): Promise<BlobSecret> {

@@ -94,7 +94,7 @@ export class BlobSealer {
     cipher.setAAD(chunkAad(this.header, this.index, final));
     this.index++;
     this.pendingBytes -= bytes;
-    for (let left = bytes; left > 0; ) {
+    for (let left = bytes; left > 0;) {
       const piece = this.pending[0]!;
       const part = piece.length <= left ? piece : piece.subarray(0, left);
       if (part === piece) this.pending.shift();
@@ -261,7 +261,7 @@ class ExactReader {
 
   async read(bytes: number): Promise<Buffer[]> {
     const parts: Buffer[] = [];
-    for (let left = bytes; left > 0; ) {
+    for (let left = bytes; left > 0;) {
       const piece = this.held ?? (await this.next(left));
       this.held = piece.length > left ? piece.subarray(left) : undefined;
       parts.push(piece.subarray(0, left));
