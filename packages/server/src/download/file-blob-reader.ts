@@ -5,6 +5,12 @@ import type { FileRecord, MetadataStore, SealedCopy, VariantRecord } from '../me
 import { keyGone } from './file-lookup.js';
 import type { OpenedBlob, ReplicaReader } from './replica-reader.js';
 
+/** A sealed blob being read, and its header when the read started past it. */
+interface SealedRead {
+  read: OpenedBlob;
+  header: Buffer | undefined;
+}
+
 /** One blob of a file, as the index describes it. */
 interface FileBlob {
   fileId: string;
@@ -50,13 +56,58 @@ export class FileBlobReader {
     const { key, nodeIds, sealed } = blob;
     if (!sealed) return this.replicas.open({ key, size: blob.size, nodeIds, start });
     const secret = await this.secret(blob);
-    const at = sealedStart(start);
-    const header = at.offset === 0 ? undefined : await this.header(blob, sealed);
-    const opened = await this.replicas.open({ key, size: sealed.size, nodeIds, start: at.offset });
+    const reading = { current: await this.openSealedAt(blob, sealed, nodeIds, start) };
     return {
-      chunks: openSealed(opened.chunks, secret, { plainSize: blob.size, start }, header),
-      close: () => opened.close(),
+      chunks: this.opened(blob, sealed, secret, start, reading),
+      close: () => reading.current.read.close(),
+      source: () => reading.current.read.source(),
     };
+  }
+
+  /**
+   * The plaintext from `start`. A copy that fails authentication (bit rot the
+   * node's scrubber has not found yet, or a changed byte) is left for the
+   * next replica, from the chunk that failed: a download is served whole or
+   * cut, never with altered bytes. Only when every copy fails does it throw.
+   */
+  private async *opened(
+    blob: FileBlob,
+    sealed: SealedCopy,
+    secret: BlobSecret,
+    start: number,
+    reading: { current: SealedRead },
+  ): AsyncGenerator<Buffer> {
+    let nodeIds = blob.nodeIds;
+    let offset = start;
+    for (;;) {
+      const { read, header } = reading.current;
+      try {
+        for await (const piece of openSealed(read.chunks, secret, { plainSize: blob.size, start: offset }, header)) {
+          offset += piece.length;
+          yield piece;
+        }
+        return;
+      } catch (error) {
+        if (!LegimError.is(error) || error.code !== 'BLOB_CORRUPT') throw error;
+        read.close();
+        nodeIds = nodeIds.filter((nodeId) => nodeId !== read.source());
+        if (nodeIds.length === 0) throw error;
+        reading.current = await this.openSealedAt(blob, sealed, nodeIds, offset).catch(() => Promise.reject(error));
+      }
+    }
+  }
+
+  /** A sealed read from the chunk holding plaintext byte `start`, with the header when that is not the first. */
+  private async openSealedAt(
+    blob: FileBlob,
+    sealed: SealedCopy,
+    nodeIds: string[],
+    start: number,
+  ): Promise<SealedRead> {
+    const at = sealedStart(start);
+    const header = at.offset === 0 ? undefined : await this.header(blob, sealed, nodeIds);
+    const read = await this.replicas.open({ key: blob.key, size: sealed.size, nodeIds, start: at.offset });
+    return { read, header };
   }
 
   private async secret(blob: FileBlob): Promise<BlobSecret> {
@@ -72,11 +123,11 @@ export class FileBlobReader {
   }
 
   /** The blob's header alone, for a read that starts past its first chunk. */
-  private async header(blob: FileBlob, sealed: SealedCopy): Promise<Buffer> {
+  private async header(blob: FileBlob, sealed: SealedCopy, nodeIds: string[]): Promise<Buffer> {
     const opened = await this.replicas.open({
       key: blob.key,
       size: sealed.size,
-      nodeIds: blob.nodeIds,
+      nodeIds,
       start: 0,
       end: SEAL_HEADER_BYTES - 1,
     });
