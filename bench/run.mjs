@@ -44,7 +44,7 @@ const { values: options } = parseArgs({
 if (options.only !== undefined && !['http', 'gateways', 'engines', 'tls', 'processing'].includes(options.only)) {
   console.error(
     `[bench] --only takes http (downloads and uploads), gateways (downloads through nginx to 1 and 2 gateways), ` +
-      `engines (the index in PostgreSQL against SQLite), tls (HTTPS against plain HTTP) or processing (image workers), not "${options.only}"`,
+      `engines (the index in PostgreSQL against SQLite), tls (HTTPS and encryption at rest against plain HTTP) or processing (image workers), not "${options.only}"`,
   );
   process.exit(2);
 }
@@ -71,7 +71,7 @@ const LOADS =
   (RUN_HTTP ? 6 * ROUNDS + (options.profile ? 2 : 0) : 0) +
   (RUN_GATEWAYS ? 3 * ROUNDS + 1 : 0) +
   (RUN_ENGINES ? 4 * ROUNDS + 2 : 0) +
-  (RUN_TLS ? 4 * ROUNDS + 2 : 0);
+  (RUN_TLS ? 9 * ROUNDS + 6 : 0);
 const PROCESSING_SECONDS = RUN_PROCESSING ? ROUNDS * (PHOTOS + 2 * SECONDS + 30) : 0;
 const WATCHDOG_MS = Math.max(120, 1.6 * (LOADS * SECONDS + PROCESSING_SECONDS + 30)) * 1000;
 const TARGETS = {

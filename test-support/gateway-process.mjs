@@ -2,7 +2,12 @@
 // Usage: node gateway-process.mjs '<GatewayFlags JSON>'; prints {url} once listening.
 import { parseGatewayConfig, startGateway } from '@legim/server';
 
-const gateway = await startGateway(parseGatewayConfig({ flags: JSON.parse(process.argv[2]), env: { LEGIM_CHECK_ANSWERS: process.env.LEGIM_CHECK_ANSWERS } }));
+const gateway = await startGateway(
+  parseGatewayConfig({
+    flags: JSON.parse(process.argv[2]),
+    env: { LEGIM_CHECK_ANSWERS: process.env.LEGIM_CHECK_ANSWERS },
+  }),
+);
 process.stdout.write(JSON.stringify({ url: gateway.url }) + '\n');
 const stop = () => gateway.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);

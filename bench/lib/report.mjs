@@ -35,27 +35,47 @@ export function tableRows(results) {
   return rows;
 }
 
-/** HTTPS everywhere against plain HTTP, same cluster shape, same run. */
+/** HTTPS everywhere, and encryption at rest, each against plain HTTP: same cluster shape, same run. */
 function tlsRows(t) {
   const lat = (r) => `${fmt(r.latencyMs.p50)}/${fmt(r.latencyMs.p99)}`;
-  const compare = (name, tls, plain, value) => ({
+  const compare = (name, side, plain, value) => ({
     benchmark: name,
-    legim: fmt(value(tls)),
+    legim: fmt(value(side)),
     reference: `${fmt(value(plain))} (plain HTTP)`,
-    ratio: ratioText(value(tls) / value(plain)),
+    ratio: ratioText(value(side) / value(plain)),
     target: '',
-    'p50/p99 ms legim': lat(tls),
+    'p50/p99 ms legim': lat(side),
     'p50/p99 ms ref': lat(plain),
   });
-  return [
-    compare(
-      `download ${sizeLabel(t.size.download)} req/s, TLS`,
-      t.downloads.tls,
-      t.downloads.plain,
-      (r) => r.requestsPerSec,
-    ),
-    compare(`upload ${sizeLabel(t.size.upload)} x3 uploads/s, TLS`, t.uploads.tls, t.uploads.plain, (r) => r.perSec),
-  ];
+  const rows = [];
+  for (const [side, label] of [
+    ['tls', 'TLS'],
+    ['encrypted', 'encrypted'],
+  ]) {
+    if (!t.downloads[side]) continue;
+    rows.push(
+      compare(
+        `download ${sizeLabel(t.size.download)} req/s, ${label}`,
+        t.downloads[side],
+        t.downloads.plain,
+        (r) => r.requestsPerSec,
+      ),
+    );
+    if (t.largeDownloads) {
+      rows.push(
+        compare(
+          `download ${sizeLabel(t.size.largeDownload)} MB/s, ${label}`,
+          t.largeDownloads[side],
+          t.largeDownloads.plain,
+          (r) => r.payloadMBps,
+        ),
+      );
+    }
+    rows.push(
+      compare(`upload ${sizeLabel(t.size.upload)} x3 uploads/s, ${label}`, t.uploads[side], t.uploads.plain, (r) => r.perSec),
+    );
+  }
+  return rows;
 }
 
 /** Worker throughput against raw sharp; upload latency with the workers busy against idle (lower is better). */
@@ -221,11 +241,12 @@ export function printCpu(results) {
     }
   }
   if (results.tls) {
-    const { downloads: d, uploads: u } = results.tls;
-    line('download 20 KiB plain', d.plain, d.plain.requestsPerSec);
-    line('download 20 KiB tls', d.tls, d.tls.requestsPerSec);
-    line('upload plain', u.plain, u.plain.perSec);
-    line('upload tls', u.tls, u.tls.perSec);
+    const { downloads: d, largeDownloads: l, uploads: u } = results.tls;
+    for (const side of Object.keys(d)) {
+      line(`download 20 KiB ${side}`, d[side], d[side].requestsPerSec);
+      if (l) line(`download 1 MB ${side}`, l[side], l[side].requestsPerSec);
+      line(`upload ${side}`, u[side], u[side].perSec);
+    }
   }
   const p = results.processing;
   if (p) {

@@ -5,7 +5,9 @@ export const WRK_CONNECTIONS = 32;
 
 /** One wrk run; throws if the run saw errors, since a fast error page would read as a fast server. */
 export async function runWrk({ binary, url, seconds, bodyBytes }) {
-  const args = [`-t${WRK_THREADS}`, `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '--latency', url];
+  // wrk's default 2 s timeout counts a slow answer as an error; on a shared machine (other work on the cores)
+  // a 1 MB answer to 32 connections can take longer without anything being wrong.
+  const args = [`-t${WRK_THREADS}`, `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', '--latency', url];
   const output = await runToEnd('wrk', binary, args, { timeoutMs: (seconds + 30) * 1000 });
   const result = parseWrk(output);
   if (result.non2xx > 0 || result.socketErrors > 0) {

@@ -53,6 +53,13 @@ export const ERROR_CODES = {
   EXPIRED: 410,
   DELETED: 410,
   INSUFFICIENT_STORAGE: 507,
+  /** A stored copy of an encrypted blob failed authentication (changed on disk, or opened with the wrong key). */
+  BLOB_CORRUPT: 500,
+  /**
+   * The master key that wrapped a file's key is not among the gateway's
+   * (`--master-key-file`, `LEGIM_MASTER_KEY`): the file cannot be read until it is given back.
+   */
+  MASTER_KEY_MISSING: 503,
   NO_STORAGE_NODES: 503,
   REPLICATION_FAILED: 503,
   UNAVAILABLE: 503,

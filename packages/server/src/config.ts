@@ -11,6 +11,7 @@ import { parseRateLimit, type RateLimits } from './rate-limit/rate-limits.js';
 import type { PreviewCaching } from './variants/preview-caching.js';
 import type { PurgeSettings } from './cdn/cdn-purger.js';
 import { DEFAULT_VARIANTS, VARIANTS, isVariantName, type VariantName } from './processing/variants.js';
+import { MasterKeys } from './encryption/master-keys.js';
 
 /** Everything the gateway needs to know, validated once at the edge. */
 export interface GatewayConfig extends BackendConfig {
@@ -56,6 +57,13 @@ export interface GatewayConfig extends BackendConfig {
   variants: readonly VariantName[];
   /** The CDN to tell when a file is gone before its expiry; undefined: none. */
   purge: PurgeSettings | undefined;
+  /** Whether new uploads are stored encrypted (`--encrypt`). */
+  encrypt: boolean;
+  /**
+   * The master keys given (`--master-key-file`, `LEGIM_MASTER_KEY`); undefined:
+   * `<data>/master.key`, generated there with `--encrypt` on a one-host (SQLite) index.
+   */
+  masterKeys: MasterKeys | undefined;
 }
 
 /** A list (`trustedProxy`) is one string, its items separated by commas or spaces. */
@@ -110,6 +118,9 @@ const FLAG_ENV = {
   purgeUrl: 'LEGIM_PURGE_URL',
   purgeMethod: 'LEGIM_PURGE_METHOD',
   purgeHeader: 'LEGIM_PURGE_HEADER',
+  encrypt: 'LEGIM_ENCRYPT',
+  masterKeyFile: 'LEGIM_MASTER_KEY_FILE',
+  masterKey: 'LEGIM_MASTER_KEY',
 } as const;
 
 /**
@@ -195,6 +206,8 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     previewCaching: previewCaching(pick('previewCache')),
     variants: variantNames(pick('variants')),
     purge: purgeSettings(pick('purgeUrl'), pick('purgeMethod'), pick('purgeHeader')),
+    encrypt: boolean('encrypt', pick('encrypt'), false),
+    masterKeys: masterKeys(pick('masterKey'), pick('masterKeyFile')),
   };
   if (config.defaultDownloads > config.maxDownloads) {
     throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);
@@ -336,4 +349,23 @@ function redisPrefix(raw: string | undefined): string {
   if (raw !== undefined && !/^[A-Za-z0-9_:.-]{1,60}$/.test(raw))
     throw invalid('redisPrefix', 'use letters, digits and _ : . -');
   return raw ?? 'legim:';
+}
+
+/** The master keys from the environment (`LEGIM_MASTER_KEY`) or a file (`--master-key-file`), not both. */
+export function masterKeys(text: string | undefined, path: string | undefined): MasterKeys | undefined {
+  if (text !== undefined && path !== undefined) {
+    throw invalid('masterKeyFile', 'give the master keys either in LEGIM_MASTER_KEY or in --master-key-file, not both');
+  }
+  if (text !== undefined) return MasterKeys.parse(text, 'LEGIM_MASTER_KEY');
+  if (path === undefined) return undefined;
+  let contents: string;
+  try {
+    contents = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw invalid(
+      'masterKeyFile',
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  return MasterKeys.parse(contents, path);
 }

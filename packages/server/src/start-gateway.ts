@@ -28,6 +28,10 @@ import { AccessGate } from './access/access-gate.js';
 import { KeyService } from './keys/key-service.js';
 import { RateLimiter } from './rate-limit/rate-limiter.js';
 import { ReplicaReader } from './download/replica-reader.js';
+import { FileBlobReader } from './download/file-blob-reader.js';
+import { resolveMasterKeys } from './encryption/local-master-key.js';
+import { FileKeyring } from './encryption/file-keyring.js';
+import { KeyRewrapper } from './encryption/key-rewrapper.js';
 import { ResumeTokens } from './download/resume-tokens.js';
 import { ResumeCredits } from './download/resume-credits.js';
 import { VariantService } from './variants/variant-service.js';
@@ -58,6 +62,7 @@ const REPAIR_INTERVAL_MS = 5000;
 const IDLE_CLIENT_MS = 60_000;
 const NODE_SYNC_MS = 2000;
 const BUCKET_PRUNE_MS = 60_000;
+const REWRAP_MS = 60_000;
 
 export interface StartGatewayOptions {
   /** Where the gateway and its background tasks log; defaults to JSON lines on stderr at `info`. */
@@ -69,10 +74,13 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const startedAt = Date.now();
   const logger = options.logger ?? createLogger({ name: 'gateway' });
   const identity = loadIdentity(config.dataDir, config);
+  const masterKeys = resolveMasterKeys(config);
   const events = new GatewayEvents();
   const { emit } = events;
   const backends = await openBackends(config, 'legim-gateway', logger);
   const { metadata, counter, locks, cache, jobs } = backends;
+  // With master keys, files encrypted earlier stay readable even with `--encrypt` off (new ones are then stored in clear).
+  const keyring = masterKeys && new FileKeyring(metadata, masterKeys);
   const { registry, health, placer } = await openClusterView({
     nodes: metadata,
     clusterSecret: identity.clusterSecret,
@@ -122,12 +130,20 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const bucketPruner = new PeriodicTask('pruning rate buckets', () => limiter.prune(), BUCKET_PRUNE_MS, logger);
   const resumeCredits = new ResumeCredits(backends.credits, config.resumeWindowMs, logger);
   const creditPruner = new PeriodicTask('pruning resume credits', () => resumeCredits.prune(), BUCKET_PRUNE_MS, logger);
-  const reader = new ReplicaReader(registry, health);
+  const reader = new FileBlobReader(new ReplicaReader(registry, health), keyring, metadata);
+  const rewrapper = keyring && new KeyRewrapper(metadata, keyring.masterKeys, logger);
+  const rewrapTask = new PeriodicTask(
+    'rewrapping file keys',
+    async () => void (await rewrapper?.rewrapAll()),
+    REWRAP_MS,
+    logger,
+  );
   const processing = new ProcessingReports(metadata, emit);
   const worker = new ImageWorker(processing, registry, new VariantWriter(metadata, placer), {
     variants: config.variants,
     maxPixels: config.maxPixels,
     processImage: images.processImage,
+    keys: keyring,
   });
   const watchdog = new ProcessingWatchdog(metadata, jobs, logger);
   const consumer =
@@ -162,6 +178,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       repairer,
       jobs,
       quotas: new QuotaCheck(backends.keys, config.maxUploadBytes),
+      keyring: config.encrypt ? keyring : undefined,
       emit,
       logger,
     }),
@@ -199,11 +216,16 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       counterState: backends.counterState,
       indexState: () => ({ backend: backends.engines.index, reachable: backends.indexReachable() }),
       liveFiles: async () => (await backends.totals.read(Date.now())).files.live,
+      encryption: {
+        enabled: config.encrypt,
+        currentKey: masterKeys?.current.kid ?? null,
+        fileKeys: () => metadata.fileKeyCounts(),
+      },
       emit,
       onCorrupt: (fileId) => repairer.check(fileId),
       logger,
     }),
-    workers: { store: processing, reaper },
+    workers: { store: processing, reaper, keys: keyring },
     operations,
     rebuilder,
     access: new AccessGate(keys, limiter, config.uploads),
@@ -257,6 +279,11 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   nodeSync.start();
   bucketPruner.start();
   creditPruner.start();
+  // A rotation (a new current master key) starts as the gateway does.
+  if (rewrapper) {
+    rewrapTask.start();
+    rewrapTask.wake();
+  }
   repairer.wake();
   sweeper.wake();
 
@@ -280,6 +307,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       nodeSync.stop(),
       bucketPruner.stop(),
       creditPruner.stop(),
+      rewrapTask.stop(),
       consumer?.stop(),
     ]);
     await images.close();

@@ -4,6 +4,7 @@ import { blobDeleteQueueContract } from './index-contract/blob-delete-queue.cont
 import { downloadCounterContract } from './index-contract/download-counter.contract.js';
 import { fileIndexContract } from './index-contract/file-index.contract.js';
 import { fileLimitsContract } from './index-contract/file-limits.contract.js';
+import { fileKeyIndexContract } from './index-contract/file-key-index.contract.js';
 import { useEngine } from './index-contract/harness.js';
 import { indexRestoreContract } from './index-contract/index-restore.contract.js';
 import { indexTotalsContract } from './index-contract/index-totals.contract.js';
@@ -18,6 +19,7 @@ describe.each(ENGINES)('index engine %s', (kind) => {
   const harness = useEngine(kind);
   fileIndexContract(harness);
   fileLimitsContract(harness);
+  fileKeyIndexContract(harness);
   replicaIndexContract(harness);
   nodeDirectoryContract(harness);
   blobDeleteQueueContract(harness);

@@ -36,6 +36,11 @@ export interface LocalClusterOptions {
   tls?: LocalTlsFiles | undefined;
   /** The gateways' `--uploads` (default open). */
   uploads?: 'open' | 'key';
+  /**
+   * The gateways' `--encrypt`: on SQLite the first gateway generates the master key into
+   * `<data>/gateway/master.key`, which the others (sharing the directory) and a worker on it read.
+   */
+  encrypt?: boolean;
   /** The built CLI (`dist/main.js`), forked once per process. */
   cliPath: string;
   env: NodeJS.ProcessEnv;
@@ -169,6 +174,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<R
     const args = ['server', 'start', '--port', String(port), '--host', options.host, '--data', gatewayDir];
     if (options.nodes > 0) args.push('--no-store');
     if (options.uploads === 'key') args.push('--uploads', 'key');
+    if (options.encrypt) args.push('--encrypt');
     if (options.nodes < 3) {
       // Fewer places than the default 3 replicas / quorum of 2: ask for what exists.
       const replicas = Math.max(1, options.nodes);

@@ -48,7 +48,7 @@ async function untilFinished(legim: Legim, report: (line: string) => void): Prom
 }
 
 function printSummary(progress: IndexRebuildProgress): void {
-  const { skipped, orphans, mismatches } = progress;
+  const { skipped, orphans, mismatches, unrecoverable } = progress;
   const seconds =
     progress.startedAt && progress.finishedAt
       ? (Date.parse(progress.finishedAt) - Date.parse(progress.startedAt)) / 1000
@@ -63,6 +63,10 @@ function printSummary(progress: IndexRebuildProgress): void {
       ['kept gone', `${skipped.deleted} deleted, ${skipped.expired} expired, ${skipped.exhausted} used up`],
       ['in flight', skipped.inFlight > 0 ? String(skipped.inFlight) : undefined],
       ['orphans', orphans.count > 0 ? `${orphans.count}: ${orphans.keys.join(', ')}` : '0'],
+      [
+        'unrecoverable',
+        unrecoverable.count > 0 ? `${unrecoverable.count} encrypted: ${unrecoverable.keys.join(', ')}` : undefined,
+      ],
       ['mismatches', mismatches.count > 0 ? `${mismatches.count}: ${mismatches.keys.join(', ')}` : undefined],
     ]),
   );

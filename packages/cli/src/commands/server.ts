@@ -55,6 +55,8 @@ const GATEWAY_FLAGS = [
   'authFailureRate',
   'trustedProxy',
   'previewCache',
+  'encrypt',
+  'masterKeyFile',
 ] as const;
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -150,6 +152,14 @@ export function registerServer(program: Command, context: CliContext): void {
       'proxies (e.g. nginx: 127.0.0.1/32) whose X-Forwarded-For names the client; nobody else is believed (env LEGIM_TRUSTED_PROXY)',
       (cidr: string, previous: string | undefined) => (previous === undefined ? cidr : `${previous},${cidr}`),
     )
+    .option(
+      '--encrypt',
+      'store new uploads encrypted (AES-256-GCM, a key per file, destroyed with the file); default off (env LEGIM_ENCRYPT)',
+    )
+    .option(
+      '--master-key-file <path>',
+      'master keys wrapping the file keys, one `kid:base64` a line, the current first (default: <data>/master.key, generated with --encrypt on SQLite; env LEGIM_MASTER_KEY_FILE, or the keys in LEGIM_MASTER_KEY)',
+    )
     .option('--json', 'print the gateway address as one JSON line once listening')
     .addHelpText('after', TLS_HELP);
   withPreviewOptions(start).action(async (options: { json?: boolean; logLevel: LogLevel }, command: Command) => {
@@ -185,6 +195,7 @@ export function registerServer(program: Command, context: CliContext): void {
           ['data', config.dataDir],
           ['storage', config.store ? "this gateway's disk and any storage nodes" : 'storage nodes only (--no-store)'],
           ['uploads', config.uploads === 'key' ? 'API keys only (--uploads key)' : 'open to anyone who reaches it'],
+          ['encryption', config.encrypt ? 'new uploads stored encrypted (--encrypt)' : 'off'],
           ...backendRows(backends),
           ...tlsRows(config.tls),
           [

@@ -33,6 +33,7 @@ interface UpOptions {
   logLevel: LogLevel;
   tls?: boolean;
   uploads: 'open' | 'key';
+  encrypt?: boolean;
   json?: boolean;
 }
 
@@ -89,6 +90,11 @@ export function registerUp(program: Command, context: CliContext): void {
       'open: anyone may upload; key: uploads need an API key ("legim keys create"), as anything public should',
       uploadMode,
       'open',
+    )
+    .option(
+      '--encrypt',
+      'store uploads encrypted, a key per file destroyed with it; the master key is generated into <data>/gateway/master.key ' +
+        '(with --database postgres, give it in LEGIM_MASTER_KEY_FILE)',
     )
     .option('--json', 'print JSON lines: one when ready, one per process that exits')
     .addHelpText(
@@ -243,6 +249,7 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
         logLevel: options.logLevel,
         tls,
         uploads: options.uploads,
+        encrypt: options.encrypt,
         cliPath: context.cliPath,
         env: context.env,
         signal: abort.signal,

@@ -28,6 +28,7 @@ const WORKER_FLAGS = [
   'concurrency',
   'nice',
   'allowHttpLoopback',
+  'masterKeyFile',
 ] as const;
 
 export function registerWorker(program: Command, context: CliContext): void {
@@ -80,6 +81,10 @@ export function registerWorker(program: Command, context: CliContext): void {
     .option(
       '--allow-http-loopback',
       'with --ca, still send the cluster secret to a gateway or nodes on http://127.0.0.1 (local development)',
+    )
+    .option(
+      '--master-key-file <path>',
+      "with --data: the gateways' master keys, to open encrypted originals (default <data>/master.key; env LEGIM_MASTER_KEY_FILE or LEGIM_MASTER_KEY); with --gateway the gateway hands out each key",
     )
     .option('--json', 'print one JSON line once ready and one per job done')
     .addHelpText(

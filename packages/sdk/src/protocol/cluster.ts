@@ -24,6 +24,19 @@ export const HealthSchema = Type.Object(
       },
     ),
     files: Type.Union([count(), Type.Null()], { description: 'Live files; null while the index cannot be reached' }),
+    encryption: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'New uploads are stored encrypted (--encrypt)' }),
+        currentKey: Type.Union([Type.String(), Type.Null()], {
+          description: 'Id of the master key new file keys are wrapped with; null without a master key',
+        }),
+        fileKeys: Type.Union([Type.Record(Type.String(), count()), Type.Null()], {
+          description:
+            'Live file keys per master key id: a rotation is done once only the current one is left; null while the index cannot be reached',
+        }),
+      },
+      { additionalProperties: false, description: 'Encryption at rest (docs/operations.md, "Encryption at rest")' },
+    ),
     writeQuorum: count(),
     replicas: count(),
   },

@@ -34,6 +34,9 @@ export const IndexRebuildProgressSchema = Type.Object(
       { additionalProperties: false },
     ),
     orphans: keyList('Blobs without valid sidecar meta, and variants whose original is nowhere'),
+    unrecoverable: keyList(
+      'Encrypted files (file ids) the index does not have: their keys lived only in the lost index, so their copies cannot be read; left on the nodes',
+    ),
     mismatches: keyList('Copies whose size or digest differs from the other copies of their blob (key@node)'),
     filesPerSecond: Type.Number({ minimum: 0 }),
     lastError: Type.Union([Type.String(), Type.Null()]),

@@ -1,4 +1,4 @@
-import type { DeleteReason, FileRecord, FileStatus } from '../metadata/types.js';
+import type { DeleteReason, FileRecord, FileStatus, VariantRecord } from '../metadata/types.js';
 
 /** A `files` row as both engines store it: the same columns, names and values. */
 export interface FileRow {
@@ -21,6 +21,8 @@ export interface FileRow {
   status_reason: string | null;
   replicas_wanted: number;
   key_id: string | null;
+  sealed_size: number | null;
+  sealed_sha256: string | null;
 }
 
 export const fromRow = (row: FileRow): FileRecord => ({
@@ -43,6 +45,10 @@ export const fromRow = (row: FileRow): FileRecord => ({
   statusReason: row.status_reason,
   replicasWanted: row.replicas_wanted,
   keyId: row.key_id,
+  ...(row.sealed_size !== null &&
+    row.sealed_sha256 !== null && {
+      sealed: { size: row.sealed_size, sha256: row.sealed_sha256 },
+    }),
 });
 
 export const toRow = (file: FileRecord): FileRow => ({
@@ -65,11 +71,44 @@ export const toRow = (file: FileRecord): FileRow => ({
   status_reason: file.statusReason,
   replicas_wanted: file.replicasWanted,
   key_id: file.keyId,
+  sealed_size: file.sealed?.size ?? null,
+  sealed_sha256: file.sealed?.sha256 ?? null,
 });
 
 /** The `files` columns in table order, for statements that list them. */
 export const FILE_COLUMNS = `id, title, size, content_type, extension, width, height, sha256, max_downloads, downloads_left,
-  created_at, expires_at, delete_at, delete_reason, delete_token_hash, status, status_reason, replicas_wanted, key_id`;
+  created_at, expires_at, delete_at, delete_reason, delete_token_hash, status, status_reason, replicas_wanted, key_id,
+  sealed_size, sealed_sha256`;
+
+/** `$1, $2, …` for the values of `FILE_COLUMNS`. */
+export const FILE_PLACEHOLDERS = FILE_COLUMNS.split(',')
+  .map((_, i) => `$${i + 1}`)
+  .join(', ');
 
 /** A file's values in `FILE_COLUMNS` order, for positional parameters. */
 export const fileValues = (file: FileRecord): unknown[] => Object.values(toRow(file));
+
+/** A `variants` row as both engines store it. */
+export interface VariantRow {
+  name: string;
+  content_type: string;
+  width: number;
+  height: number;
+  size: number;
+  sha256: string;
+  sealed_size: number | null;
+  sealed_sha256: string | null;
+}
+
+export function variantFromRow(row: VariantRow): VariantRecord {
+  return {
+    name: row.name,
+    contentType: row.content_type,
+    width: row.width,
+    height: row.height,
+    size: row.size,
+    sha256: row.sha256,
+    ...(row.sealed_size !== null &&
+      row.sealed_sha256 !== null && { sealed: { size: row.sealed_size, sha256: row.sealed_sha256 } }),
+  };
+}

@@ -29,6 +29,7 @@ export class ClusterService {
       indexState: () => Health['index'];
       /** Live files, from the totals the index keeps (never a count over the whole index). */
       liveFiles: () => Promise<number>;
+      encryption: { enabled: boolean; currentKey: string | null; fileKeys: () => Promise<Record<string, number>> };
       emit?: EmitEvent;
       logger: Logger;
       /** A copy of one of the file's blobs was found corrupt and forgotten: make it again (the repairer). */
@@ -94,6 +95,8 @@ export class ClusterService {
     const count = (status: string) => nodes.filter((node) => node.status === status).length;
     const up = count('up');
     const files = await this.options.liveFiles().catch(unlessIndexUnavailable);
+    const { enabled, currentKey, fileKeys } = this.options.encryption;
+    const keys = await fileKeys().catch(unlessIndexUnavailable);
     const counter = this.options.counterState();
     const index = { ...this.options.indexState(), ...(files === null && { reachable: false }) };
     return {
@@ -102,6 +105,7 @@ export class ClusterService {
       counter,
       index,
       files,
+      encryption: { enabled, currentKey, fileKeys: keys },
       replicas: this.options.replicas,
       writeQuorum: this.options.writeQuorum,
     };

@@ -5,7 +5,7 @@ import type { CachedFile, MetadataCache } from '../backends/metadata-cache/metad
 import type { GatewayConfig } from '../config.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { DownloadCheckpoints } from './download-checkpoints.js';
-import type { ReplicaReader } from './replica-reader.js';
+import type { FileBlobReader } from './file-blob-reader.js';
 import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import { deleted, exhausted, expired, findLiveFile, findServableFile, goneOrMissing } from './file-lookup.js';
 import type { ResumeTokens } from './resume-tokens.js';
@@ -20,7 +20,7 @@ export interface DownloadServiceDeps {
   metadata: MetadataStore;
   counter: DownloadCounter;
   cache: MetadataCache;
-  reader: ReplicaReader;
+  reader: FileBlobReader;
   checkpoints: DownloadCheckpoints;
   jobs: JobQueue;
   resumeTokens: ResumeTokens;
@@ -89,12 +89,10 @@ export class DownloadService {
       throw error;
     }
     if (taken.downloadsLeft === 0) this.scheduleDeletion(file.id, now + config.deleteGraceMs);
-    const blob = await this.deps.reader
-      .open({ key: file.id, size: file.size, nodeIds: replicaNodeIds, ...range })
-      .catch(async (error: unknown) => {
-        await giveBack();
-        throw error;
-      });
+    const blob = await this.deps.reader.openOriginal(file, replicaNodeIds, range).catch(async (error: unknown) => {
+      await giveBack();
+      throw error;
+    });
     return {
       status: range ? 206 : 200,
       headers: {
@@ -128,12 +126,10 @@ export class DownloadService {
     if (!range || !(await resumeCredits.spend(file.id, request.client))) return undefined;
     const giveBack = () => resumeCredits.leave(file.id, request.client);
     const nodeIds = await metadata.replicaNodes(file.id);
-    const blob = await this.deps.reader
-      .open({ key: file.id, size: file.size, nodeIds, ...range })
-      .catch((error: unknown) => {
-        giveBack();
-        throw error;
-      });
+    const blob = await this.deps.reader.openOriginal(file, nodeIds, range).catch((error: unknown) => {
+      giveBack();
+      throw error;
+    });
     return {
       status: 206,
       headers: { ...downloadHeaders(file, file.downloadsLeft), ...partialHeaders(range, file.size) },
@@ -156,7 +152,7 @@ export class DownloadService {
     }
     const start = resumeStart(range, file.size);
     const nodeIds = await this.deps.metadata.replicaNodes(file.id);
-    const blob = await this.deps.reader.open({ key: file.id, size: file.size, nodeIds, start });
+    const blob = await this.deps.reader.openOriginal(file, nodeIds, { start });
     return {
       status: 206,
       headers: {

@@ -25,7 +25,7 @@ export async function findLiveFile(metadata: MetadataStore, id: string, now: num
   return file;
 }
 
-export async function goneOrMissing(metadata: MetadataStore, id: string): Promise<LegimError> {
+export async function goneOrMissing(metadata: Pick<MetadataStore, 'getTombstone'>, id: string): Promise<LegimError> {
   const tombstone = UUID.test(id) ? await metadata.getTombstone(id.toLowerCase()) : undefined;
   return tombstone
     ? tombstoneError(tombstone)
@@ -33,6 +33,16 @@ export async function goneOrMissing(metadata: MetadataStore, id: string): Promis
 }
 
 function tombstoneError(tombstone: Tombstone): LegimError {
+  const error = reasonError(tombstone);
+  if (tombstone.keyDestroyedAt === undefined) return error;
+  // An encrypted file: when its key went is when every copy, on any disk, became unreadable.
+  const at = new Date(tombstone.keyDestroyedAt).toISOString();
+  return new LegimError(error.code, `${error.message}; its encryption key was destroyed at ${at}`, {
+    details: { ...error.details, keyDestroyedAt: at },
+  });
+}
+
+function reasonError(tombstone: Tombstone): LegimError {
   const at = tombstone.deletedAt;
   switch (tombstone.reason) {
     case 'expired':
@@ -66,3 +76,13 @@ export const exhausted = (max: number, at?: number) =>
   new LegimError('DOWNLOADS_EXHAUSTED', `all ${max} download${max === 1 ? '' : 's'} of this file were used`, {
     details: goneDetails('used-up', at),
   });
+
+/**
+ * A file whose data key is gone although its row was read a moment ago: it
+ * was purged meanwhile (its tombstone says why), or its owner deleted it and
+ * the key went at once, before the grace period ends.
+ */
+export async function keyGone(metadata: Pick<MetadataStore, 'getTombstone'>, id: string): Promise<LegimError> {
+  const tombstone = await metadata.getTombstone(id);
+  return tombstone ? tombstoneError(tombstone) : deleted();
+}

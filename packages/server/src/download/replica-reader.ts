@@ -24,6 +24,8 @@ export interface OpenedBlob {
   chunks: AsyncIterable<Buffer>;
   /** Releases the replica's connection when the bytes will not be read (the client left first). */
   close(): void;
+  /** The node whose bytes are being read now (the reader may have moved to another since it opened). */
+  source(): string;
 }
 
 /**
@@ -54,6 +56,7 @@ export class ReplicaReader {
         stream.once('error', () => {});
         stream.destroy();
       },
+      source: () => reading.current.node.id,
     };
   }
 

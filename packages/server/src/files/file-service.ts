@@ -120,6 +120,9 @@ export class FileService {
     await counter.close(file.id, file.expiresAt);
     const purgeAt = Date.now() + deleteGraceMs;
     await metadata.scheduleDeletion(file.id, purgeAt, 'deleted');
+    // Crypto-shred: the owner wants it gone, and nothing may read it any more, so an encrypted file's
+    // key goes now (copies on nodes that are down included), not when the grace period ends.
+    await metadata.destroyFileKey(file.id, Date.now());
     await cache.invalidate(file.id);
     await jobs.enqueue({ type: 'delete', fileId: file.id, runAt: purgeAt, dedupeKey: `delete:${file.id}` });
     // Now, when the file stops being served; the reaper reports only expiries and used-up files.

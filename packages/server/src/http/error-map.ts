@@ -33,6 +33,9 @@ function headersFor(error: LegimError): ReplyHeaders {
     };
   }
   if (typeof error.details?.retryAfter === 'number') return { 'Retry-After': String(error.details.retryAfter) };
+  if (typeof error.details?.keyDestroyedAt === 'string') {
+    return { 'Legim-Key-Destroyed-At': error.details.keyDestroyedAt };
+  }
   switch (error.code) {
     case 'UNAUTHORIZED':
     case 'KEY_REVOKED':

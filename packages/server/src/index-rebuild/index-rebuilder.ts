@@ -14,6 +14,7 @@ import type {
   VariantRecord,
 } from '../metadata/types.js';
 import {
+  isSealedMeta,
   isVariantMeta,
   parseBlobMeta,
   type BlobMeta,
@@ -63,7 +64,10 @@ interface FileGroup {
  * download checkpoint reached its limit stays gone (its copies are queued for
  * deletion); any other gets `downloadsLeft = max − highest checkpoint` (see
  * `DownloadCheckpoints`); blobs without valid meta and variants without an
- * original are orphans, reported, never recorded.
+ * original are orphans, reported, never recorded. An encrypted file cannot
+ * come back: its key lived only in the index (which is what makes deleting
+ * the key destroy every copy), so such a file missing from the index is
+ * reported as unrecoverable, never restored as unreadable bytes.
  */
 export class IndexRebuilder {
   private progress: RebuildProgress = idleProgress();
@@ -220,6 +224,9 @@ export class IndexRebuilder {
   private async restoreGroup(group: FileGroup, nodes: ClusterNode[], tombstones: TombstoneLookup): Promise<void> {
     const { fileId } = group;
     const now = Date.now();
+    if (group.blobs.some((blob) => blob.entries.some((entry) => isSealed(blob.key, entry.item.meta)))) {
+      return this.judgeSealed(fileId);
+    }
     const originalBlob = group.blobs.find((blob) => blob.key === fileId);
     const original = originalBlob && this.agreedCopies(originalBlob, nodes, (meta) => !isVariantMeta(meta));
     if (!original) {
@@ -275,6 +282,16 @@ export class IndexRebuilder {
     this.batch.push({ file, nodeIds: original.nodeIds, variants });
   }
 
+  /** An encrypted file: fine if the index has it or its tombstone; otherwise it is lost with its key. */
+  private async judgeSealed(fileId: string): Promise<void> {
+    if (await this.metadata.getFile(fileId)) this.progress.skipped.alreadyIndexed++;
+    else if (await this.metadata.getTombstone(fileId)) this.progress.skipped.deleted++;
+    else {
+      this.progress.unrecoverable.count++;
+      report(this.progress.unrecoverable.keys, fileId);
+    }
+  }
+
   /** A file that must not come back: a tombstone in the index, and its copies queued for deletion. */
   private async keepGone(
     fileId: string,
@@ -325,6 +342,11 @@ export class IndexRebuilder {
 
 function report(keys: string[], key: string): void {
   if (keys.length < REPORTED_KEYS) keys.push(key);
+}
+
+function isSealed(key: string, meta: unknown): boolean {
+  const parsed = parseBlobMeta(key, meta);
+  return parsed !== undefined && isSealedMeta(parsed);
 }
 
 function rebuildRunning(): LegimError {

@@ -17,6 +17,7 @@ export function idleProgress(): RebuildProgress {
     variantsRestored: 0,
     skipped: { alreadyIndexed: 0, inFlight: 0, deleted: 0, expired: 0, exhausted: 0 },
     orphans: { count: 0, keys: [] },
+    unrecoverable: { count: 0, keys: [] },
     mismatches: { count: 0, keys: [] },
     filesPerSecond: 0,
     lastError: null,

@@ -25,6 +25,21 @@ export interface FileRecord {
   replicasWanted: number;
   /** The API key that uploaded it; null for an anonymous upload or the admin key. */
   keyId: string | null;
+  /** How the original is stored when it is encrypted (`size` and `sha256` above are the plaintext's); absent in clear. */
+  sealed?: SealedCopy;
+}
+
+/** What the storage nodes hold of an encrypted blob: the size and SHA-256 they verify, scrub and copy. */
+export interface SealedCopy {
+  size: number;
+  sha256: string;
+}
+
+/** A file's data key as the index keeps it: wrapped by the master key `kid`. */
+export interface WrappedKey {
+  kid: string;
+  /** base64 of the AES-256-GCM nonce, wrapped key and tag. */
+  wrapped: string;
 }
 
 /**
@@ -45,12 +60,16 @@ export interface VariantRecord {
   height: number;
   size: number;
   sha256: string;
+  /** How it is stored when its file is encrypted. */
+  sealed?: SealedCopy;
 }
 
 export interface Tombstone {
   id: string;
   reason: DeleteReason;
   deletedAt: number;
+  /** When the file's data key was destroyed (an encrypted file); absent for a file stored in clear. */
+  keyDestroyedAt?: number;
 }
 
 export interface BlobLocation {
@@ -88,6 +107,7 @@ export interface StoredBlob {
   file: FileRecord;
   /** An original's key is its file id; a variant's is `<file id>.<name>`. */
   key: string;
+  /** As the nodes hold it: the sealed form's when the file is encrypted. */
   size: number;
   sha256: string;
   copies: ReplicaState[];
@@ -137,13 +157,15 @@ export interface FileIndex {
    * Records a file and its replicas, and clears its upload intent, in one
    * transaction. With a quota, the file's key must stay within it with this
    * file too: otherwise nothing is recorded and it throws
-   * `QUOTA_FILES_EXCEEDED` or `QUOTA_BYTES_EXCEEDED`.
+   * `QUOTA_FILES_EXCEEDED` or `QUOTA_BYTES_EXCEEDED`. An encrypted file
+   * comes with its wrapped data key, recorded in the same transaction.
    */
   insertFile(
     file: FileRecord,
     replicas: { durable: string[]; pending: string[] },
     now: number,
     quota?: StoredQuota,
+    key?: WrappedKey,
   ): Promise<void>;
   getFile(id: string): Promise<FileRecord | undefined>;
   getTombstone(id: string): Promise<Tombstone | undefined>;
@@ -167,6 +189,9 @@ export interface FileIndex {
   /**
    * Atomically replaces a file by a tombstone and turns each replica into a
    * pending blob delete, so no blob is forgotten even if the gateway stops now.
+   * An encrypted file's data key goes with the row, before any blob delete
+   * is sent: the tombstone records when (`keyDestroyedAt`, kept from an
+   * earlier `destroyFileKey`).
    */
   purgeFile(id: string, reason: DeleteReason, now: number): Promise<void>;
   countFiles(): Promise<number>;
@@ -215,6 +240,24 @@ export interface ReplicaIndex {
   storedBlobs(keys: string[], now: number): Promise<StoredBlob[]>;
   /** Originals recorded on each node. */
   fileCountsByNode(): Promise<Map<string, number>>;
+}
+
+/**
+ * The wrapped data keys of encrypted files. A key lives only here, never on
+ * a node and never in a cache: destroying it here makes every copy of the
+ * file, anywhere, unreadable at once (crypto-shred).
+ */
+export interface FileKeyIndex {
+  /** The file's wrapped data key; undefined when the file is gone, stored in clear, or its key destroyed. */
+  wrappedKey(fileId: string): Promise<WrappedKey | undefined>;
+  /** Destroys the file's data key now (a DELETE, before the grace period ends); false if it had none left. */
+  destroyFileKey(fileId: string, now: number): Promise<boolean>;
+  /** Live keys wrapped by another master key than `kid`, in file id order after `afterId`. */
+  keysNotWrappedBy(kid: string, afterId: string, limit: number): Promise<{ fileId: string; key: WrappedKey }[]>;
+  /** Replaces a wrapped key if it is still `from` (a key destroyed or rewrapped meanwhile stays so); false otherwise. */
+  rewrapFileKey(fileId: string, from: WrappedKey, to: WrappedKey): Promise<boolean>;
+  /** Live data keys per master key id. */
+  fileKeyCounts(): Promise<Record<string, number>>;
 }
 
 /** The storage nodes that joined, with their last heartbeat and membership. */
@@ -266,7 +309,8 @@ export interface IndexRestore {
  * Services take the roles they use; the engine implements them all, so a
  * transaction can span roles (a purge turns replicas into blob deletes).
  */
-export interface MetadataStore extends FileIndex, ReplicaIndex, NodeDirectory, BlobDeleteQueue, IndexRestore {}
+export interface MetadataStore
+  extends FileIndex, FileKeyIndex, ReplicaIndex, NodeDirectory, BlobDeleteQueue, IndexRestore {}
 
 /** How long a deleted id keeps answering 410 instead of 404. */
 export const TOMBSTONE_MS = 7 * 24 * 3600 * 1000;

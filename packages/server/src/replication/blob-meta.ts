@@ -28,7 +28,20 @@ export interface VariantMeta {
   variant: Pick<VariantRecord, 'name' | 'contentType' | 'width' | 'height'>;
 }
 
-export type BlobMeta = OriginalMeta | VariantMeta;
+/**
+ * What an encrypted blob's sidecar carries: whose blob it is, nothing more.
+ * Title, dimensions and limits stay in the index with the file's key: a
+ * node's disk tells nothing about the image, and a rebuild knows to report
+ * such a blob as unrecoverable (its key lived only in the index).
+ */
+export interface SealedMeta {
+  fileId: string;
+  encrypted: true;
+  /** `original`, or the variant's name. */
+  blob: string;
+}
+
+export type BlobMeta = OriginalMeta | VariantMeta | SealedMeta;
 
 export function originalMeta(
   file: Omit<FileRecord, 'size' | 'sha256' | 'downloadsLeft' | 'deleteAt' | 'deleteReason' | 'status' | 'statusReason'>,
@@ -54,8 +67,16 @@ export function variantMeta(fileId: string, variant: VariantMeta['variant']): Va
   return { fileId, variant: { name, contentType, width, height } };
 }
 
+export function sealedMeta(fileId: string, blob: string): SealedMeta {
+  return { fileId, encrypted: true, blob };
+}
+
 export function isVariantMeta(meta: BlobMeta): meta is VariantMeta {
   return 'variant' in meta;
+}
+
+export function isSealedMeta(meta: BlobMeta): meta is SealedMeta {
+  return 'encrypted' in meta;
 }
 
 /**
@@ -68,6 +89,11 @@ export function parseBlobMeta(key: string, meta: unknown): BlobMeta | undefined 
   if (typeof meta !== 'object' || meta === null) return undefined;
   const record = meta as Record<string, unknown>;
   if (!isText(record.fileId) || !FILE_ID.test(record.fileId)) return undefined;
+  if (record.encrypted === true) {
+    const { blob } = record;
+    if (!isText(blob) || key !== (blob === 'original' ? record.fileId : `${record.fileId}.${blob}`)) return undefined;
+    return sealedMeta(record.fileId, blob);
+  }
   if ('variant' in record) {
     const variant = record.variant as Record<string, unknown> | null;
     if (typeof variant !== 'object' || variant === null) return undefined;

@@ -7,7 +7,7 @@ import type { ClusterNode, NodeRegistry } from '../cluster/node-registry.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 import type { MetadataStore, ReplicaState, StoredBlob } from '../metadata/types.js';
 import type { PlaceOptions, ReplicaPlacer } from '../placement/replica-placer.js';
-import { originalMeta, parseBlobMeta, variantMeta, type BlobMeta } from './blob-meta.js';
+import { originalMeta, parseBlobMeta, sealedMeta, variantMeta, type BlobMeta } from './blob-meta.js';
 
 const BATCH = 50;
 /** Blob keys checked per pass by the walk over every blob (the backstop for whatever nothing reported). */
@@ -137,7 +137,7 @@ export class ReplicaRepairer {
       if (node?.status !== 'up') continue;
       const blob = await node.transport.stat(file.id).catch(() => 'unknown' as const);
       if (blob === 'unknown') continue;
-      if (blob?.sha256 === file.sha256) await this.metadata.addReplica(file.id, file.id, nodeId, now);
+      if (blob?.sha256 === (file.sealed ?? file).sha256) await this.metadata.addReplica(file.id, file.id, nodeId, now);
       else await this.metadata.dropReplica(file.id, nodeId, now);
     }
   }
@@ -233,8 +233,9 @@ export class ReplicaRepairer {
 
   /** The sidecar meta the first copies of a blob got (upload-service, variant-writer), from the index. */
   private async metaFromIndex({ file, key }: StoredBlob): Promise<BlobMeta> {
-    if (key === file.id) return originalMeta(file);
     const name = key.slice(file.id.length + 1);
+    if (file.sealed) return sealedMeta(file.id, key === file.id ? 'original' : name);
+    if (key === file.id) return originalMeta(file);
     const variant = (await this.metadata.listVariants(file.id)).find((record) => record.name === name);
     if (!variant) throw new LegimError('BLOB_NOT_FOUND', `the index has no variant ${name} of ${file.id}`);
     return variantMeta(file.id, variant);

@@ -7,7 +7,9 @@ import type { FileRecord, MetadataStore } from '../metadata/types.js';
 import type { ReplicaPlacer } from '../placement/replica-placer.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 import type { JobQueue } from '../jobs/index.js';
-import { originalMeta } from '../replication/blob-meta.js';
+import { originalMeta, sealedMeta } from '../replication/blob-meta.js';
+import { BlobSealer } from '../encryption/blob-cipher.js';
+import type { FileKeyring } from '../encryption/file-keyring.js';
 import { replicatedWrite } from '../replication/replicated-write.js';
 import type { ReplicaRepairer } from '../replication/replica-repairer.js';
 import { ANONYMOUS, type Principal } from '../keys/principal.js';
@@ -31,6 +33,8 @@ export interface UploadServiceDeps {
   jobs: JobQueue;
   /** The uploading key's quotas. */
   quotas: QuotaCheck;
+  /** With `--encrypt`: each new file gets a data key, and its bytes reach the nodes sealed with it. */
+  keyring?: FileKeyring;
   emit?: EmitEvent;
   logger: Logger;
 }
@@ -72,7 +76,9 @@ export class UploadService {
     // Everything the index needs goes into the sidecars (size and digest are the node's own), so the
     // index can be rebuilt from the nodes. A header not found in the first MiB leaves 0×0 there.
     const header = checked.header();
-    const sidecar = (options: UploadOptions) =>
+    const fileKey = this.deps.keyring?.newKey(id);
+    const sealer = fileKey && new BlobSealer({ dataKey: fileKey.dataKey, fileId: id, blob: 'original' });
+    const clearSidecar = (options: UploadOptions) =>
       originalMeta({
         id,
         title: options.title,
@@ -87,13 +93,15 @@ export class UploadService {
         replicasWanted,
         keyId: admission.keyId,
       });
+    // An encrypted file's sidecars name it and nothing more (see SealedMeta).
+    const sidecar = (options: UploadOptions) => (sealer ? sealedMeta(id, 'original') : clearSidecar(options));
     await metadata.recordUploadIntent(
       id,
       targets.map((node) => node.id),
       now + INTENT_MS,
     );
     let options = early;
-    const written = await replicatedWrite(checked.chunks(), {
+    const written = await replicatedWrite(sealer ? sealer.seal(checked.chunks()) : checked.chunks(), {
       key: id,
       meta: { ...sidecar(early) },
       targets,
@@ -103,7 +111,8 @@ export class UploadService {
       finish: async () => {
         const sha256 = checked.finish();
         options = await this.finalOptions(source, principal);
-        return { sha256, meta: { ...sidecar(options) } };
+        // The nodes verify (and later scrub) what they store: the sealed bytes, when sealed.
+        return { sha256: sealer?.sha256() ?? sha256, meta: { ...sidecar(options) } };
       },
     }).catch(async (error: unknown) => {
       await metadata.abandonUpload(id, Date.now());
@@ -132,9 +141,10 @@ export class UploadService {
       statusReason: null,
       replicasWanted,
       keyId: admission.keyId,
+      ...(sealer && { sealed: { size: sealer.size, sha256: sealer.sha256() } }),
     };
     await metadata
-      .insertFile(file, { durable: written.durable, pending: written.pending }, now, admission.stored)
+      .insertFile(file, { durable: written.durable, pending: written.pending }, now, admission.stored, fileKey?.wrapped)
       .catch(async (error: unknown) => {
         // Nothing was recorded (a quota the key reached meanwhile, or the index failing): the copies go now.
         // Should that fail too, the intent recorded above removes them when it falls due.

@@ -1,6 +1,6 @@
 import { LegimError } from '@legim/sdk';
 import { findServableFile } from '../download/file-lookup.js';
-import type { ReplicaReader } from '../download/replica-reader.js';
+import type { FileBlobReader } from '../download/file-blob-reader.js';
 import type { BlobAnswer, HeadAnswer } from '../download/blob-answer.js';
 import { requestedRange } from '../download/byte-range.js';
 import { isNotModified, type Preconditions } from '../download/conditional-request.js';
@@ -34,7 +34,7 @@ const RETRY_AFTER_SECONDS = 2;
 export class VariantService {
   constructor(
     private readonly metadata: MetadataStore,
-    private readonly reader: ReplicaReader,
+    private readonly reader: FileBlobReader,
     private readonly caching: PreviewCaching,
   ) {}
 
@@ -62,7 +62,7 @@ export class VariantService {
     if (request.head) return { status: 200, headers: { ...whole, 'Content-Length': variant.size } };
     const key = `${file.id}.${variant.name}`;
     const nodeIds = await this.metadata.replicaNodes(key);
-    const blob = await this.reader.open({ key, size: variant.size, nodeIds, ...range });
+    const blob = await this.reader.openVariant(file, variant, nodeIds, range);
     const stream = { chunks: blob.chunks, abandoned: async () => blob.close() };
     if (!range) return { status: 200, headers: { ...whole, 'Content-Length': variant.size }, stream };
     const rangeHeaders = {

@@ -10,7 +10,9 @@ import {
   parseRecorded,
   parseReplicaNodes,
   parseWorkerFile,
+  parseDataKey,
 } from './worker-wire.js';
+import type { FileKeySource } from '../encryption/file-keyring.js';
 
 /** A reap sends the deletes to every node before it answers; give it time. */
 const TIMEOUT_MS = 60_000;
@@ -23,7 +25,7 @@ const TIMEOUT_MS = 60_000;
  * is `UNAVAILABLE`), so the job fails and is retried: a worker never takes
  * an unreachable gateway for a deleted file.
  */
-export class GatewayWorkerClient implements WorkerStore, FileReaping {
+export class GatewayWorkerClient implements WorkerStore, FileReaping, FileKeySource {
   private readonly pool: Pool;
   private readonly auth: string;
   /** A gateway behind a path prefix (`https://host/legim`) keeps it. */
@@ -106,6 +108,11 @@ export class GatewayWorkerClient implements WorkerStore, FileReaping {
 
   async listNodes(): Promise<NodeRecord[]> {
     return parseAnswer(parseNodeList, await this.call('GET', '/nodes'));
+  }
+
+  /** The gateway unwraps the key: a worker on another host needs no master key (only the cluster secret, and TLS). */
+  async dataKey(fileId: string): Promise<Buffer | undefined> {
+    return parseAnswer(parseDataKey, await this.call('GET', `/files/${encodeURIComponent(fileId)}/key`));
   }
 
   async reap(fileId: string): Promise<void> {

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LegimError } from '@legim/sdk';
 import type { NodeRegistry } from '../cluster/node-registry.js';
@@ -13,6 +14,8 @@ import {
   type ProcessedVariant,
   type VariantName,
 } from '../processing/index.js';
+import { openSealed } from '../encryption/blob-cipher.js';
+import type { FileKeySource } from '../encryption/file-keyring.js';
 import type { VariantWriter } from './variant-writer.js';
 import type { WorkerFile, WorkerStore } from './worker-store.js';
 
@@ -25,6 +28,8 @@ export interface ImageWorkerOptions {
    * it in a child process.
    */
   processImage?: (path: string, options: ProcessImageOptions) => Promise<ProcessedVariant[]>;
+  /** The data keys of encrypted files (the index with the master keys, or the gateway's internal API). */
+  keys?: FileKeySource;
 }
 
 /**
@@ -64,15 +69,18 @@ export class ImageWorker {
 
   private async process(file: WorkerFile): Promise<void> {
     const make = this.options.processImage ?? processImage;
-    const variants = await this.withLocalCopy(file, (path) =>
+    const dataKey = file.sealed && (await this.dataKey(file));
+    // Encrypted, and its key destroyed since the file was read: it is being deleted, nothing to make.
+    if (file.sealed && !dataKey) return;
+    const variants = await this.withLocalCopy(file, dataKey, (path) =>
       make(path, { variants: this.options.variants, maxPixels: this.options.maxPixels }),
     );
     // Stored side by side: the nodes' fsyncs overlap instead of adding up.
     const stored = await Promise.all(
       variants.map(async (variant) => {
         const { name, contentType, width, height, size, sha256 } = variant;
-        const nodeIds = await this.writer.write(file.id, variant, file.replicasWanted);
-        return { variant: { name, contentType, width, height, size, sha256 }, nodeIds };
+        const { nodeIds, sealed } = await this.writer.write(file.id, variant, file.replicasWanted, dataKey);
+        return { variant: { name, contentType, width, height, size, sha256, ...(sealed && { sealed }) }, nodeIds };
       }),
     );
     const now = Date.now();
@@ -88,17 +96,38 @@ export class ImageWorker {
   /**
    * sharp buffers a streamed input whole, so the original is first spooled
    * to a temporary file: libvips then reads it from disk with flat memory,
-   * whatever its size.
+   * whatever its size. An encrypted original is opened on the way (the
+   * worker's temporary folder, removed after, is the one place it is in clear).
    */
-  private async withLocalCopy<T>(file: WorkerFile, work: (path: string) => Promise<T>): Promise<T> {
+  private async withLocalCopy<T>(
+    file: WorkerFile,
+    dataKey: Buffer | undefined,
+    work: (path: string) => Promise<T>,
+  ): Promise<T> {
     const dir = await mkdtemp(join(tmpdir(), 'legim-work-'));
     try {
       const path = join(dir, 'original');
-      await pipeline(await this.openOriginal(file), createWriteStream(path));
+      const stored = await this.openOriginal(file);
+      const plain = dataKey
+        ? Readable.from(
+            openSealed(stored, { dataKey, fileId: file.id, blob: 'original' }, { plainSize: file.size, start: 0 }),
+          )
+        : stored;
+      await pipeline(plain, createWriteStream(path, { mode: 0o600 }));
       return await work(path);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  private async dataKey(file: WorkerFile): Promise<Buffer | undefined> {
+    if (!this.options.keys) {
+      throw new LegimError(
+        'MASTER_KEY_MISSING',
+        `${file.id} is stored encrypted and this worker has no master key: give it --master-key-file or LEGIM_MASTER_KEY`,
+      );
+    }
+    return this.options.keys.dataKey(file.id);
   }
 
   private async openOriginal(file: WorkerFile) {

@@ -29,7 +29,7 @@ export async function startWorker(
   const logger = options.logger ?? createLogger({ name: 'worker' });
   if (config.nice !== undefined) lowerPriority(config.nice, logger);
   const backend = await openWorkerBackend(config, logger);
-  const { store, reaper, registry, health, placer, jobs } = backend;
+  const { store, reaper, registry, health, placer, jobs, keys } = backend;
   const nodeSync = new PeriodicTask('reading the node list', () => registry.sync(), NODE_SYNC_MS, logger);
   try {
     await health.probeAll();
@@ -38,6 +38,7 @@ export async function startWorker(
     const worker = new ImageWorker(store, registry, new VariantWriter(store, placer), {
       variants: config.variants,
       maxPixels: config.maxPixels,
+      keys,
     });
     const handle = createJobHandler(worker, reaper);
     const consumer = await jobs.consume(

@@ -17,6 +17,8 @@ import { ReplicaPlacer } from '../placement/replica-placer.js';
 import { GatewayWorkerClient } from './gateway-worker-client.js';
 import type { WorkerConfig } from './worker-config.js';
 import type { FileReaping, WorkerStore } from './worker-store.js';
+import { FileKeyring, type FileKeySource } from '../encryption/file-keyring.js';
+import { resolveMasterKeys } from '../encryption/local-master-key.js';
 
 /** Everything a worker reads, writes and reaches, from wherever its configuration says. */
 export interface WorkerBackend {
@@ -26,6 +28,8 @@ export interface WorkerBackend {
   health: HealthMonitor;
   placer: ReplicaPlacer;
   jobs: JobQueue;
+  /** Encrypted files' data keys: unwrapped here with the master keys, or by the gateway. */
+  keys: FileKeySource | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +51,7 @@ async function openLocal(config: WorkerConfig & { dataDir: string }, logger: Log
     );
   }
   const identity = loadIdentity(config.dataDir, { adminKey: undefined, clusterSecret: undefined });
+  const masterKeys = resolveMasterKeys({ ...config, masterKeys: config.masterKeys, encrypt: false });
   // The gateways' lock and counter backends, so a reap here never interleaves with their repairs.
   const backends = await openBackends(config, 'legim-worker', logger);
   try {
@@ -71,6 +76,7 @@ async function openLocal(config: WorkerConfig & { dataDir: string }, logger: Log
       health,
       placer,
       jobs: backends.jobs,
+      keys: masterKeys && new FileKeyring(backends.metadata, masterKeys),
       close: async () => {
         await registry.close();
         await backends.close();
@@ -124,6 +130,7 @@ async function openRemote(
     health: new HealthMonitor(registry, config.healthIntervalMs),
     placer: new ReplicaPlacer(registry),
     jobs,
+    keys: client,
     close: async () => {
       await jobs.close();
       await registry.close();

@@ -3,6 +3,7 @@ import type { PeerTls } from '@legim/node';
 import type { DatabaseConfig } from '../backends/database-config.js';
 import { parseGatewayConfig, type GatewayConfig, type GatewayFlags } from '../config.js';
 import type { JobBackoff } from '../jobs/index.js';
+import type { MasterKeys } from '../encryption/master-keys.js';
 
 export interface WorkerSettings extends Pick<
   GatewayConfig,
@@ -17,6 +18,8 @@ export interface WorkerSettings extends Pick<
   | 'variants'
   | 'purge'
 > {
+  /** With `--data`: the gateways' master keys (default `<data>/master.key`); with `--gateway` the gateway unwraps. */
+  masterKeys?: MasterKeys;
   /** Jobs run at once. */
   concurrency: number;
   /** How the gateway and the storage nodes are reached: the CA to trust, and whether http:// is refused (default: plain HTTP allowed). */
@@ -68,6 +71,7 @@ export type WorkerFlags = Pick<
   | 'redisPrefix'
   | 'ca'
   | 'allowHttpLoopback'
+  | 'masterKeyFile'
 > & { concurrency?: string | number | boolean; gateway?: string | number | boolean; nice?: string | number | boolean };
 
 /**
@@ -96,6 +100,7 @@ export function parseWorkerConfig(input: { flags?: WorkerFlags; env?: NodeJS.Pro
     indexWaitMs: gateway.indexWaitMs,
     variants: gateway.variants,
     purge: gateway.purge,
+    ...(gateway.masterKeys && { masterKeys: gateway.masterKeys }),
     peers: gateway.tls.peers,
     concurrency,
     nice: parseNice(niceFlag ?? env['LEGIM_WORKER_NICE']),

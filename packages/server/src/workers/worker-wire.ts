@@ -1,5 +1,12 @@
 import { LegimError } from '@legim/sdk';
-import type { BlobLocation, FileStatus, NodeMembership, NodeRecord, VariantRecord } from '../metadata/types.js';
+import type {
+  BlobLocation,
+  FileStatus,
+  NodeMembership,
+  NodeRecord,
+  SealedCopy,
+  VariantRecord,
+} from '../metadata/types.js';
 import type { WorkerFile } from './worker-store.js';
 
 /**
@@ -136,6 +143,15 @@ export function parseReplicaNodes(body: unknown): string[] {
   return nodeIds(record(body, 'the replica list')['nodeIds'], 1000);
 }
 
+/** The gateway's answer to `GET /internal/v1/files/:id/key`: the data key, or null once destroyed. */
+export function parseDataKey(body: unknown): Buffer | undefined {
+  const key = record(body, 'the key answer')['key'];
+  if (key === null) return undefined;
+  if (typeof key !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(key))
+    throw bad('key must be the base64 of 32 bytes, or null');
+  return Buffer.from(key, 'base64');
+}
+
 export function parseRecorded(body: unknown): boolean {
   const recorded = record(body, 'the answer')['recorded'];
   if (typeof recorded !== 'boolean') throw bad('recorded must be true or false');
@@ -158,7 +174,15 @@ function variantRecord(value: unknown): VariantRecord {
     height: count(v['height'], 'variant.height', 1),
     size: count(v['size'], 'variant.size'),
     sha256,
+    ...(v['sealed'] !== undefined && { sealed: sealedCopy(v['sealed']) }),
   };
+}
+
+function sealedCopy(value: unknown): SealedCopy {
+  const sealed = record(value, 'variant.sealed');
+  const sha256 = sealed['sha256'];
+  if (typeof sha256 !== 'string' || !SHA256.test(sha256)) throw bad('variant.sealed.sha256 must be 64 hex digits');
+  return { size: count(sealed['size'], 'variant.sealed.size'), sha256 };
 }
 
 const MEMBERSHIPS: readonly NodeMembership[] = ['active', 'draining', 'removed'];

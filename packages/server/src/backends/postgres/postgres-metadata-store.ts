@@ -15,10 +15,19 @@ import {
   type StoredQuota,
   type Tombstone,
   type VariantRecord,
+  type WrappedKey,
 } from '../../metadata/types.js';
 import type { KeyUsage } from '../../keys/api-key.js';
 import { checkStoredQuota } from '../../keys/quota-errors.js';
-import { FILE_COLUMNS, fileValues, fromRow, type FileRow } from '../file-rows.js';
+import {
+  FILE_COLUMNS,
+  FILE_PLACEHOLDERS,
+  fileValues,
+  fromRow,
+  variantFromRow,
+  type FileRow,
+  type VariantRow,
+} from '../file-rows.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import type { Queryable } from './queryable.js';
 
@@ -56,13 +65,18 @@ export class PostgresMetadataStore implements MetadataStore {
     replicas: { durable: string[]; pending: string[] },
     now: number,
     quota?: StoredQuota,
+    key?: WrappedKey,
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
       if (quota && file.keyId !== null) checkStoredQuota(quota, await lockedUsage(tx, file.keyId, now), file.size);
-      await tx.query(
-        `INSERT INTO files (${FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-        fileValues(file),
-      );
+      await tx.query(`INSERT INTO files (${FILE_COLUMNS}) VALUES (${FILE_PLACEHOLDERS})`, fileValues(file));
+      if (key) {
+        await tx.query('UPDATE files SET master_kid = $1, wrapped_key = $2 WHERE id = $3', [
+          key.kid,
+          key.wrapped,
+          file.id,
+        ]);
+      }
       for (const [state, nodeIds] of [
         ['durable', replicas.durable],
         ['pending', replicas.pending],
@@ -79,11 +93,61 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async getTombstone(id: string): Promise<Tombstone | undefined> {
-    const [row] = await this.db.query<{ id: string; reason: DeleteReason; deleted_at: number }>(
-      'SELECT id, reason, deleted_at FROM tombstones WHERE id = $1',
-      [id],
+    const [row] = await this.db.query<{
+      id: string;
+      reason: DeleteReason;
+      deleted_at: number;
+      key_destroyed_at: number | null;
+    }>('SELECT id, reason, deleted_at, key_destroyed_at FROM tombstones WHERE id = $1', [id]);
+    return (
+      row && {
+        id: row.id,
+        reason: row.reason,
+        deletedAt: row.deleted_at,
+        ...(row.key_destroyed_at !== null && { keyDestroyedAt: row.key_destroyed_at }),
+      }
     );
-    return row && { id: row.id, reason: row.reason, deletedAt: row.deleted_at };
+  }
+
+  async wrappedKey(fileId: string): Promise<WrappedKey | undefined> {
+    const [row] = await this.db.query<{ master_kid: string; wrapped_key: string }>(
+      'SELECT master_kid, wrapped_key FROM files WHERE id = $1 AND wrapped_key IS NOT NULL',
+      [fileId],
+    );
+    return row && { kid: row.master_kid, wrapped: row.wrapped_key };
+  }
+
+  async destroyFileKey(fileId: string, now: number): Promise<boolean> {
+    const rows = await this.db.query(
+      'UPDATE files SET wrapped_key = NULL, key_destroyed_at = $2 WHERE id = $1 AND wrapped_key IS NOT NULL RETURNING id',
+      [fileId, now],
+    );
+    return rows.length > 0;
+  }
+
+  async keysNotWrappedBy(kid: string, afterId: string, limit: number): Promise<{ fileId: string; key: WrappedKey }[]> {
+    const rows = await this.db.query<{ id: string; master_kid: string; wrapped_key: string }>(
+      `SELECT id, master_kid, wrapped_key FROM files
+       WHERE wrapped_key IS NOT NULL AND master_kid <> $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [kid, afterId, limit],
+    );
+    return rows.map((row) => ({ fileId: row.id, key: { kid: row.master_kid, wrapped: row.wrapped_key } }));
+  }
+
+  async rewrapFileKey(fileId: string, from: WrappedKey, to: WrappedKey): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE files SET master_kid = $1, wrapped_key = $2
+       WHERE id = $3 AND master_kid = $4 AND wrapped_key = $5 RETURNING id`,
+      [to.kid, to.wrapped, fileId, from.kid, from.wrapped],
+    );
+    return rows.length > 0;
+  }
+
+  async fileKeyCounts(): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ master_kid: string; n: number }>(
+      'SELECT master_kid, count(*)::int AS n FROM files WHERE wrapped_key IS NOT NULL GROUP BY master_kid',
+    );
+    return Object.fromEntries(rows.map((row) => [row.master_kid, row.n]));
   }
 
   async replicaNodes(blobKey: string): Promise<string[]> {
@@ -106,11 +170,11 @@ export class PostgresMetadataStore implements MetadataStore {
       for (const { variant, nodeIds } of variants) {
         const blobKey = `${fileId}.${variant.name}`;
         await tx.query(
-          `INSERT INTO variants (file_id, name, content_type, width, height, size, sha256)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+          `INSERT INTO variants (${VARIANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (file_id, name) DO UPDATE SET content_type = excluded.content_type, width = excluded.width,
-             height = excluded.height, size = excluded.size, sha256 = excluded.sha256`,
-          [fileId, variant.name, variant.contentType, variant.width, variant.height, variant.size, variant.sha256],
+             height = excluded.height, size = excluded.size, sha256 = excluded.sha256,
+             sealed_size = excluded.sealed_size, sealed_sha256 = excluded.sealed_sha256`,
+          variantValues(fileId, variant),
         );
         for (const nodeId of nodeIds) await tx.query(INSERT_REPLICA, [fileId, blobKey, nodeId, 'durable', now]);
         await tx.query(CLEAR_INTENT, [blobKey, now]);
@@ -197,7 +261,12 @@ export class PostgresMetadataStore implements MetadataStore {
   async purgeFile(id: string, reason: DeleteReason, now: number): Promise<void> {
     await this.db.transaction(async (tx) => {
       // The file row is locked first, so copies recorded by a concurrent writer are either in the queue below or refused.
-      await tx.query('SELECT id FROM files WHERE id = $1 FOR UPDATE', [id]);
+      const [key] = await tx.query<{ sealed_sha256: string | null; key_destroyed_at: number | null }>(
+        'SELECT sealed_sha256, key_destroyed_at FROM files WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      // An encrypted file's key goes with its row: the tombstone keeps when (an earlier DELETE's time, or now).
+      const keyDestroyedAt = key?.sealed_sha256 ? (key.key_destroyed_at ?? now) : null;
       await tx.query(
         `INSERT INTO pending_blob_deletes (node_id, blob_key, not_before)
          SELECT node_id, blob_key, $1 FROM replicas WHERE file_id = $2
@@ -206,9 +275,10 @@ export class PostgresMetadataStore implements MetadataStore {
       );
       await tx.query('DELETE FROM files WHERE id = $1', [id]);
       await tx.query(
-        `INSERT INTO tombstones (id, reason, deleted_at) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET reason = excluded.reason, deleted_at = excluded.deleted_at`,
-        [id, reason, now],
+        `INSERT INTO tombstones (id, reason, deleted_at, key_destroyed_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET reason = excluded.reason, deleted_at = excluded.deleted_at,
+           key_destroyed_at = excluded.key_destroyed_at`,
+        [id, reason, now, keyDestroyedAt],
       );
       await tx.query('DELETE FROM tombstones WHERE deleted_at < $1', [now - TOMBSTONE_MS]);
     });
@@ -288,10 +358,11 @@ export class PostgresMetadataStore implements MetadataStore {
       if (!file || file.deleteAt !== null || file.expiresAt <= now) continue;
       const digest =
         variant === undefined
-          ? file
+          ? (file.sealed ?? file)
           : (
               await this.db.query<{ size: number; sha256: string }>(
-                'SELECT size, sha256 FROM variants WHERE file_id = $1 AND name = $2',
+                `SELECT coalesce(sealed_size, size) AS size, coalesce(sealed_sha256, sha256) AS sha256
+                 FROM variants WHERE file_id = $1 AND name = $2`,
                 [fileId, variant],
               )
             )[0];
@@ -420,19 +491,16 @@ async function restoreOne(
   if (await exists('SELECT 1 FROM files WHERE id = $1', file.id)) return 'present';
   if (await exists('SELECT 1 FROM tombstones WHERE id = $1', file.id)) return 'deleted';
   if (await deleteQueued(file.id)) return 'in-flight';
-  await tx.query(
-    `INSERT INTO files (${FILE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-    fileValues(file),
-  );
+  await tx.query(`INSERT INTO files (${FILE_COLUMNS}) VALUES (${FILE_PLACEHOLDERS})`, fileValues(file));
   for (const nodeId of nodeIds) await tx.query(INSERT_REPLICA, [file.id, file.id, nodeId, 'durable', now]);
   for (const { variant, nodeIds: variantNodes } of variants) {
     const blobKey = `${file.id}.${variant.name}`;
     // A variant being written or removed is left to whoever does that.
     if (await deleteQueued(blobKey)) continue;
     await tx.query(
-      `INSERT INTO variants (file_id, name, content_type, width, height, size, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO variants (${VARIANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (file_id, name) DO NOTHING`,
-      [file.id, variant.name, variant.contentType, variant.width, variant.height, variant.size, variant.sha256],
+      variantValues(file.id, variant),
     );
     for (const nodeId of variantNodes) await tx.query(INSERT_REPLICA, [file.id, blobKey, nodeId, 'durable', now]);
   }
@@ -456,22 +524,19 @@ async function lockedUsage(tx: Queryable, keyId: string, now: number): Promise<K
 }
 
 async function listVariants(db: Queryable, fileId: string): Promise<VariantRecord[]> {
-  const rows = await db.query<{
-    name: string;
-    content_type: string;
-    width: number;
-    height: number;
-    size: number;
-    sha256: string;
-  }>('SELECT name, content_type, width, height, size, sha256 FROM variants WHERE file_id = $1 ORDER BY name', [fileId]);
-  return rows.map((row) => ({
-    name: row.name,
-    contentType: row.content_type,
-    width: row.width,
-    height: row.height,
-    size: row.size,
-    sha256: row.sha256,
-  }));
+  const rows = await db.query<VariantRow>(
+    `SELECT name, content_type, width, height, size, sha256, sealed_size, sealed_sha256
+     FROM variants WHERE file_id = $1 ORDER BY name`,
+    [fileId],
+  );
+  return rows.map(variantFromRow);
+}
+
+const VARIANT_COLUMNS = 'file_id, name, content_type, width, height, size, sha256, sealed_size, sealed_sha256';
+
+function variantValues(fileId: string, variant: VariantRecord): unknown[] {
+  const { name, contentType, width, height, size, sha256, sealed } = variant;
+  return [fileId, name, contentType, width, height, size, sha256, sealed?.size ?? null, sealed?.sha256 ?? null];
 }
 
 async function replicaStates(db: Queryable, blobKey: string): Promise<ReplicaState[]> {

@@ -173,6 +173,17 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (file_id, client)
    ) STRICT, WITHOUT ROWID;
    CREATE INDEX resume_credits_until ON resume_credits (until);`,
+  // Encryption at rest: the sealed form's size and digest (what the nodes hold), the file's data key
+  // wrapped by a master key (NULL once destroyed, or for a file stored in clear), and when it was destroyed.
+  `ALTER TABLE files ADD COLUMN sealed_size INTEGER;
+   ALTER TABLE files ADD COLUMN sealed_sha256 TEXT;
+   ALTER TABLE files ADD COLUMN master_kid TEXT;
+   ALTER TABLE files ADD COLUMN wrapped_key TEXT;
+   ALTER TABLE files ADD COLUMN key_destroyed_at INTEGER;
+   CREATE INDEX files_master_kid ON files (master_kid, id) WHERE wrapped_key IS NOT NULL;
+   ALTER TABLE variants ADD COLUMN sealed_size INTEGER;
+   ALTER TABLE variants ADD COLUMN sealed_sha256 TEXT;
+   ALTER TABLE tombstones ADD COLUMN key_destroyed_at INTEGER;`,
 ];
 
 /**

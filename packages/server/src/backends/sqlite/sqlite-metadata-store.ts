@@ -16,10 +16,11 @@ import {
   type StoredQuota,
   type Tombstone,
   type VariantRecord,
+  type WrappedKey,
 } from '../../metadata/types.js';
 import type { KeyUsage } from '../../keys/api-key.js';
 import { checkStoredQuota } from '../../keys/quota-errors.js';
-import { fromRow, toRow, type FileRow } from '../file-rows.js';
+import { FILE_COLUMNS, fromRow, toRow, variantFromRow, type FileRow, type VariantRow } from '../file-rows.js';
 import { KEY_USAGE_SQL } from './sqlite-key-store.js';
 
 export class SqliteMetadataStore implements MetadataStore {
@@ -27,14 +28,32 @@ export class SqliteMetadataStore implements MetadataStore {
 
   constructor(private readonly db: Database.Database) {
     this.statements = {
-      insertFile: db.prepare(`INSERT INTO files VALUES (@id, @title, @size, @content_type, @extension, @width, @height,
-        @sha256, @max_downloads, @downloads_left, @created_at, @expires_at, @delete_at, @delete_reason,
-        @delete_token_hash, @status, @status_reason, @replicas_wanted, @key_id)`),
+      insertFile: db.prepare(`INSERT INTO files (${FILE_COLUMNS}) VALUES (@id, @title, @size, @content_type, @extension,
+        @width, @height, @sha256, @max_downloads, @downloads_left, @created_at, @expires_at, @delete_at, @delete_reason,
+        @delete_token_hash, @status, @status_reason, @replicas_wanted, @key_id, @sealed_size, @sealed_sha256)`),
+      setFileKey: db.prepare('UPDATE files SET master_kid = ?, wrapped_key = ? WHERE id = ?'),
+      wrappedKey: db.prepare<[string], { master_kid: string; wrapped_key: string }>(
+        'SELECT master_kid, wrapped_key FROM files WHERE id = ? AND wrapped_key IS NOT NULL',
+      ),
+      destroyFileKey: db.prepare(
+        'UPDATE files SET wrapped_key = NULL, key_destroyed_at = ? WHERE id = ? AND wrapped_key IS NOT NULL',
+      ),
+      keysNotWrappedBy: db.prepare<[string, string, number], { id: string; master_kid: string; wrapped_key: string }>(
+        `SELECT id, master_kid, wrapped_key FROM files
+         WHERE wrapped_key IS NOT NULL AND master_kid <> ? AND id > ? ORDER BY id LIMIT ?`,
+      ),
+      rewrapFileKey: db.prepare(
+        'UPDATE files SET master_kid = ?, wrapped_key = ? WHERE id = ? AND master_kid = ? AND wrapped_key = ?',
+      ),
+      fileKeyCounts: db.prepare<[], { master_kid: string; n: number }>(
+        'SELECT master_kid, count(*) AS n FROM files WHERE wrapped_key IS NOT NULL GROUP BY master_kid',
+      ),
       keyUsage: db.prepare<[{ key: string; now: number }], KeyUsage>(KEY_USAGE_SQL),
       getFile: db.prepare<[string], FileRow>('SELECT * FROM files WHERE id = ?'),
-      getTombstone: db.prepare<[string], { id: string; reason: DeleteReason; deleted_at: number }>(
-        'SELECT * FROM tombstones WHERE id = ?',
-      ),
+      getTombstone: db.prepare<
+        [string],
+        { id: string; reason: DeleteReason; deleted_at: number; key_destroyed_at: number | null }
+      >('SELECT * FROM tombstones WHERE id = ?'),
       replicaNodes: db.prepare<[string], { node_id: string }>(
         `SELECT node_id FROM replicas WHERE blob_key = ? ORDER BY state = 'durable' DESC, node_id`,
       ),
@@ -44,13 +63,10 @@ export class SqliteMetadataStore implements MetadataStore {
          ON CONFLICT (blob_key, node_id) DO UPDATE SET state = excluded.state`,
       ),
       deleteReplica: db.prepare('DELETE FROM replicas WHERE blob_key = ? AND node_id = ?'),
-      upsertVariant:
-        db.prepare(`INSERT OR REPLACE INTO variants (file_id, name, content_type, width, height, size, sha256)
-        VALUES (@fileId, @name, @contentType, @width, @height, @size, @sha256)`),
-      listVariants: db.prepare<
-        [string],
-        { name: string; content_type: string; width: number; height: number; size: number; sha256: string }
-      >('SELECT * FROM variants WHERE file_id = ? ORDER BY name'),
+      upsertVariant: db.prepare(`INSERT OR REPLACE INTO variants
+        (file_id, name, content_type, width, height, size, sha256, sealed_size, sealed_sha256)
+        VALUES (@fileId, @name, @contentType, @width, @height, @size, @sha256, @sealedSize, @sealedSha256)`),
+      listVariants: db.prepare<[string], VariantRow>('SELECT * FROM variants WHERE file_id = ? ORDER BY name'),
       staleProcessing: db.prepare<[number, number, number], { id: string }>(
         `SELECT id FROM files WHERE status = 'processing' AND created_at < ? AND expires_at > ? AND delete_at IS NULL LIMIT ?`,
       ),
@@ -67,7 +83,14 @@ export class SqliteMetadataStore implements MetadataStore {
       queueReplicaDeletes: db.prepare(`INSERT INTO pending_blob_deletes (node_id, blob_key, not_before)
         SELECT node_id, blob_key, ? FROM replicas WHERE file_id = ? ON CONFLICT DO UPDATE SET not_before = excluded.not_before`),
       deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
-      insertTombstone: db.prepare('INSERT OR REPLACE INTO tombstones (id, reason, deleted_at) VALUES (?, ?, ?)'),
+      // An encrypted file's key goes with its row: the tombstone keeps when (an earlier DELETE's time, or now).
+      insertTombstone: db.prepare<{ id: string; reason: DeleteReason; now: number; keyDestroyedAt: number | null }>(
+        `INSERT OR REPLACE INTO tombstones (id, reason, deleted_at, key_destroyed_at)
+         VALUES (@id, @reason, @now, @keyDestroyedAt)`,
+      ),
+      keyState: db.prepare<[string], { sealed_sha256: string | null; key_destroyed_at: number | null }>(
+        'SELECT sealed_sha256, key_destroyed_at FROM files WHERE id = ?',
+      ),
       pruneTombstones: db.prepare('DELETE FROM tombstones WHERE deleted_at < ?'),
       queueBlobDelete: db.prepare(`INSERT INTO pending_blob_deletes (node_id, blob_key, not_before) VALUES (?, ?, ?)
         ON CONFLICT DO UPDATE SET not_before = excluded.not_before`),
@@ -96,7 +119,8 @@ export class SqliteMetadataStore implements MetadataStore {
         'SELECT blob_key FROM replicas WHERE node_id = ? AND blob_key > ? ORDER BY blob_key LIMIT ?',
       ),
       variantDigest: db.prepare<[string, string], { size: number; sha256: string }>(
-        'SELECT size, sha256 FROM variants WHERE file_id = ? AND name = ?',
+        `SELECT coalesce(sealed_size, size) AS size, coalesce(sealed_sha256, sha256) AS sha256
+         FROM variants WHERE file_id = ? AND name = ?`,
       ),
       replicaStates: db.prepare<[string], { node_id: string; state: string }>(
         'SELECT node_id, state FROM replicas WHERE blob_key = ?',
@@ -174,6 +198,7 @@ export class SqliteMetadataStore implements MetadataStore {
     replicas: { durable: string[]; pending: string[] },
     now: number,
     quota?: StoredQuota,
+    key?: WrappedKey,
   ): Promise<void> {
     // IMMEDIATE: the quota is read under the write lock, so no other writer records a file of this key meanwhile.
     this.db
@@ -182,6 +207,7 @@ export class SqliteMetadataStore implements MetadataStore {
           checkStoredQuota(quota, this.statements.keyUsage.get({ key: file.keyId, now })!, file.size);
         }
         this.statements.insertFile.run(toRow(file));
+        if (key) this.statements.setFileKey.run(key.kid, key.wrapped, file.id);
         for (const [state, nodeIds] of [
           ['durable', replicas.durable],
           ['pending', replicas.pending],
@@ -202,7 +228,37 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async getTombstone(id: string): Promise<Tombstone | undefined> {
     const row = this.statements.getTombstone.get(id);
-    return row && { id: row.id, reason: row.reason, deletedAt: row.deleted_at };
+    return (
+      row && {
+        id: row.id,
+        reason: row.reason,
+        deletedAt: row.deleted_at,
+        ...(row.key_destroyed_at !== null && { keyDestroyedAt: row.key_destroyed_at }),
+      }
+    );
+  }
+
+  async wrappedKey(fileId: string): Promise<WrappedKey | undefined> {
+    const row = this.statements.wrappedKey.get(fileId);
+    return row && { kid: row.master_kid, wrapped: row.wrapped_key };
+  }
+
+  async destroyFileKey(fileId: string, now: number): Promise<boolean> {
+    return this.statements.destroyFileKey.run(now, fileId).changes > 0;
+  }
+
+  async keysNotWrappedBy(kid: string, afterId: string, limit: number): Promise<{ fileId: string; key: WrappedKey }[]> {
+    return this.statements.keysNotWrappedBy
+      .all(kid, afterId, limit)
+      .map((row) => ({ fileId: row.id, key: { kid: row.master_kid, wrapped: row.wrapped_key } }));
+  }
+
+  async rewrapFileKey(fileId: string, from: WrappedKey, to: WrappedKey): Promise<boolean> {
+    return this.statements.rewrapFileKey.run(to.kid, to.wrapped, fileId, from.kid, from.wrapped).changes > 0;
+  }
+
+  async fileKeyCounts(): Promise<Record<string, number>> {
+    return Object.fromEntries(this.statements.fileKeyCounts.all().map((row) => [row.master_kid, row.n]));
   }
 
   async replicaNodes(blobKey: string): Promise<string[]> {
@@ -218,7 +274,7 @@ export class SqliteMetadataStore implements MetadataStore {
       if (!this.statements.getFile.get(fileId)) return false;
       for (const { variant, nodeIds } of variants) {
         const blobKey = `${fileId}.${variant.name}`;
-        this.statements.upsertVariant.run({ fileId, ...variant });
+        this.statements.upsertVariant.run(variantParams(fileId, variant));
         for (const nodeId of nodeIds) {
           this.statements.insertReplica.run({ fileId, blobKey, nodeId, state: 'durable', since: now });
         }
@@ -230,14 +286,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listVariants(fileId: string): Promise<VariantRecord[]> {
-    return this.statements.listVariants.all(fileId).map((row) => ({
-      name: row.name,
-      contentType: row.content_type,
-      width: row.width,
-      height: row.height,
-      size: row.size,
-      sha256: row.sha256,
-    }));
+    return this.statements.listVariants.all(fileId).map(variantFromRow);
   }
 
   async staleProcessing(before: number, limit: number): Promise<string[]> {
@@ -284,9 +333,11 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async purgeFile(id: string, reason: DeleteReason, now: number): Promise<void> {
     this.db.transaction(() => {
+      const key = this.statements.keyState.get(id);
+      const keyDestroyedAt = key?.sealed_sha256 ? (key.key_destroyed_at ?? now) : null;
       this.statements.queueReplicaDeletes.run(now, id);
       this.statements.deleteFile.run(id);
-      this.statements.insertTombstone.run(id, reason, now);
+      this.statements.insertTombstone.run({ id, reason, now, keyDestroyedAt });
       this.statements.pruneTombstones.run(now - TOMBSTONE_MS);
     })();
   }
@@ -334,10 +385,11 @@ export class SqliteMetadataStore implements MetadataStore {
       const [fileId = key, variant] = key.split('.', 2);
       const row = this.statements.getFile.get(fileId);
       if (!row || row.delete_at !== null || row.expires_at <= now) continue;
-      const digest = variant === undefined ? row : this.statements.variantDigest.get(fileId, variant);
+      const file = fromRow(row);
+      const digest = variant === undefined ? (file.sealed ?? file) : this.statements.variantDigest.get(fileId, variant);
       if (!digest) continue;
       blobs.push({
-        file: fromRow(row),
+        file,
         key,
         size: digest.size,
         sha256: digest.sha256,
@@ -428,7 +480,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const blobKey = `${file.id}.${variant.name}`;
       // A variant being written or removed is left to whoever does that.
       if (this.statements.deleteQueued.get(blobKey)) continue;
-      this.statements.upsertVariant.run({ fileId: file.id, ...variant });
+      this.statements.upsertVariant.run(variantParams(file.id, variant));
       for (const nodeId of variantNodes) {
         this.statements.insertReplica.run({ fileId: file.id, blobKey, nodeId, state: 'durable', since: now });
       }
@@ -446,4 +498,19 @@ export class SqliteMetadataStore implements MetadataStore {
       return true;
     })();
   }
+}
+
+function variantParams(fileId: string, variant: VariantRecord) {
+  const { name, contentType, width, height, size, sha256, sealed } = variant;
+  return {
+    fileId,
+    name,
+    contentType,
+    width,
+    height,
+    size,
+    sha256,
+    sealedSize: sealed?.size ?? null,
+    sealedSha256: sealed?.sha256 ?? null,
+  };
 }

@@ -8,6 +8,7 @@ import type { OperationsApi } from '../../stats/gateway-operations.js';
 import type { UploadService } from '../../upload/upload-service.js';
 import type { VariantService } from '../../variants/variant-service.js';
 import type { FileReaping, WorkerStore } from '../../workers/worker-store.js';
+import type { FileKeySource } from '../../encryption/file-keyring.js';
 
 /** What the gateway's routes call: services that take plain arguments and return results. */
 export interface GatewayServices {
@@ -19,7 +20,7 @@ export interface GatewayServices {
   variants: VariantService;
   cluster: ClusterService;
   /** Serves the internal API of workers on other hosts (`legim worker --gateway`). */
-  workers: { store: WorkerStore; reaper: FileReaping };
+  workers: { store: WorkerStore; reaper: FileReaping; keys: FileKeySource | undefined };
   /** Stats, events and metrics for operators. */
   operations: OperationsApi;
   /** Rebuilds the index from the nodes' sidecars. */

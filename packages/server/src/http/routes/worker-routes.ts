@@ -36,7 +36,7 @@ const done = { 204: { description: 'Done' } };
  * bytes never pass here: workers read and write them on the nodes directly.
  */
 export function workerRoutes(s: GatewayServices): Route[] {
-  const { store, reaper } = s.workers;
+  const { store, reaper, keys } = s.workers;
   const common = { tag: 'internal', auth: 'cluster' } as const;
   return [
     route({
@@ -61,6 +61,21 @@ export function workerRoutes(s: GatewayServices): Route[] {
       const file = await store.getFile(id);
       if (!file) throw new LegimError('FILE_NOT_FOUND', `no file ${id}: it was deleted or never existed`);
       return { status: 200, json: { file: withoutSecrets(file) } };
+    }),
+    route({
+      ...common,
+      id: 'workerGetFileKey',
+      method: 'GET',
+      path: `${WORKER_API}/files/:id/key`,
+      summary: "An encrypted file's data key, for a worker making its variants",
+      params: FileId,
+      responses: { 200: wireAnswer('{key}: base64, or null once destroyed') },
+      errors: ['MASTER_KEY_MISSING'],
+    }).handle(async ({ params }) => {
+      const id = parseFileId(params.id);
+      if (!keys) throw new LegimError('MASTER_KEY_MISSING', 'this gateway has no master key to unwrap file keys with');
+      const key = await keys.dataKey(id);
+      return { status: 200, json: { key: key?.toString('base64') ?? null } };
     }),
     route({
       ...common,
