@@ -140,6 +140,24 @@ describe('encryption at rest (--encrypt)', () => {
     }
   });
 
+  it('serves bounded ranges of the original and of a preview, within and across chunks', async () => {
+    for (const [first, last] of [
+      [1000, 5000],
+      [65_000, 70_000],
+      [0, 0],
+    ] as const) {
+      const part = await download(cluster, id, { range: `bytes=${first}-${last}` });
+      expect(part.status).toBe(206);
+      expect(part.headers.get('content-range')).toBe(`bytes ${first}-${last}/${photo.length}`);
+      expect(part.body.equals(photo.subarray(first, last + 1))).toBe(true);
+    }
+    const thumbUrl = `${cluster.gateway.url}/v1/files/${id}/variants/thumb`;
+    const thumb = await call(thumbUrl);
+    const slice = await call(thumbUrl, { headers: { range: 'bytes=10-99' } });
+    expect(slice.status).toBe(206);
+    expect(slice.body.equals(thumb.body.subarray(10, 100))).toBe(true);
+  });
+
   it('scrubbing sees a flipped byte of the sealed copy, and the copy is made again', async () => {
     const [row] = await queryIndex<{ sealed_sha256: string }>(
       cluster,
@@ -319,6 +337,8 @@ describe('a sealed copy changed on disk before its node scrubbed it', () => {
   it('is passed over for another copy from the chunk that failed; a chunk no copy holds intact cuts the answer, never alters it', async () => {
     const up = await uploadBytes(cluster.gateway.url, photo, { downloads: 10 });
     const id = up.json.id as string;
+    // The upload answers at the write quorum (2); the third copy may still be on its way.
+    await waitFor(async () => (await durableHolders(id)).length === 3, 'the three copies', 15_000);
     const paths = cluster.nodes.map((node) => blobPaths(node, id)[0]!);
     expect(paths.every((path) => path !== undefined)).toBe(true);
     // Two of the three copies rot, in different chunks: whichever copy is read first, the answer is whole.
