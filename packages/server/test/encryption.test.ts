@@ -338,7 +338,11 @@ describe('a sealed copy changed on disk before its node scrubbed it', () => {
     const up = await uploadBytes(cluster.gateway.url, photo, { downloads: 10 });
     const id = up.json.id as string;
     // The upload answers at the write quorum (2); the third copy may still be on its way.
-    await waitFor(async () => (await durableHolders(id)).length === 3, 'the three copies', 15_000);
+    await waitFor(
+      async () => (await indexCopies(cluster)).filter((c) => c.blob_key === id && c.state === 'durable').length === 3,
+      'the three copies',
+      15_000,
+    );
     const paths = cluster.nodes.map((node) => blobPaths(node, id)[0]!);
     expect(paths.every((path) => path !== undefined)).toBe(true);
     // Two of the three copies rot, in different chunks: whichever copy is read first, the answer is whole.
