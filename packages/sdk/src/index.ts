@@ -26,7 +26,9 @@ export type {
   IndexRebuildProgress,
   LegimEvent,
   LegimEventType,
+  NodeFilesystem,
   NodeStats,
+  FilesystemShare,
   NodeStatus,
   Stats,
   UploadedFile,
@@ -37,6 +39,7 @@ export type {
 export { fileIdFromUrl } from './file-id.js';
 export { tlsFailure } from './tls-failure.js';
 export { formatDuration, parseDuration } from './duration.js';
+export { summarizeCapacity, type CapacitySummary } from './capacity.js';
 export {
   ERROR_CODES,
   LegimError,

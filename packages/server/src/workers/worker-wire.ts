@@ -1,6 +1,7 @@
 import { LegimError } from '@legim/sdk';
 import type { BlobLocation, FileStatus, NodeMembership, NodeRecord, VariantRecord } from '../metadata/types.js';
 import type { WorkerFile } from './worker-store.js';
+import { parseNodeStats } from '../metadata/node-stats.js';
 
 /**
  * The bodies of the gateway's internal worker API (docs/api.md, "Internal"),
@@ -106,12 +107,7 @@ export function parseNodeList(body: unknown): NodeRecord[] {
       url: node['url'],
       parentId: parentId === null || parentId === undefined ? null : nodeId(parentId),
       lastSeen: node['lastSeen'],
-      stats: {
-        blobCount: count(stats['blobCount'], 'blobCount'),
-        usedBytes: count(stats['usedBytes'], 'usedBytes'),
-        freeBytes: count(stats['freeBytes'], 'freeBytes'),
-        totalBytes: count(stats['totalBytes'], 'totalBytes'),
-      },
+      stats: parseNodeStats(stats),
       membership: membership(node['membership']),
     };
   });
