@@ -6,7 +6,7 @@ import { Settings, normalizeServerUrl, type SettingFlags } from './settings.js';
 
 /** What a command needs besides its own arguments; built once per run. */
 export interface CliContext {
-  /** The settings, with the global `--server` and `--ca` flags applied. */
+  /** The settings of the profile in use, with the global `--server`, `--ca` and `--profile` flags applied. */
   readonly settings: Settings;
   /** The global `--ca` flag as given: the processes `legim server|node|worker` start trust it too. */
   readonly caFlag: string | undefined;
@@ -38,8 +38,8 @@ export function createContext(readGlobals: () => SettingFlags, env: NodeJS.Proce
 
   const context: CliContext = {
     get settings() {
-      const { server, ca } = readGlobals();
-      settings ??= new Settings({ env, flags: { server, ca } });
+      const { server, ca, profile } = readGlobals();
+      settings ??= new Settings({ env, flags: { server, ca, profile } });
       return settings;
     },
     get caFlag() {

@@ -77,7 +77,7 @@ export async function describeFailure(error: unknown, context: FailureContext = 
     return abort(message, 'USAGE');
   }
   if (error instanceof CliError) return abort(error.message, error.code);
-  if (LegimError.is(error)) return fromLegimError(error);
+  if (LegimError.is(error)) return fromLegimError(error, context);
 
   const network = findCode(error, NETWORK_CODES);
   if (network) return abort(unreachable(context.server, NETWORK_CODES[network]), 'NETWORK_ERROR');
@@ -100,7 +100,16 @@ export async function describeFailure(error: unknown, context: FailureContext = 
   };
 }
 
-function fromLegimError(error: LegimError): Failure {
+function fromLegimError(error: LegimError, context: FailureContext): Failure {
+  if (error.details?.role === 'storage-node') {
+    // A node's URL given as --server (or saved): every request is refused, and "unauthorized" would mislead.
+    const url = context.server ?? 'this URL';
+    return abort(
+      `${url} is a storage node, not a gateway; use the gateway's URL (the one its nodes join with --parent; ` +
+        `"${cliName()} up" prints it first, http://127.0.0.1:3333 by default) with --server, LEGIM_URL or "${cliName()} config set server URL"`,
+      'NOT_A_GATEWAY',
+    );
+  }
   switch (error.code) {
     case 'DOWNLOADS_EXHAUSTED':
       return abort(`no downloads left: ${error.message}`, error.code);

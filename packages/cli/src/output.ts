@@ -5,6 +5,8 @@
  */
 import chalk, { chalkStderr } from 'chalk';
 import type { ApiKey, CreatedKey, FileInfo, KeyQuotas, UploadedFile, VariantInfo } from '@legim/sdk';
+// The duration helpers alone: the SDK's client (and undici) load only for commands that talk to a server.
+import { formatDuration } from '@legim/sdk/duration';
 import type { Failure } from './errors.js';
 import { cliName } from './invocation.js';
 
@@ -152,6 +154,20 @@ export function uploadView(file: UploadedFile, source: string, now = new Date())
   ].join('\n');
 }
 
+/**
+ * One upload of several, on one line:
+ * `✔ a.jpg  http://…/d/<id>  81 kB, 3 downloads, expires 15:15:07 (in 1 hour), delete token …`
+ */
+export function uploadLine(file: UploadedFile, source: string, now = new Date()): string {
+  const facts = [
+    formatBytes(file.size),
+    `${file.maxDownloads} download${file.maxDownloads === 1 ? '' : 's'}`,
+    `expires ${formatWhen(file.expiresAt, now)}`,
+    `delete token ${file.deleteToken}`,
+  ];
+  return `${chalk.green('✔')} ${chalk.bold(source)}  ${chalk.cyan(file.url)}  ${chalk.dim(facts.join(', '))}`;
+}
+
 export function fileView(file: FileInfo, now = new Date()): string {
   return [
     `${chalk.bold(file.id)}${file.title ? `  ${file.title}` : ''}`,
@@ -185,6 +201,7 @@ export interface DownloadResult {
   id: string;
   /** Set when a preview was saved rather than the original. */
   variant?: string | undefined;
+  /** `-` for standard output (the line then goes to stderr). */
   path: string;
   size: number;
   sha256: string;
@@ -201,7 +218,9 @@ export function downloadView(result: DownloadResult): string {
         : result.downloadsLeft === 0
           ? `; ${chalk.yellow('no downloads left')}`
           : `; ${result.downloadsLeft} download${result.downloadsLeft === 1 ? '' : 's'} left`;
-  return `${chalk.green('✔')} Saved ${chalk.bold(result.path)} ${chalk.dim(`(${formatBytes(result.size)}, ${result.size} bytes)`)}${left}`;
+  const size = chalk.dim(`(${formatBytes(result.size)}, ${result.size} bytes)`);
+  if (result.path === '-') return `${chalkStderr.green('✔')} Wrote ${result.id} to standard output ${size}${left}`;
+  return `${chalk.green('✔')} Saved ${chalk.bold(result.path)} ${size}${left}`;
 }
 
 // ---------------------------------------------------------------- API keys
@@ -212,7 +231,7 @@ export function formatQuotas(quotas: KeyQuotas): string {
     quotas.maxBytes !== undefined ? formatBytes(quotas.maxBytes) : undefined,
     quotas.maxFiles !== undefined ? `${quotas.maxFiles} files` : undefined,
     quotas.maxFileBytes !== undefined ? `files ≤ ${formatBytes(quotas.maxFileBytes)}` : undefined,
-    quotas.maxTtlSeconds !== undefined ? `ttl ≤ ${quotas.maxTtlSeconds}s` : undefined,
+    quotas.maxTtlSeconds !== undefined ? `ttl ≤ ${formatDuration(quotas.maxTtlSeconds)}` : undefined,
     quotas.maxDownloads !== undefined ? `≤ ${quotas.maxDownloads} downloads` : undefined,
   ].filter((part) => part !== undefined);
   return parts.length === 0 ? 'none' : parts.join(', ');
@@ -329,6 +348,14 @@ interface Member {
 }
 
 export interface ClusterSummary {
+  /** `legim up`'s own process: `kill <pid>` stops the cluster as Ctrl-C does. */
+  pid: number;
+  /** The settings profile the gateway was saved in. */
+  profile: {
+    name: string;
+    /** Commands without --profile or LEGIM_PROFILE use it. */
+    isDefault: boolean;
+  };
   /** The first gateway (the nodes' parent, saved in the settings). */
   gateway: Member;
   gateways: Member[];
@@ -355,8 +382,11 @@ export function clusterView(summary: ClusterSummary): string {
   const what = n === 0 && g === 1 && w === 0 ? 'a gateway storing on its own disk' : `${listed}, each its own process`;
   const pid = (m: { pid: number | undefined }): string => chalk.dim(`pid ${m.pid ?? '?'}`);
   const member = (m: Member): string => `${chalk.cyan(m.url)}  ${pid(m)}`;
+  const { profile } = summary;
+  // Commands reach a profile that is not the default only when told which.
+  const profileFlag = profile.isDefault ? '' : ` --profile ${profile.name}`;
   return [
-    `${chalk.green('✔')} Legim is up: ${what}`,
+    `${chalk.green('✔')} Legim is up: ${what} ${chalk.dim(`(legim up is pid ${summary.pid})`)}`,
     formatRows([
       ...summary.gateways.map((gateway) => [gateway.name, member(gateway)] as const),
       ...summary.nodes.map((node) => [node.name, member(node)] as const),
@@ -366,11 +396,17 @@ export function clusterView(summary: ClusterSummary): string {
       ...(summary.ca === undefined ? [] : [['tls ca', summary.ca] as const]),
       [
         'settings',
-        `server${g > 1 ? ` (${summary.gateway.name})` : ''}${summary.ca === undefined ? ' and apiKey' : ', apiKey and ca'} saved to ${summary.settings}`,
+        `server${g > 1 ? ` (${summary.gateway.name})` : ''}${summary.ca === undefined ? ' and apiKey' : ', apiKey and ca'} saved to profile ${chalk.bold(profile.name)}${profile.isDefault ? ' (the default)' : ''} in ${summary.settings}`,
       ],
     ]),
+    ...(profile.isDefault
+      ? []
+      : [
+          `Commands reach this cluster with ${chalk.bold(`--profile ${profile.name}`)} (or LEGIM_PROFILE=${profile.name}); ` +
+            `without it they keep using the default profile (${chalk.bold(`${cliName()} config use ${profile.name}`)} changes that).`,
+        ]),
     ...(g > 1 ? [`For failover, put nginx in front of the gateways: see ${chalk.bold('docs/operations.md')}.`] : []),
-    `Try ${chalk.bold(`${cliName()} upload photo.jpg --downloads 3 --ttl 1h`)} in another terminal,`,
+    `Try ${chalk.bold(`${cliName()} upload photo.jpg --downloads 3 --ttl 1h${profileFlag}`)} in another terminal,`,
     `or open ${chalk.cyan(`${summary.gateway.url}/`)} in a browser to upload by drag and drop.`,
     ...(summary.ca === undefined
       ? []
@@ -378,7 +414,7 @@ export function clusterView(summary: ClusterSummary): string {
           `With curl: ${chalk.bold(`curl --cacert ${summary.ca} ${summary.gateway.url}/d/<id> -o photo.jpg`)}`,
           `(a browser warns about the certificate until ${summary.ca} is imported as a trusted CA)`,
         ]),
-    'Press Ctrl-C to stop',
+    `Press Ctrl-C to stop, or run ${chalk.bold(`kill ${summary.pid}`)} from elsewhere`,
   ].join('\n');
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerCompletion } from './commands/completion.js';
 import { registerConfig } from './commands/config.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerDownload } from './commands/download.js';
@@ -23,6 +24,7 @@ import { createContext, type CliContext } from './context.js';
 export interface GlobalOptions {
   server?: string;
   ca?: string;
+  profile?: string;
   debug?: boolean;
 }
 
@@ -47,6 +49,10 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
       '--ca <file>',
       'PEM of the CA an https:// server\'s certificate chains to (default: from "legim config", LEGIM_CA); server, node and worker processes trust it for their peers',
     )
+    .option(
+      '--profile <name>',
+      'the settings profile to use, one per cluster (default: LEGIM_PROFILE, else the one "legim config use" chose, else local)',
+    )
     .option('--debug', 'print stack traces of unexpected errors')
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -70,6 +76,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
   registerStats(program, context);
   registerDashboard(program, context);
   registerConfig(program, context);
+  registerCompletion(program);
   registerServer(program, context);
   registerNode(program, context);
   registerWorker(program, context);

@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import { formatDuration, type Stats } from '@legim/sdk';
+import { capacitySummary } from './nodes-view.js';
 import { formatBytes, formatRows, formatWhen } from './output.js';
 
 /**
@@ -35,7 +36,14 @@ export function statsView(stats: Stats, now: Date = new Date()): string {
     ],
     [
       'nodes',
-      `${chalk.green(`${nodes.up} up`)}, ${nodes.suspect} suspect, ${nodes.down > 0 ? chalk.red(`${nodes.down} down`) : '0 down'}; ${formatBytes(nodes.usedBytes)} used of ${formatBytes(nodes.totalBytes)} (${formatBytes(nodes.freeBytes)} free)`,
+      `${chalk.green(`${nodes.up} up`)}, ${nodes.suspect} suspect, ${nodes.down > 0 ? chalk.red(`${nodes.down} down`) : '0 down'}`,
+    ],
+    [
+      'disks',
+      // An older gateway sends no filesystems: its sums are all there is.
+      nodes.filesystems === undefined
+        ? `${formatBytes(nodes.usedBytes)} used of ${formatBytes(nodes.totalBytes)} (${formatBytes(nodes.freeBytes)} free)`
+        : capacitySummary(nodes),
     ],
   ]);
 }

@@ -60,13 +60,20 @@ describe('cluster output', () => {
         backends: shared,
         dataDir: '/data',
         settings: '/config.json',
+        pid: 4242,
+        profile: { name: 'local', isDefault: true },
       }),
     );
     expect(view).toContain('Legim is up: 2 gateways, 1 storage node and an image worker, each its own process');
+    expect(view).toContain('(legim up is pid 4242)');
+    expect(view).toContain('Press Ctrl-C to stop, or run kill 4242 from elsewhere');
     expect(view).toMatch(/gateway-1 +http:\/\/127\.0\.0\.1:3333 +pid 11/);
     expect(view).toMatch(/gateway-2 +http:\/\/127\.0\.0\.1:3334 +pid 12/);
     expect(view).toMatch(/worker +image jobs +pid 31/);
-    expect(view).toMatch(/settings +server \(gateway-1\) and apiKey saved to \/config\.json/);
+    expect(view).toMatch(
+      /settings +server \(gateway-1\) and apiKey saved to profile local \(the default\) in \/config\.json/,
+    );
+    expect(view).not.toContain('--profile');
     expect(view).toContain('nginx');
     expect(view).toContain('docs/operations.md');
     expect(view).not.toMatch(/s3cret|hunter2/);
@@ -84,11 +91,34 @@ describe('cluster output', () => {
         backends: sqlite,
         dataDir: '/data',
         settings: '/config.json',
+        pid: 7,
+        profile: { name: 'local', isDefault: true },
       }),
     );
     expect(view).toContain('Legim is up: a gateway storing on its own disk');
     expect(view).toMatch(/settings +server and apiKey saved/);
     expect(view).not.toContain('nginx');
+  });
+
+  it('names a profile that is not the default in the hints', () => {
+    const gateway = member('gateway', 4000, 11);
+    const view = plain(
+      clusterView({
+        gateway,
+        gateways: [gateway],
+        nodes: [],
+        workers: [],
+        backends: sqlite,
+        dataDir: '/data',
+        settings: '/config.json',
+        pid: 7,
+        profile: { name: 'second', isDefault: false },
+      }),
+    );
+    expect(view).toMatch(/settings +server and apiKey saved to profile second in \/config\.json/);
+    expect(view).toContain('Commands reach this cluster with --profile second (or LEGIM_PROFILE=second)');
+    expect(view).toContain('legim config use second');
+    expect(view).toContain('upload photo.jpg --downloads 3 --ttl 1h --profile second');
   });
 
   it('puts the gateways first, then the nodes, one port each', () => {

@@ -1,5 +1,5 @@
-import { statSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hasStack, lines, runCli, sandbox, type Sandbox } from './helpers.js';
 
@@ -23,7 +23,11 @@ describe('legim config', () => {
     expect(set.stdout).toContain('server = http://localhost:4000');
 
     const file = path.stdout.trim();
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ server: 'http://localhost:4000' });
+    // In the `local` profile, which the first setting saved makes the default.
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      profile: 'local',
+      profiles: { local: { server: 'http://localhost:4000' } },
+    });
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(existsSync(join(box.env.HOME!, '.config'))).toBe(false);
   });
@@ -32,6 +36,7 @@ describe('legim config', () => {
     const all = await legim(['config', 'get', '--json']);
     expect(all.code).toBe(0);
     expect(JSON.parse(all.stdout)).toEqual({
+      profile: { value: 'local', source: 'default' },
       server: { value: 'http://127.0.0.1:3333', source: 'default' },
       apiKey: { value: null, source: 'default' },
       ca: { value: null, source: 'default' },
@@ -67,6 +72,7 @@ describe('legim config', () => {
       LEGIM_CA: '/etc/env-ca.pem',
     });
     expect(JSON.parse(fromEnv.stdout)).toEqual({
+      profile: { value: 'local', source: 'config' },
       server: { value: 'http://env.example:2', source: 'env' },
       apiKey: { value: expect.stringMatching(/^\*+1234$/), source: 'env' },
       ca: { value: '/etc/env-ca.pem', source: 'env' },
@@ -84,6 +90,59 @@ describe('legim config', () => {
 
     const stored = await legim(['config', 'get', 'server']);
     expect(stored.stdout.trim()).toBe('http://stored.example:1');
+  });
+
+  it('moves a settings file from before profiles into the local profile, and keeps using it', async () => {
+    const file = join(box.env.XDG_CONFIG_HOME!, 'legim', 'config.json');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ server: 'http://10.0.0.6:3333', apiKey: 'old-admin-key-ABCD' }), {
+      mode: 0o600,
+    });
+
+    const all = await legim(['config', 'get', '--json', '--reveal']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual({
+      profile: { value: 'local', source: 'config' },
+      server: { value: 'http://10.0.0.6:3333', source: 'config' },
+      apiKey: { value: 'old-admin-key-ABCD', source: 'config' },
+      ca: { value: null, source: 'default' },
+    });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      profile: 'local',
+      profiles: { local: { server: 'http://10.0.0.6:3333', apiKey: 'old-admin-key-ABCD' } },
+    });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps one profile per cluster: set with --profile, list, pick the default', async () => {
+    expect((await legim(['config', 'set', 'server', 'http://one.example:1'])).code).toBe(0);
+    const set = await legim(['--profile', 'two', 'config', 'set', 'server', 'http://two.example:2']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('server = http://two.example:2  (profile two)');
+
+    const human = await legim(['config', 'ls']);
+    expect(human.stdout.trimEnd().split('\n')).toEqual([
+      '* local  http://one.example:1  (default)',
+      '  two    http://two.example:2',
+    ]);
+    expect((await legim(['config', 'get', 'server'], { ...box.env, LEGIM_PROFILE: 'two' })).stdout.trim()).toBe(
+      'http://two.example:2',
+    );
+    const byEnv = await legim(['config', 'get'], { ...box.env, LEGIM_PROFILE: 'two' });
+    expect(byEnv.stdout).toMatch(/profile\s+two\s+\(from LEGIM_PROFILE\)/);
+    expect(byEnv.stdout).toMatch(/server\s+http:\/\/two\.example:2\s+\(from profile two\)/);
+
+    const use = await legim(['config', 'use', 'two']);
+    expect(use.code, use.stderr).toBe(0);
+    expect(use.stdout.trim()).toBe('default profile: two  http://two.example:2');
+    expect((await legim(['config', 'get', 'server'])).stdout.trim()).toBe('http://two.example:2');
+    expect((await legim(['--profile', 'local', 'config', 'get', 'server'])).stdout.trim()).toBe('http://one.example:1');
+
+    const bad = await legim(['--profile', '../etc', 'config', 'get']);
+    expect(bad.code).toBe(1);
+    expect(lines(bad.stderr)).toEqual([
+      expect.stringMatching(/^✖ "\.\.\/etc" is not a profile name.*\(INVALID_OPTION\)$/),
+    ]);
   });
 
   it('refuses unknown keys and bad URLs with one red line', async () => {
@@ -116,7 +175,7 @@ describe('legim config', () => {
   it('reports usage mistakes as one red line', async () => {
     const missing = await legim(['upload']);
     expect(missing.code).toBe(1);
-    expect(lines(missing.stderr)).toEqual([expect.stringMatching(/^✖ missing required argument 'file' \(USAGE\)$/)]);
+    expect(lines(missing.stderr)).toEqual([expect.stringMatching(/^✖ missing required argument 'files' \(USAGE\)$/)]);
 
     const typo = await legim(['uplod', 'x.jpg']);
     expect(typo.code).toBe(1);

@@ -12,7 +12,7 @@ function stats(at: string, uploads: number, downloadBytes: number): Stats {
     traffic: { uploads, uploadBytes: uploads * 1000, downloads: 0, downloadBytes, refused: 0 },
     replication: { target: 3, underReplicated: 0 },
     jobs: { backend: 'sqlite', waiting: 0, running: 0, deadLettered: 0 },
-    nodes: { up: 3, suspect: 0, down: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 },
+    nodes: { up: 3, suspect: 0, down: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0, filesystems: [] },
   };
 }
 

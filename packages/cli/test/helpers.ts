@@ -3,7 +3,7 @@
  * its config and data in temporary directories (never the real home).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -70,6 +70,42 @@ export function runCli(
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Runs the built binary as the right-hand side of a shell pipe: `stdinFile`
+ * (if given) is streamed into its standard input, as `cat file |` would;
+ * standard output is kept as bytes, for binary output such as `-o -`.
+ */
+export function runCliPiped(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; stdinFile?: string; timeoutMs?: number; cwd?: string },
+): Promise<Omit<CliResult, 'stdout'> & { stdout: Buffer }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: [options.stdinFile === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (options.stdinFile !== undefined) {
+      // The reader may stop early (a refused upload): a broken pipe is then no failure of the test.
+      child.stdin!.on('error', () => {});
+      createReadStream(options.stdinFile).pipe(child.stdin!);
+    }
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`legim ${args.join(' ')} did not finish in time\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout: Buffer.concat(stdout), stderr });
     });
   });
 }

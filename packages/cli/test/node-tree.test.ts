@@ -74,7 +74,25 @@ describe('legim nodes, as text', () => {
       '├─ n-7a01b3e9     http://10.0.0.10:8888  down               –  ███░░░░░░░  25 GB / 100 GB    1 file  seen 2 minutes ago',
       '└─ n-d2a0         http://10.0.0.6:8888   up, draining  0.8 ms  ███░░░░░░░  25 GB / 100 GB   0 files  seen 2 seconds ago',
       '4 storage nodes: 2 up, 1 suspect, 1 down; 1 draining',
+      // Nodes that name no filesystem (older ones) count on their own; the down one not at all.
+      'capacity: 50 GB used of 300 GB (225 GB free) on 3 filesystems',
     ]);
+  });
+
+  it('counts a filesystem several nodes share once, and says so', () => {
+    const disk = (id: string) => ({ id, totalBytes: 100e9, freeBytes: 75e9 });
+    const on = (id: string, fs: string) => node(id, null, { stats: { ...node(id, null).stats, filesystem: disk(fs) } });
+    const last = (view: ClusterView): string => plain(nodesView(view, NOW)).split('\n').at(-1)!;
+    expect(last({ gateway, nodes: [on('n-1', 'h:1'), on('n-2', 'h:1'), on('n-3', 'h:1')] })).toBe(
+      'capacity: 75 GB used of 100 GB (75 GB free) on one filesystem, shared by 3 nodes and counted once',
+    );
+    expect(last({ gateway, nodes: [on('n-1', 'h:1'), on('n-2', 'h:2'), on('n-3', 'h:1')] })).toBe(
+      'capacity: 75 GB used of 200 GB (150 GB free) on 2 filesystems; n-1 and n-3 share one (counted once)',
+    );
+    expect(last({ gateway, nodes: [on('n-1', 'h:1')] })).toBe(
+      'capacity: 25 GB used of 100 GB (75 GB free) on one filesystem',
+    );
+    expect(last({ gateway, nodes: [node('n-1', null, { status: 'down' })] })).toBe('1 storage node: 1 down');
   });
 
   it('colours the status and bar by status', () => {

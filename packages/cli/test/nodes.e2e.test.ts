@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, testAdminKey, type TestCluster } from '../../../test-support/cluster.js';
 import { fixture } from '../../../test-support/fixtures.js';
 import { waitFor } from '../../../test-support/wait.js';
+import { formatBytes } from '../src/output.js';
 import { hasStack, lines, runCli, sandbox, type Sandbox } from './helpers.js';
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** `legim nodes` and `legim stats` with the built binary against a real gateway and three storage node processes. */
 describe('legim nodes and legim stats', () => {
@@ -35,7 +38,7 @@ describe('legim nodes and legim stats', () => {
     const output = stdout.trimEnd().split('\n');
     const view = await sdk.cluster();
     expect(output[0]).toBe(`gateway ${view.gateway.id}  ${cluster.gateway.url}`);
-    expect(output).toHaveLength(1 + 3 + 1);
+    expect(output).toHaveLength(1 + 3 + 2);
     const ids = cluster.nodes.map((node) => node.nodeId).sort();
     // Siblings by id; the last one closes the branch.
     expect(output.slice(1, 4).map((line) => line.split(/\s+/).slice(0, 2))).toEqual([
@@ -52,6 +55,14 @@ describe('legim nodes and legim stats', () => {
       );
     }
     expect(output[4]).toBe('3 storage nodes: 3 up');
+    // The three test nodes store in one temporary folder's filesystem: its size once, not three times.
+    const disk = view.nodes[0]!.stats.filesystem!;
+    expect(view.nodes.map((node) => node.stats.filesystem?.id)).toEqual([disk.id, disk.id, disk.id]);
+    expect(output[5]).toMatch(
+      new RegExp(
+        `^capacity: [\\d.]+ [kMG]?B used of ${escape(formatBytes(disk.totalBytes))} \\([\\d.]+ [kMGT]?B free\\) on one filesystem, shared by 3 nodes and counted once$`,
+      ),
+    );
   });
 
   it('--json prints the cluster view of the API', async () => {
@@ -77,6 +88,21 @@ describe('legim nodes and legim stats', () => {
     expect(stats.files.bytes).toBe(file.size);
     expect(stats.traffic).toMatchObject({ uploads: 1, uploadBytes: file.size });
     expect(stats.nodes).toMatchObject({ up: 3, down: 0 });
+    // Capacity counted once per filesystem: the one disk the three nodes share, not three times it.
+    const view = await sdk.cluster();
+    const disk = view.nodes[0]!.stats.filesystem!;
+    expect(stats.nodes.filesystems).toEqual([
+      {
+        id: disk.id,
+        nodeIds: view.nodes.map((node) => node.id).sort(),
+        usedBytes: expect.any(Number),
+        freeBytes: expect.any(Number),
+        totalBytes: disk.totalBytes,
+      },
+    ]);
+    expect(stats.nodes.totalBytes).toBe(disk.totalBytes);
+    expect(stats.nodes.freeBytes).toBeLessThanOrEqual(disk.totalBytes);
+    expect(stats.nodes.usedBytes).toBe(view.nodes.reduce((sum, node) => sum + node.stats.usedBytes, 0));
     expect(stats.jobs.backend).toBe('sqlite');
 
     const human = await legim(['stats']);
@@ -85,7 +111,10 @@ describe('legim nodes and legim stats', () => {
     expect(human.stdout).toMatch(/^\s+files\s+1 live \([\d.]+ [kM]?B\): \d processing, 0 failed$/m);
     expect(human.stdout).toMatch(/^\s+traffic\s+since start: 1 upload \([\d.]+ [kM]?B in\), 0 downloads/m);
     expect(human.stdout).toMatch(/^\s+jobs\s+embedded queue: \d+ waiting, \d+ running, 0 dead-lettered$/m);
-    expect(human.stdout).toMatch(/^\s+nodes\s+3 up, 0 suspect, 0 down; /m);
+    expect(human.stdout).toMatch(/^\s+nodes\s+3 up, 0 suspect, 0 down$/m);
+    expect(human.stdout).toMatch(
+      /^\s+disks\s+[\d.]+ [kMG]?B used of [\d.]+ [kMGT]?B \([\d.]+ [kMGT]?B free\) on one filesystem, shared by 3 nodes and counted once$/m,
+    );
 
     const keyless = await legim(['stats'], box.env);
     expect(keyless.code).toBe(1);
@@ -105,7 +134,9 @@ describe('legim nodes and legim stats', () => {
     expect(code, stderr).toBe(0);
     expect(nodeLine(stdout, victim.nodeId)).toMatch(new RegExp(`${victim.nodeId}\\s+${victim.url}\\s+down\\s`));
     for (const node of cluster.nodes.slice(1)) expect(nodeLine(stdout, node.nodeId)).toMatch(/\s+up\s/);
-    expect(stdout.trimEnd().split('\n').at(-1)).toBe('3 storage nodes: 2 up, 1 down');
+    expect(stdout.trimEnd().split('\n').at(-2)).toBe('3 storage nodes: 2 up, 1 down');
+    // The down node's last heartbeat is not counted: the two others still share the disk.
+    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/on one filesystem, shared by 2 nodes and counted once$/);
 
     const json = JSON.parse((await legim(['nodes', '--json'])).stdout) as ClusterView;
     expect(json.nodes.find((node) => node.id === victim.nodeId)?.status).toBe('down');

@@ -131,7 +131,7 @@ describe('API keys in the human output', () => {
     expect(formatQuotas({})).toBe('none');
     expect(
       formatQuotas({ maxBytes: 10e9, maxFiles: 100, maxFileBytes: 20e6, maxTtlSeconds: 3600, maxDownloads: 5 }),
-    ).toBe('10 GB, 100 files, files ≤ 20 MB, ttl ≤ 3600s, ≤ 5 downloads');
+    ).toBe('10 GB, 100 files, files ≤ 20 MB, ttl ≤ 1h, ≤ 5 downloads');
   });
 
   it('lists keys one per line with their state and what they hold, and says how to make one', () => {

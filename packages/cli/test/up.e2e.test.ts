@@ -81,6 +81,7 @@ describe('legim up: a local cluster of real processes', { timeout: 120_000 }, ()
     };
     const config = await legim(['config', 'get', '--json', '--reveal']);
     expect(JSON.parse(config.stdout)).toEqual({
+      profile: { value: 'local', source: 'config' },
       server: { value: ready.gateway.url, source: 'config' },
       apiKey: { value: secrets.adminKey, source: 'config' },
       // Only `legim up --tls` saves a CA.

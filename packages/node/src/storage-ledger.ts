@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { LegimError } from '@legim/sdk';
+import { filesystemId } from './filesystem-id.js';
 
 export interface BlobStoreStats {
   blobCount: number;
@@ -8,6 +9,11 @@ export interface BlobStoreStats {
   freeBytes: number;
   /** The capacity when one is set, else the disk's size. */
   totalBytes: number;
+  /**
+   * The filesystem the data folder is on: nodes sharing one report the same
+   * `id`, so that the gateway counts its size and free space once.
+   */
+  filesystem: { id: string; totalBytes: number; freeBytes: number };
 }
 
 /**
@@ -21,6 +27,7 @@ export class StorageLedger {
   #blobCount = 0;
   #usedBytes = 0;
   #inflightBytes = 0;
+  #filesystemId: Promise<string> | undefined;
 
   constructor(capacityBytes: number | undefined) {
     if (capacityBytes !== undefined && !(Number.isSafeInteger(capacityBytes) && capacityBytes > 0)) {
@@ -59,12 +66,15 @@ export class StorageLedger {
   }
 
   async stats(dataDir: string): Promise<BlobStoreStats> {
-    const { diskFree, diskTotal, capacityLeft } = await this.#room(dataDir);
+    // The data folder does not move while the node runs: its filesystem is read once.
+    this.#filesystemId ??= filesystemId(dataDir);
+    const [{ diskFree, diskTotal, capacityLeft }, id] = await Promise.all([this.#room(dataDir), this.#filesystemId]);
     return {
       blobCount: this.#blobCount,
       usedBytes: this.#usedBytes,
       freeBytes: Math.min(diskFree, capacityLeft),
       totalBytes: this.capacityBytes ?? diskTotal,
+      filesystem: { id, totalBytes: diskTotal, freeBytes: diskFree },
     };
   }
 

@@ -50,9 +50,12 @@ describe('GET /health and GET /stats', () => {
       usedBytes: 0,
       freeBytes: expect.any(Number),
       totalBytes: expect.any(Number),
+      filesystem: { id: expect.any(String), totalBytes: expect.any(Number), freeBytes: expect.any(Number) },
       scrub: expect.objectContaining({ scanned: 0, corrupt: 0 }),
     });
     expect(stats.freeBytes).toBeLessThanOrEqual(stats.totalBytes as number);
+    // Not an answer of the gateway: a client given this URL as a gateway's can tell.
+    expect(health.headers['legim-role']).toBe('storage-node');
   });
 
   it('answer unknown paths with 404 and wrong methods with 405', async () => {
@@ -107,6 +110,11 @@ describe('POST /join', () => {
     const ok = await post(JSON.stringify(valid));
     expect(ok.statusCode).toBe(200);
     expect(await ok.body.json()).toEqual({ ok: true, heartbeatMs: 1000 });
+    // The filesystem a node stores on, absent from nodes older than it.
+    const filesystem = { id: '3f2a9c41d07be815:2049', totalBytes: 1, freeBytes: 1 };
+    const withDisk = await post(JSON.stringify({ ...valid, stats: { ...valid.stats, filesystem } }));
+    expect(withDisk.statusCode).toBe(200);
+    await withDisk.body.dump();
 
     for (const bad of [
       'not json',
@@ -114,6 +122,8 @@ describe('POST /join', () => {
       JSON.stringify({ ...valid, url: 'ftp://x' }),
       JSON.stringify({ ...valid, nodeId: '../x' }),
       JSON.stringify({ ...valid, stats: {} }),
+      JSON.stringify({ ...valid, stats: { ...valid.stats, filesystem: { id: 7, totalBytes: 1, freeBytes: 1 } } }),
+      JSON.stringify({ ...valid, stats: { ...valid.stats, filesystem: { id: 'a', totalBytes: -1, freeBytes: 1 } } }),
       JSON.stringify({ ...valid, bootId: undefined }),
     ]) {
       const response = await post(bad);

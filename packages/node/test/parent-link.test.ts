@@ -53,7 +53,17 @@ describe('joining the tree', () => {
       nodeId: node.nodeId,
       url: node.url,
       bootId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      stats: { blobCount: 0, usedBytes: 0, freeBytes: expect.any(Number), totalBytes: expect.any(Number) },
+      stats: {
+        blobCount: 0,
+        usedBytes: 0,
+        freeBytes: expect.any(Number),
+        totalBytes: expect.any(Number),
+        filesystem: {
+          id: expect.stringMatching(/^[0-9a-f]{16}:\d+$/),
+          totalBytes: expect.any(Number),
+          freeBytes: expect.any(Number),
+        },
+      },
     });
 
     const bytes = Buffer.from('fresh stats');
@@ -89,6 +99,13 @@ describe('joining the tree', () => {
       parentId: leaf.nodeId,
       url: grandchild.url,
     });
+    // Relayed as sent: all three store in one temporary folder's filesystem, and say so alike.
+    const filesystems = [cluster, leaf, grandchild].map(
+      (node) =>
+        (joinsFrom(gateway.joins, node.nodeId)[0]?.body.stats as { filesystem?: { id: string } }).filesystem?.id,
+    );
+    expect(filesystems[0]).toEqual(expect.any(String));
+    expect(new Set(filesystems).size).toBe(1);
     for (const join of gateway.joins) expect(join.headers.authorization).toBe(`Bearer ${SECRET}`);
   });
 

@@ -165,7 +165,18 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What a storage node answers in every reply, so a client given its URL instead of a gateway's can say so. */
+export const ROLE_HEADER = 'legim-role';
+
 async function rebuildError(ctx: HttpContext, response: Response, signal: AbortSignal | undefined): Promise<unknown> {
+  if (headerValue(response.headers[ROLE_HEADER]) === 'storage-node') {
+    await response.body.dump().catch(() => undefined);
+    return new LegimError(
+      'BAD_REQUEST',
+      `${ctx.baseUrl} is a storage node, not a gateway; use the gateway's URL (the one its nodes join with --parent)`,
+      { statusCode: response.statusCode, details: { role: 'storage-node' } },
+    );
+  }
   const chunks: Buffer[] = [];
   let length = 0;
   try {

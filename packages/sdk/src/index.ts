@@ -33,7 +33,9 @@ export type {
   IndexRebuildProgress,
   LegimEvent,
   LegimEventType,
+  NodeFilesystem,
   NodeStats,
+  FilesystemShare,
   NodeStatus,
   Stats,
   UploadedFile,
@@ -44,6 +46,7 @@ export type {
 export { fileIdFromUrl } from './file-id.js';
 export { tlsFailure } from './tls-failure.js';
 export { formatDuration, parseDuration } from './duration.js';
+export { summarizeCapacity, type CapacitySummary } from './capacity.js';
 export {
   ERROR_CODES,
   LegimError,

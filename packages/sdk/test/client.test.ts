@@ -120,6 +120,22 @@ describe('operations on a real 3-node cluster', () => {
       await agent.close();
     }
   });
+
+  it("says so when given a storage node's URL instead of a gateway's", async () => {
+    const node = cluster.nodes[0]!;
+    const legim = new Legim({ url: node.url, apiKey: testAdminKey });
+    const notAGateway = {
+      code: 'BAD_REQUEST',
+      statusCode: 401,
+      details: { role: 'storage-node' },
+      message: expect.stringMatching(
+        new RegExp(`^${node.url} is a storage node, not a gateway; use the gateway's URL`),
+      ),
+    };
+    await expect(legim.info(UNKNOWN_ID)).rejects.toMatchObject(notAGateway);
+    await expect(legim.cluster()).rejects.toMatchObject(notAGateway);
+    await expect(legim.upload(fixtureBytes('png-alpha.png'))).rejects.toMatchObject(notAGateway);
+  });
 });
 
 describe('transport', () => {

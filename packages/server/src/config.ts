@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LegimError, parseDuration } from '@legim/sdk';
+import { LegimError, formatDuration, parseDuration } from '@legim/sdk';
 import { loadTlsSettings, parseByteSize, type TlsSettings } from '@legim/node';
 import type { BackendConfig } from './backends/open-backends.js';
 import { parseDatabase } from './backends/database-config.js';
@@ -213,7 +213,7 @@ export function parseGatewayConfig(input: { flags?: GatewayFlags; env?: NodeJS.P
     throw invalid('defaultDownloads', `must not exceed maxDownloads (${config.maxDownloads})`);
   }
   if (config.defaultTtlSeconds > config.maxTtlSeconds) {
-    throw invalid('defaultTtl', `must not exceed maxTtl (${config.maxTtlSeconds}s)`);
+    throw invalid('defaultTtl', `must not exceed maxTtl (${formatDuration(config.maxTtlSeconds)})`);
   }
   return config;
 }

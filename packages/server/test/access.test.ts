@@ -192,6 +192,7 @@ describe('API keys, quotas and the access gate', () => {
       await expect(quotas().admit(principal, { ...small, ttlSeconds: 61 }, 1, Date.now())).rejects.toMatchObject({
         code: 'QUOTA_TTL_EXCEEDED',
         statusCode: 403,
+        message: 'this key may keep files for at most 1m; ask for a shorter ttl',
       });
       await expect(quotas().admit(principal, { ...small, maxDownloads: 3 }, 1, Date.now())).rejects.toMatchObject({
         code: 'QUOTA_DOWNLOADS_EXCEEDED',

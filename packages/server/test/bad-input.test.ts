@@ -68,6 +68,19 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     await nothingStored();
   });
 
+  it('names the longest ttl as people write it, and the one asked for as it was given', async () => {
+    for (const [ttl, asked] of [
+      ['90d', '90d'],
+      ['7776000', '90d'],
+      ['2000h', '2000h'],
+    ] as const) {
+      const reply = await uploadBytes(cluster.gateway.url, fixtureBytes('tiny-1x1.png'), { ttl });
+      expect(reply.status).toBe(400);
+      expect(reply.json.error.message).toBe(`ttl must be at most 30d on this server, got ${asked}`);
+    }
+    await nothingStored();
+  });
+
   it('answers 404 JSON for an unknown or malformed id', async () => {
     for (const id of ['00000000-0000-4000-8000-000000000000', 'nope', '..%2F..%2Fetc%2Fpasswd']) {
       for (const path of [`/d/${id}`, `/v1/files/${id}`]) {

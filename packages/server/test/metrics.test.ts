@@ -16,7 +16,7 @@ function idleInput(): MetricsInput {
     traffic: { uploads: 0, uploadBytes: 0, downloads: 0, downloadBytes: 0, refused: 0 },
     replication: { target: 3, underReplicated: 0 },
     jobs: { backend: 'sqlite', waiting: 0, running: 0, deadLettered: 0 },
-    nodes: { up: 0, suspect: 0, down: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 },
+    nodes: { up: 0, suspect: 0, down: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0, filesystems: [] },
   };
   return { stats, nodes: [], refusals: new Map(), subscribers: 0 };
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { nodesView } from '../nodes-view.js';
 import { print, printJson } from '../output.js';
 import { adminClient } from './admin-client.js';
 
@@ -13,6 +12,6 @@ export function registerNodes(program: Command, context: CliContext): void {
       const legim = await adminClient(context, 'nodes');
       const view = await legim.cluster();
       if (options.json) printJson(view);
-      else print(nodesView(view));
+      else print((await import('../nodes-view.js')).nodesView(view));
     });
 }

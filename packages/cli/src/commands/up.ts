@@ -5,6 +5,7 @@ import type { ClusterBackends, ClusterEvent, RunningCluster } from '../cluster/l
 import { lastPort } from '../cluster/ports.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_FAILURE, EXIT_OK } from '../errors.js';
+import { DEFAULT_PROFILE } from '../settings.js';
 import { LOG_LEVEL_HELP, logLevel, nonNegativeInteger, port, positiveInteger } from '../options.js';
 import type { LogLevel } from '@legim/node';
 import {
@@ -44,7 +45,7 @@ export function registerUp(program: Command, context: CliContext): void {
   program
     .command('up')
     .description(
-      'run a local cluster: gateways, storage nodes and (with --amqp) an image worker, each its own process (Ctrl-C stops it)',
+      'run a local cluster: gateways, storage nodes and (with --amqp) an image worker, each its own process (Ctrl-C or SIGTERM stops it); saves the "local" profile, or --profile NAME',
     )
     .option(
       '-g, --gateways <n>',
@@ -125,7 +126,11 @@ Examples:
           'INVALID_OPTION',
           `--port ${options.port} leaves no room above it for ${describeCount(options.gateways, 'gateway')} and ${describeCount(options.nodes, 'node')} (the last would be ${last}; the highest is 65535)`,
         );
-      process.exitCode = await runUp(options, backends, context);
+      // `up` writes its own profile: --profile or LEGIM_PROFILE, else `local`, never whichever
+      // other profile is the default (it may be a remote cluster's). Checked before anything starts.
+      const chosen = context.settings.profile;
+      const profile = chosen.source === 'flag' || chosen.source === 'env' ? chosen.name : DEFAULT_PROFILE;
+      process.exitCode = await runUp(options, backends, profile, context);
     });
 }
 
@@ -182,7 +187,12 @@ function resolveBackends(options: UpOptions, env: NodeJS.ProcessEnv): ClusterBac
   return backends;
 }
 
-async function runUp(options: UpOptions, backends: ClusterBackends, context: CliContext): Promise<number> {
+async function runUp(
+  options: UpOptions,
+  backends: ClusterBackends,
+  profile: string,
+  context: CliContext,
+): Promise<number> {
   const { defaultDataDir, startLocalCluster } = await import('../cluster/local-cluster.js');
   const dataDir = resolve(options.data ?? defaultDataDir(context.env));
   // node-forge loads only for --tls.
@@ -209,7 +219,12 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
       process.exit(EXIT_FAILURE);
     }
     firstSignalAt = Date.now();
-    if (!options.json) printNote(`${signal === 'SIGINT' ? '\n' : ''}stopping the cluster… (Ctrl-C again to kill it)`);
+    if (!options.json)
+      printNote(
+        signal === 'SIGINT'
+          ? '\nstopping the cluster… (Ctrl-C again to kill it)'
+          : `stopping the cluster (${signal})… (a second signal kills it)`,
+      );
     abort.abort();
     finish(EXIT_OK);
   };
@@ -262,12 +277,14 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
     ready = true;
 
     try {
-      context.settings.save({
-        server: cluster.gateway.url,
-        apiKey: cluster.secrets.adminKey,
-        ...(tls && { ca: tls.ca }),
-      });
+      context.settings.save(
+        { server: cluster.gateway.url, apiKey: cluster.secrets.adminKey, ...(tls && { ca: tls.ca }) },
+        profile,
+      );
+      const isDefault = context.settings.profiles().some((p) => p.name === profile && p.isDefault);
       const summary: ClusterSummary = {
+        pid: process.pid,
+        profile: { name: profile, isDefault },
         gateway: cluster.gateway,
         gateways: cluster.gateways,
         nodes: cluster.nodes,
@@ -277,7 +294,13 @@ async function runUp(options: UpOptions, backends: ClusterBackends, context: Cli
         settings: context.settings.path,
         ca: tls?.ca,
       };
-      if (options.json) printJsonLine({ type: 'ready', ...summary, backends: backendsJson(summary.backends) });
+      if (options.json)
+        printJsonLine({
+          type: 'ready',
+          ...summary,
+          profile: summary.profile.name,
+          backends: backendsJson(summary.backends),
+        });
       else print(clusterView(summary));
       return await finished;
     } finally {

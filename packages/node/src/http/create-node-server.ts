@@ -13,6 +13,11 @@ import { Router, splitRequestTarget } from './router.js';
 
 /** Answers without the cluster secret, and says only that the process is up. */
 const LIVENESS_PATH = '/livez';
+/**
+ * On every answer, so that a client given a node's URL instead of a
+ * gateway's (`legim --server`, the SDK) can say so rather than "unauthorized".
+ */
+const ROLE_HEADER = 'legim-role';
 /** What the storage node's HTTP API is built from; see docs/node-api.md. */
 export interface NodeServerDeps {
   /** An initialised store (`await store.init()` first). */
@@ -89,6 +94,7 @@ export function createNodeServer(deps: NodeServerDeps): RequestListener {
     const reqId = requestId(req.headers);
     // Set before any answer is written, so every answer carries it, errors included.
     res.setHeader(REQUEST_ID_HEADER, reqId);
+    res.setHeader(ROLE_HEADER, 'storage-node');
     const log = deps.logger.child({ reqId, method: req.method, url: req.url });
     logCompletion(res, log);
     void handle(req, res, log);

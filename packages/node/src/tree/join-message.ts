@@ -17,7 +17,8 @@ export interface JoinRequest {
    * only a restarted one (a new boot id) is taken back.
    */
   bootId: string;
-  stats: BlobStoreStats;
+  /** `filesystem` is absent in joins from nodes older than it. */
+  stats: Omit<BlobStoreStats, 'filesystem'> & Partial<Pick<BlobStoreStats, 'filesystem'>>;
   /**
    * Keys of blobs the node found corrupt and quarantined (at most
    * {@link MAX_CORRUPT_PER_JOIN}), sent again until an answer has `corruptReceived`.
@@ -100,10 +101,10 @@ function requireHttpUrl(value: unknown): string {
   throw invalid('url must be an http:// or https:// URL');
 }
 
-function requireStats(value: unknown): BlobStoreStats {
+function requireStats(value: unknown): JoinRequest['stats'] {
   if (typeof value !== 'object' || value === null) throw invalid('stats must be an object');
   const record = value as Record<string, unknown>;
-  const stats = {} as BlobStoreStats;
+  const stats = {} as JoinRequest['stats'];
   for (const field of STAT_FIELDS) {
     const number = record[field];
     if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) {
@@ -111,7 +112,19 @@ function requireStats(value: unknown): BlobStoreStats {
     }
     stats[field] = number;
   }
+  // Absent from nodes older than it: they are then counted as a filesystem of their own.
+  if (record.filesystem !== undefined) stats.filesystem = requireFilesystem(record.filesystem);
   return stats;
+}
+
+function requireFilesystem(value: unknown): BlobStoreStats['filesystem'] {
+  const record = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const { id, totalBytes, freeBytes } = record;
+  const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (typeof id !== 'string' || id === '' || id.length > 200 || !isCount(totalBytes) || !isCount(freeBytes)) {
+    throw invalid('stats.filesystem must be {id, totalBytes, freeBytes}');
+  }
+  return { id, totalBytes, freeBytes };
 }
 
 function invalid(message: string): LegimError {

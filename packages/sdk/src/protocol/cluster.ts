@@ -54,8 +54,33 @@ export const NodeStatusSchema = Type.Union([Type.Literal('up'), Type.Literal('su
 /** How the gateway's prober sees a storage node. */
 export type NodeStatus = Static<typeof NodeStatusSchema>;
 
+export const NodeFilesystemSchema = Type.Object(
+  {
+    id: Type.String({
+      description:
+        'The same for every node storing on the same filesystem of the same host (a hash of the host, and the device of the data folder)',
+    }),
+    totalBytes: count('Size of the filesystem'),
+    freeBytes: count('Bytes free on it for the node'),
+  },
+  {
+    $id: 'NodeFilesystem',
+    additionalProperties: false,
+    description:
+      'The filesystem the node stores on: several nodes on one disk report the same id, so it is counted once',
+  },
+);
+/** The filesystem a storage node stores on, as it reports it. */
+export type NodeFilesystem = Static<typeof NodeFilesystemSchema>;
+
 export const NodeStatsSchema = Type.Object(
-  { blobCount: count(), usedBytes: count(), freeBytes: count(), totalBytes: count() },
+  {
+    blobCount: count(),
+    usedBytes: count(),
+    freeBytes: count('The smaller of the free space of its filesystem and what is left of its capacity'),
+    totalBytes: count('Its capacity when one is set, else the size of its filesystem'),
+    filesystem: Type.Optional(NodeFilesystemSchema),
+  },
   { $id: 'NodeStats', additionalProperties: false, description: "A storage node's disk, from its heartbeats" },
 );
 /** A storage node's disk, as it reports it in its heartbeats. */

@@ -7,6 +7,21 @@ const jobCount = () => Type.Integer({ minimum: -1 });
 const object = <T extends Parameters<typeof Type.Object>[0]>(properties: T, description?: string) =>
   Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
 
+export const FilesystemShareSchema = Type.Object(
+  {
+    id: Type.Union([Type.String(), Type.Null()], {
+      description: 'The filesystem id the nodes report; null for a node that reports none (counted on its own)',
+    }),
+    nodeIds: Type.Array(Type.String(), { description: 'The nodes storing on it' }),
+    usedBytes: count(),
+    freeBytes: count(),
+    totalBytes: count(),
+  },
+  { $id: 'FilesystemShare', additionalProperties: false },
+);
+/** One filesystem of the storage nodes and the nodes storing on it, counted once. */
+export type FilesystemShare = Static<typeof FilesystemShareSchema>;
+
 export const StatsSchema = Type.Object(
   {
     at: Type.String({ format: 'date-time', description: 'When the numbers were read' }),
@@ -41,8 +56,12 @@ export const StatsSchema = Type.Object(
         usedBytes: count(),
         freeBytes: count(),
         totalBytes: count(),
+        filesystems: Type.Array(FilesystemShareSchema, {
+          description:
+            'The filesystems of the nodes not down: each counted once in the sums, however many nodes share it',
+        }),
       },
-      'Storage nodes by status, and the disks of those not down',
+      'Storage nodes by status, and the disks of those not down (a filesystem several nodes share is counted once)',
     ),
   },
   { $id: 'Stats', additionalProperties: false, description: 'The numbers of one gateway, read cheaply at `at`' },

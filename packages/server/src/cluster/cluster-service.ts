@@ -1,10 +1,11 @@
 import type { Logger } from '@legim/node';
 import { isValidBlobKey, MAX_CORRUPT_PER_JOIN } from '@legim/node';
 import { LegimError, type ClusterView, type Health } from '@legim/sdk';
-import type { MetadataStore } from '../metadata/types.js';
+import type { MetadataStore, NodeStats } from '../metadata/types.js';
 import type { EmitEvent } from '../events/gateway-events.js';
 import type { DrainStarted, NodeDrainer } from './node-drainer.js';
 import type { NodeRegistry } from './node-registry.js';
+import { parseNodeStats } from '../metadata/node-stats.js';
 
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -135,7 +136,7 @@ interface JoinBody {
   url: string;
   parentId?: string;
   bootId: string;
-  stats: { blobCount: number; usedBytes: number; freeBytes: number; totalBytes: number };
+  stats: NodeStats;
   /** Blob keys the node found corrupt; empty when none were reported. */
   corrupt: string[];
 }
@@ -158,7 +159,10 @@ function parseJoin(body: unknown): JoinBody {
   if (typeof join.bootId !== 'string' || !NODE_ID.test(join.bootId)) {
     throw new LegimError('BAD_REQUEST', 'join needs the bootId of the node process');
   }
-  const stats = join.stats ?? { blobCount: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 };
+  const stats =
+    join.stats === undefined || join.stats === null
+      ? { blobCount: 0, usedBytes: 0, freeBytes: 0, totalBytes: 0 }
+      : parseNodeStats(join.stats);
   const corrupt = parseCorrupt(join.corrupt);
   return {
     nodeId: join.nodeId,

@@ -100,6 +100,8 @@ export interface NodeStats {
   usedBytes: number;
   freeBytes: number;
   totalBytes: number;
+  /** The filesystem it stores on (absent from older nodes): nodes sharing one are counted once. */
+  filesystem?: { id: string; totalBytes: number; freeBytes: number };
 }
 
 /** A blob (an original or a variant) of a live file, with what repairing it takes. */

@@ -1,4 +1,4 @@
-import { LegimError } from '@legim/sdk';
+import { LegimError, formatDuration } from '@legim/sdk';
 import type { KeyStore } from '../keys/key-store.js';
 import type { Principal } from '../keys/principal.js';
 import { checkStoredQuota } from '../keys/quota-errors.js';
@@ -55,7 +55,7 @@ export class QuotaCheck {
     if (quotas.maxTtlSeconds !== undefined && options.ttlSeconds > quotas.maxTtlSeconds) {
       throw new LegimError(
         'QUOTA_TTL_EXCEEDED',
-        `this key may keep files for at most ${quotas.maxTtlSeconds}s; ask for a shorter ttl`,
+        `this key may keep files for at most ${formatDuration(quotas.maxTtlSeconds)}; ask for a shorter ttl`,
         { details: { limit: quotas.maxTtlSeconds } },
       );
     }

@@ -1,4 +1,4 @@
-import type { Stats } from '@legim/sdk';
+import { summarizeCapacity, type Stats } from '@legim/sdk';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { JobCounts, JobQueue } from '../jobs/index.js';
 import type { IndexTotals } from './index-totals.js';
@@ -47,9 +47,8 @@ export class StatsService {
     const nodes = registry.all();
     const count = (status: string) => nodes.filter((node) => node.status === status).length;
     // A down node's last heartbeat says nothing about what can be stored now.
-    const reachable = nodes.filter((node) => node.status !== 'down');
-    const sum = (field: 'usedBytes' | 'freeBytes' | 'totalBytes') =>
-      reachable.reduce((total, node) => total + node.stats[field], 0);
+    // Nodes sharing a filesystem share its size and free space: counted once.
+    const capacity = summarizeCapacity(nodes.filter((node) => node.status !== 'down'));
     return {
       at: new Date(now).toISOString(),
       uptimeSeconds: Math.floor((now - startedAt) / 1000),
@@ -67,9 +66,10 @@ export class StatsService {
         up: count('up'),
         suspect: count('suspect'),
         down: count('down'),
-        usedBytes: sum('usedBytes'),
-        freeBytes: sum('freeBytes'),
-        totalBytes: sum('totalBytes'),
+        usedBytes: capacity.usedBytes,
+        freeBytes: capacity.freeBytes,
+        totalBytes: capacity.totalBytes,
+        filesystems: capacity.filesystems,
       },
     };
   }

@@ -1,4 +1,4 @@
-import { LegimError, parseDuration } from '@legim/sdk';
+import { LegimError, formatDuration, parseDuration } from '@legim/sdk';
 import type { GatewayConfig } from '../config.js';
 
 export interface UploadOptions {
@@ -38,7 +38,12 @@ function ttl(raw: string | undefined, config: GatewayConfig): number {
   if (raw === undefined || raw === '') return config.defaultTtlSeconds;
   const seconds = parseDuration(raw);
   if (seconds > config.maxTtlSeconds) {
-    throw new LegimError('INVALID_OPTION', `ttl must be at most ${config.maxTtlSeconds}s on this server, got "${raw}"`);
+    // Durations read as people write them (30d, not 2592000s); bare seconds (what the SDK sends) likewise.
+    const asked = /^\s*\d+\s*$/.test(raw) ? formatDuration(seconds) : raw.trim();
+    throw new LegimError(
+      'INVALID_OPTION',
+      `ttl must be at most ${formatDuration(config.maxTtlSeconds)} on this server, got ${asked}`,
+    );
   }
   return seconds;
 }

@@ -8,6 +8,7 @@ import type {
   VariantRecord,
 } from '../metadata/types.js';
 import type { WorkerFile } from './worker-store.js';
+import { parseNodeStats } from '../metadata/node-stats.js';
 
 /**
  * The bodies of the gateway's internal worker API (docs/api.md, "Internal"),
@@ -113,12 +114,7 @@ export function parseNodeList(body: unknown): NodeRecord[] {
       url: node['url'],
       parentId: parentId === null || parentId === undefined ? null : nodeId(parentId),
       lastSeen: node['lastSeen'],
-      stats: {
-        blobCount: count(stats['blobCount'], 'blobCount'),
-        usedBytes: count(stats['usedBytes'], 'usedBytes'),
-        freeBytes: count(stats['freeBytes'], 'freeBytes'),
-        totalBytes: count(stats['totalBytes'], 'totalBytes'),
-      },
+      stats: parseNodeStats(stats),
       membership: membership(node['membership']),
     };
   });

@@ -5,6 +5,7 @@ import { Pool } from 'undici';
 import { LegimError, errorFromResponse, tlsFailure } from '@legim/sdk';
 import { PLAIN_HTTP, plainPeerRefusal, type PeerTls, type SidecarPage, type TombstonePage } from '@legim/node';
 import type { NodeStats } from '../../metadata/types.js';
+import { parseNodeStats } from '../../metadata/node-stats.js';
 import type { BlobRead, BlobStat, BlobTransport, BlobUpload, StoredBlob, UploadOptions } from './blob-transport.js';
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -202,8 +203,7 @@ export class HttpBlobTransport implements BlobTransport {
     const body = (await res.body.json().catch(() => undefined)) as NodeStats | undefined;
     if (res.statusCode !== 200 || !body) throw errorFromResponse(res.statusCode, body);
     // Only the storage figures: the answer also names the node and carries the scrubber's counts.
-    const { blobCount, usedBytes, freeBytes, totalBytes } = body;
-    return { blobCount, usedBytes, freeBytes, totalBytes };
+    return parseNodeStats(body);
   }
 
   async close(): Promise<void> {
