@@ -132,13 +132,17 @@ function tryListen(port: number): Promise<number | undefined> {
   });
 }
 
-/** A port P with P..P+count all free right now. */
+/**
+ * A port P with P..P+count all free right now, below the kernel's ephemeral
+ * range (32768 and up on Linux): the servers other tests start on port 0 are
+ * given ports from that range, and would take one of ours between this check
+ * and `legim up` listening.
+ */
 export async function freePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await tryListen(0);
-    if (base === undefined || base + count > 65535) continue;
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
     let ok = true;
-    for (let i = 1; i <= count && ok; i++) ok = (await tryListen(base + i)) !== undefined;
+    for (let i = 0; i <= count && ok; i++) ok = (await tryListen(base + i)) !== undefined;
     if (ok) return base;
   }
   throw new Error(`no range of ${count + 1} free ports found`);

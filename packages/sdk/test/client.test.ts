@@ -70,6 +70,7 @@ describe('operations on a real 3-node cluster', () => {
         files: expect.any(Number),
         writeQuorum: 2,
         replicas: 3,
+        encryption: { enabled: false, currentKey: null, fileKeys: {} },
       });
       expect(agent.dispatched.at(-1)?.headers.authorization).toBe(`Bearer ${testAdminKey}`);
 

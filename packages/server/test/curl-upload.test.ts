@@ -81,9 +81,9 @@ describe('curl-first uploads', () => {
     expect((await call(`${url}/v1/files/${id}`)).json.title).toBe('piped.jpg');
   });
 
-  it('still answers 404 to a GET of a path that does not exist', async () => {
+  it('still answers 404 to a GET of a path that does not exist, and 405 to a method a path does not take', async () => {
     expect((await call(`${url}/typo`)).status).toBe(404);
-    expect((await call(`${url}/v1/files`)).status).toBe(405);
+    expect((await call(`${url}/v1/files`, { method: 'PUT' })).status).toBe(405);
   });
 
   it('answers JSON to a client that asks for it', async () => {
