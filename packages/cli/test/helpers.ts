@@ -250,3 +250,24 @@ export function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** A process `legim up` started, as its `--json` ready line names it. */
+export interface UpMember {
+  name: string;
+  url: string;
+  pid: number;
+}
+
+/** The `{"type":"ready"}` line of `legim up --json`. */
+export interface UpReady {
+  type: 'ready';
+  pid: number;
+  profile: string;
+  gateway: UpMember;
+  gateways: UpMember[];
+  nodes: UpMember[];
+  workers: Array<{ name: string; pid: number }>;
+  backends: Record<string, string>;
+  dataDir: string;
+  settings: string;
+}

@@ -12,22 +12,10 @@ import {
   stop,
   type Running,
   type Sandbox,
+  type UpReady,
 } from './helpers.js';
 
-interface Member {
-  name: string;
-  url: string;
-  pid: number;
-}
-interface Ready {
-  type: 'ready';
-  pid: number;
-  profile: string;
-  gateway: Member;
-  nodes: Member[];
-  workers: Array<{ name: string; pid: number }>;
-  settings: string;
-}
+type Ready = UpReady;
 
 /**
  * Two `legim up` clusters side by side, each saved in its own profile of the

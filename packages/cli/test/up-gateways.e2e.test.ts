@@ -14,6 +14,8 @@ import {
   stop,
   type Running,
   type Sandbox,
+  type UpMember,
+  type UpReady,
 } from './helpers.js';
 import { deleteRedisKeys, redisKeys } from '../../../test-support/redis-keys.js';
 import { dropQueues } from './queues.js';
@@ -23,19 +25,7 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const PHOTO = 'photo-small-flower-1600x1203.jpg';
 
-interface Member {
-  name: string;
-  url: string;
-  pid: number;
-}
-interface Ready {
-  type: 'ready';
-  gateway: Member;
-  gateways: Member[];
-  nodes: Member[];
-  workers: Array<{ name: string; pid: number }>;
-  backends: Record<string, string>;
-}
+type Ready = UpReady;
 
 /** `legim up --gateways 2` with the given backends, on free ports in a sandbox. */
 function upHarness(backendArgs: () => string[]) {
@@ -108,7 +98,7 @@ describe('legim up --gateways 2 --redis: gateways sharing a database and Redis',
   });
 
   it('serves through gateway 2 what was uploaded through gateway 1, and the limit holds across both', async () => {
-    const [g1, g2] = h.ready.gateways as [Member, Member];
+    const [g1, g2] = h.ready.gateways as [UpMember, UpMember];
     const config = await h.legim(['config', 'get', 'server', '--json']);
     expect(config.stdout).toContain(g1.url); // the settings point at the first gateway
 

@@ -13,20 +13,10 @@ import {
   stop,
   type Running,
   type Sandbox,
+  type UpReady,
 } from './helpers.js';
 
-interface Member {
-  name: string;
-  url: string;
-  pid: number;
-}
-interface Ready {
-  type: 'ready';
-  gateway: Member;
-  nodes: Member[];
-  dataDir: string;
-  settings: string;
-}
+type Ready = UpReady;
 
 const PHOTO = 'photo-small-flower-1600x1203.jpg';
 
